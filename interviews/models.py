@@ -1,0 +1,1 @@
+"""Live interview sessions (filled in by the live-room work)."""
