@@ -4,5 +4,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("core.urls")),
     path("accounts/", include("accounts.urls")),
+    path("cases/", include("casebank.urls")),
+    path("", include("interviews.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,1 +1,209 @@
-"""Live interview sessions (filled in by the live-room work)."""
+"""Interview sessions: one case, one rubric version, an interviewer and a candidate.
+
+All writes go through interviews/services.py, which bumps `Session.version` in the same
+transaction as every change, so a poll can tell in one indexed read whether anything changed.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+from casebank.models import LONG_TEXT_LIMIT, Case, ClarificationFact
+from rubrics.models import RubricVersion
+from rubrics.models import Step as RubricStep
+
+NOTE_LIMIT = LONG_TEXT_LIMIT
+COMMENT_LIMIT = 5_000
+HINT_LIMIT = 500
+
+
+class SessionState(models.TextChoices):
+    WAITING = "waiting", "Waiting for candidate"
+    READY = "ready", "Ready"
+    RUNNING = "running", "Running"
+    PAUSED = "paused", "Paused"
+    FINISHED = "finished", "Finished"
+
+
+class SessionMode(models.TextChoices):
+    PEER = "peer", "With an interviewer"
+    SOLO = "solo", "Solo practice"
+
+
+class SessionQuerySet(models.QuerySet["Session"]):
+    def for_user_list(self) -> "SessionQuerySet":
+        return self.select_related("case", "interviewer", "candidate").order_by("-created_at")
+
+
+class Session(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="sessions")
+    # Sessions stay on the version they started with, so past scores stay explainable.
+    rubric_version = models.ForeignKey(
+        RubricVersion, on_delete=models.PROTECT, related_name="sessions"
+    )
+    mode = models.CharField(max_length=10, choices=SessionMode.choices, default=SessionMode.PEER)
+    interviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="sessions_as_interviewer",
+        help_text="Empty for solo practice.",
+    )
+    candidate = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="sessions_as_candidate",
+    )
+    length_minutes = models.PositiveSmallIntegerField(default=45)
+    state = models.CharField(
+        max_length=10, choices=SessionState.choices, default=SessionState.WAITING
+    )
+    # 32 random bytes, URL-safe; None once revoked or finished. Kept once spent (a candidate
+    # joined) so the link can say the session is taken; it then lets nobody else in.
+    invite_token = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    current_step = models.PositiveSmallIntegerField(default=1)
+    # When the current step's clock last started; None while not running.
+    running_since = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    # Change stamps, all kept in sync by interviews.services: `version` grows with every write;
+    # each *_stamp holds the version of the last change to one part of the room, so a poll
+    # re-renders only the parts that changed since the client's version.
+    version = models.PositiveBigIntegerField(default=1)
+    flow_stamp = models.PositiveBigIntegerField(default=1)
+    notes_stamp = models.PositiveBigIntegerField(default=1)
+    facts_stamp = models.PositiveBigIntegerField(default=1)
+    marks_stamp = models.PositiveBigIntegerField(default=1)
+
+    # The result when finished, kept in sync by interviews.services.finish_session.
+    total_percent = models.DecimalField(max_digits=7, decimal_places=3, null=True, blank=True)
+    band = models.CharField(max_length=20, blank=True)
+
+    objects = SessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # "Not yet practised by me" and interviewer-material checks: a user's cases.
+            models.Index(fields=["candidate", "state", "case"], name="session_candidate_cases"),
+            models.Index(fields=["interviewer", "case"], name="session_interviewer_cases"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case} ({self.get_state_display().lower()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("interviews:room", args=[self.pk])
+
+    @property
+    def is_solo(self) -> bool:
+        return self.mode == SessionMode.SOLO
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state == SessionState.FINISHED
+
+    @property
+    def is_live(self) -> bool:
+        return self.state in {SessionState.RUNNING, SessionState.PAUSED}
+
+
+class SessionStep(models.Model):
+    """One of the interview's steps in one session: its budget, clock, notes and comment."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="steps")
+    number = models.PositiveSmallIntegerField()
+    rubric_step = models.ForeignKey(RubricStep, on_delete=models.PROTECT, related_name="+")
+    budget_minutes = models.PositiveSmallIntegerField()
+    # Seconds spent while this step was current and running, not counting the open stretch
+    # that began at Session.running_since.
+    elapsed_seconds = models.FloatField(default=0)
+    notes = models.TextField(blank=True, max_length=NOTE_LIMIT)
+    # Saves carry the notes_version they were based on; a stale one is a conflict (two tabs).
+    notes_version = models.PositiveIntegerField(default=0)
+    notes_updated_at = models.DateTimeField(null=True, blank=True)
+    comment = models.TextField(blank=True, max_length=COMMENT_LIMIT)
+
+    class Meta:
+        ordering = ["session", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "number"], name="sessionstep_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Step {self.number} of {self.session_id}"
+
+
+class MarkSource(models.TextChoices):
+    INTERVIEWER = "interviewer", "Interviewer"
+    SELF = "self", "Self-assessment"
+
+
+class MarkValue(models.TextChoices):
+    COVERED = "covered", "Covered"
+    PARTIAL = "partial", "Partial"
+    MISSED = "missed", "Missed"
+    OBSERVED = "observed", "Observed (red flag)"
+
+
+class Mark(models.Model):
+    """A checklist mark. `item_key` is the scoring key: the rubric item's key or case:<key>."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="marks")
+    source = models.CharField(
+        max_length=12, choices=MarkSource.choices, default=MarkSource.INTERVIEWER
+    )
+    item_key = models.CharField(max_length=100)
+    step_number = models.PositiveSmallIntegerField()
+    mark = models.CharField(max_length=10, choices=MarkValue.choices, blank=True)
+    after_hint = models.BooleanField(default=False)
+    marked_at = models.DateTimeField()
+    marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["session", "step_number", "marked_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "source", "item_key"], name="mark_unique_item"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_key}: {self.mark or 'unmarked'}"
+
+
+class FactReveal(models.Model):
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="reveals")
+    fact = models.ForeignKey(ClarificationFact, on_delete=models.CASCADE, related_name="+")
+    revealed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["session", "revealed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "fact"], name="factreveal_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"fact {self.fact_id} revealed"
+
+
+class Hint(models.Model):
+    """An entry in the hint log: a hint the interviewer gave during a step."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="hints")
+    step_number = models.PositiveSmallIntegerField()
+    text = models.CharField(max_length=HINT_LIMIT)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["session", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.text

@@ -4,6 +4,12 @@ from django.contrib.auth.models import User
 from tests.factories import UserFactory
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:
+    # Full-strength PBKDF2 costs ~0.3 s per user on a 2-core machine; the tests don't need it.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def user(db: None) -> User:
     return UserFactory(username="member")

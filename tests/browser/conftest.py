@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Page
 
 # Playwright's sync API runs an event loop in this thread; Django would otherwise refuse the
 # ORM calls that tests make between browser steps.
@@ -67,12 +68,14 @@ class PageProblems:
     def __init__(self) -> None:
         self.messages: list[str] = []
 
-    def watch(self, page) -> None:  # noqa: ANN001 -- playwright Page
+    def watch(self, page: Page) -> None:
         page.on(
             "console",
-            lambda msg: self.messages.append(f"console {msg.type}: {msg.text}")
-            if msg.type in {"error", "warning"}
-            else None,
+            lambda msg: (
+                self.messages.append(f"console {msg.type}: {msg.text}")
+                if msg.type in {"error", "warning"}
+                else None
+            ),
         )
         page.on("pageerror", lambda exc: self.messages.append(f"page error: {exc}"))
 

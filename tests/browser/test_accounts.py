@@ -38,4 +38,6 @@ def test_wrong_password_shows_a_clear_error(page, live_server, django_user_model
     page.get_by_label("Username").fill("known")
     page.get_by_label("Password").fill("not-it")
     page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("alert")).to_contain_text("Please enter a correct username and password")
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Please enter a correct username and password"
+    )

@@ -47,4 +47,4 @@ class Command(BaseCommand):
         )
 
     def _content_commands(self) -> list[str]:
-        return []
+        return ["load_casebank"]

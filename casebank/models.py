@@ -1,0 +1,152 @@
+"""Case studies: what the candidate is asked, and what the interviewer needs to run the case."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+
+from rubrics.models import Category, ItemFields
+
+STEP_COUNT = 7
+LONG_TEXT_LIMIT = 20_000
+
+
+class Domain(models.TextChoices):
+    ADS = "ads", "Ads"
+    RECOMMENDATIONS = "recommendations", "Recommendations"
+    SEARCH = "search", "Search"
+    FRAUD_RISK = "fraud-risk", "Fraud and risk"
+    VISION = "vision", "Vision"
+    NLP = "nlp", "Language (NLP)"
+    FORECASTING_ETA = "forecasting-eta", "Forecasting and ETA"
+    INTEGRITY = "integrity", "Integrity and safety"
+    SOCIAL_GRAPH = "social-graph", "Social graph"
+
+
+class Difficulty(models.TextChoices):
+    JUNIOR = "junior", "Junior"
+    SENIOR = "senior", "Senior"
+    STAFF = "staff", "Staff"
+
+
+class CaseStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+
+
+class Tag(models.Model):
+    slug = models.SlugField(max_length=40, unique=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class CaseQuerySet(models.QuerySet["Case"]):
+    def published(self) -> "CaseQuerySet":
+        return self.filter(status=CaseStatus.PUBLISHED)
+
+    def for_library(self) -> "CaseQuerySet":
+        return self.published().prefetch_related("tags").order_by("title")
+
+
+class Case(models.Model):
+    slug = models.SlugField(max_length=80, unique=True)
+    title = models.CharField(max_length=120)
+    summary = models.CharField(max_length=240)
+    domain = models.CharField(max_length=20, choices=Domain.choices)
+    difficulty = models.CharField(max_length=10, choices=Difficulty.choices)
+    status = models.CharField(max_length=10, choices=CaseStatus.choices, default=CaseStatus.DRAFT)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="cases")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="authored_cases",
+    )
+    candidate_prompt = models.TextField(
+        max_length=LONG_TEXT_LIMIT, help_text="Markdown. What the candidate reads at the start."
+    )
+    interviewer_brief = models.TextField(
+        max_length=LONG_TEXT_LIMIT,
+        help_text="Markdown, interviewer only: what the case tests, its twist, common traps.",
+    )
+    model_answer = models.TextField(
+        "model answer outline",
+        max_length=LONG_TEXT_LIMIT,
+        help_text="Markdown, interviewer only: what a strong answer covers, step by step.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title"]
+        indexes = [
+            # The library lists published cases filtered by domain and difficulty.
+            models.Index(fields=["status", "domain", "difficulty"], name="case_library_filters"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("casebank:detail", args=[self.slug])
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == CaseStatus.PUBLISHED
+
+
+class ClarificationFact(models.Model):
+    """A question the candidate may ask and the answer the interviewer reveals."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="facts")
+    position = models.PositiveSmallIntegerField(default=0)
+    question = models.CharField(max_length=300)
+    answer = models.TextField(max_length=1000)
+
+    class Meta:
+        ordering = ["case", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.question
+
+
+class StepProbe(models.Model):
+    """Interviewer-only follow-up questions and hints for one step of one case."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="probes")
+    step = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(STEP_COUNT)]
+    )
+    text = models.TextField(max_length=LONG_TEXT_LIMIT, help_text="Markdown.")
+
+    class Meta:
+        ordering = ["case", "step"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "step"], name="stepprobe_unique_step"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Step {self.step} probes"
+
+
+class CaseItem(ItemFields):
+    """A checklist item a case adds to one step, on top of the rubric's own items."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="extra_items")
+    step = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(STEP_COUNT)]
+    )
+    categories = models.ManyToManyField(Category, related_name="case_items")
+
+    class Meta:
+        ordering = ["case", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "key"], name="caseitem_unique_key"),
+        ]

@@ -1,0 +1,149 @@
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+
+from casebank.models import Case
+from interviews.models import COMMENT_LIMIT, HINT_LIMIT, NOTE_LIMIT, MarkValue, SessionMode
+from interviews.services import LENGTHS
+from rubrics.models import RubricVersion
+
+STEP_NUMBERS = range(1, 8)
+
+
+class CreateSessionForm(forms.Form):
+    case = forms.ModelChoiceField(
+        queryset=Case.objects.none(),
+        required=False,
+        empty_label="Choose a case…",
+        help_text="Or press “Surprise me” to get a case you have not done as candidate.",
+    )
+    rubric_version = forms.ModelChoiceField(
+        queryset=RubricVersion.objects.none(), label="Rubric", empty_label=None
+    )
+    length_minutes = forms.TypedChoiceField(
+        label="Length",
+        choices=[(n, f"{n} minutes") for n in LENGTHS],
+        coerce=int,
+        initial=45,
+    )
+    mode = forms.ChoiceField(
+        label="My role",
+        choices=[
+            (SessionMode.PEER, "Interviewer — I will invite a candidate"),
+            (SessionMode.SOLO, "Solo practice — I am the candidate and score myself afterwards"),
+        ],
+        initial=SessionMode.PEER,
+        widget=forms.RadioSelect,
+    )
+    surprise = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(
+        self, *args: Any, cases: QuerySet[Case], versions: QuerySet[RubricVersion], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["case"].queryset = cases
+        self.fields["rubric_version"].queryset = versions
+        for number in STEP_NUMBERS:
+            self.fields[f"budget_{number}"] = forms.IntegerField(
+                label=f"Step {number}",
+                required=False,
+                min_value=1,
+                max_value=60,
+                help_text="minutes; empty = the rubric's budget",
+            )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if not cleaned.get("case") and not cleaned.get("surprise"):
+            self.add_error("case", "Choose a case, or press “Surprise me”.")
+        return cleaned
+
+    def budgets(self) -> dict[int, int]:
+        return {
+            number: self.cleaned_data[f"budget_{number}"]
+            for number in STEP_NUMBERS
+            if self.cleaned_data.get(f"budget_{number}")
+        }
+
+    def budget_fields(self) -> list[forms.BoundField]:
+        return [self[f"budget_{number}"] for number in STEP_NUMBERS]
+
+
+class CaseListFilterForm(forms.Form):
+    hide_done = forms.BooleanField(required=False, label="Hide cases I have done as candidate")
+
+
+class ControlForm(forms.Form):
+    action = forms.ChoiceField(
+        choices=[
+            ("start", "Start"),
+            ("next", "Next step"),
+            ("previous", "Previous step"),
+            ("jump", "Go to step"),
+            ("pause", "Pause"),
+            ("resume", "Resume"),
+            ("finish", "Finish"),
+        ]
+    )
+    step = forms.IntegerField(required=False, min_value=1, max_value=99)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("action") == "jump" and not cleaned.get("step"):
+            self.add_error("step", "Say which step to go to.")
+        return cleaned
+
+
+class InviteForm(forms.Form):
+    action = forms.ChoiceField(choices=[("regenerate", "New link"), ("revoke", "Revoke")])
+
+
+class TextareaField(forms.CharField):
+    """A textarea's text with line breaks as "\n".
+
+    Browsers submit a textarea's line breaks as CRLF but count each as one character towards its
+    `maxlength`; normalising before the length check makes the limit the one the user saw.
+    """
+
+    def to_python(self, value: object) -> str:
+        return super().to_python(value).replace("\r\n", "\n")
+
+
+class NotesForm(forms.Form):
+    text = TextareaField(
+        required=False,
+        strip=False,
+        max_length=NOTE_LIMIT,
+        error_messages={
+            "max_length": (
+                f"Notes for one step are limited to {NOTE_LIMIT:,} characters (these have "
+                "%(show_value)s). Nothing was saved: shorten them and they will save."
+            )
+        },
+    )
+    base_version = forms.IntegerField(min_value=0)
+
+
+class MarkForm(forms.Form):
+    item = forms.CharField(max_length=100)
+    mark = forms.ChoiceField(choices=[("", "Not marked"), *MarkValue.choices], required=False)
+    after_hint = forms.BooleanField(required=False)
+
+
+class FactForm(forms.Form):
+    revealed = forms.BooleanField(required=False)
+
+
+class CommentForm(forms.Form):
+    text = TextareaField(
+        required=False, max_length=COMMENT_LIMIT, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class HintForm(forms.Form):
+    text = forms.CharField(max_length=HINT_LIMIT, label="Gave hint")
+
+
+class StateForm(forms.Form):
+    v = forms.IntegerField(min_value=0)

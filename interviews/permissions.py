@@ -1,0 +1,115 @@
+"""Who may do what in a session. Views call the get_* helpers, which raise 404 or 403.
+
+Outsiders get 404 for everything, so a session's existence does not leak. Participants who call
+an endpoint of the other role get 403. Staff may look at every session but change nothing.
+"""
+
+import enum
+import logging
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from interviews.models import Session
+
+logger = logging.getLogger("spar.permissions")
+
+AnyUser = AbstractBaseUser | AnonymousUser
+
+
+class Role(enum.StrEnum):
+    INTERVIEWER = "interviewer"
+    CANDIDATE = "candidate"
+    OBSERVER = "observer"  # staff looking on, read-only
+
+
+def role_in(user: AnyUser, session: Session) -> Role | None:
+    if not user.is_authenticated:
+        return None
+    if session.interviewer_id == user.pk:
+        return Role.INTERVIEWER
+    if session.candidate_id == user.pk:
+        return Role.CANDIDATE
+    if user.is_staff:
+        return Role.OBSERVER
+    return None
+
+
+def controls_flow(role: Role | None, session: Session) -> bool:
+    """The interviewer drives a peer session; in solo practice the candidate drives."""
+    if session.is_solo:
+        return role == Role.CANDIDATE
+    return role == Role.INTERVIEWER
+
+
+def sees_interviewer_material(role: Role | None) -> bool:
+    """Checklist, probes, brief, facts' answers and live scores: never the candidate's."""
+    return role in {Role.INTERVIEWER, Role.OBSERVER}
+
+
+def writes_notes(role: Role | None) -> bool:
+    return role == Role.CANDIDATE
+
+
+def _denied(user: AnyUser, session_id: int, what: str) -> None:
+    logger.warning(
+        "denied: user %s tried %s on session %s",
+        getattr(user, "pk", None) or "anonymous",
+        what,
+        session_id,
+    )
+
+
+def get_session_for_user(user: AnyUser, session_id: int) -> tuple[Session, Role]:
+    """The session and the user's role in it; 404 for anyone without a role."""
+    session = (
+        Session.objects.select_related("case", "rubric_version", "interviewer", "candidate")
+        .filter(pk=session_id)
+        .first()
+    )
+    role = role_in(user, session) if session is not None else None
+    if session is None or role is None:
+        _denied(user, session_id, "to open")
+        raise Http404("No such session.")
+    return session, role
+
+
+def _require(user: AnyUser, session_id: int, allowed: bool, role: Role, what: str) -> None:
+    if not allowed:
+        _denied(user, session_id, what)
+        raise PermissionDenied(f"Your role in this session ({role.value}) may not {what}.")
+
+
+def get_session_to_control(user: AnyUser, session_id: int) -> tuple[Session, Role]:
+    session, role = get_session_for_user(user, session_id)
+    _require(user, session_id, controls_flow(role, session), role, "run the interview")
+    return session, role
+
+
+def get_session_for_interviewer(user: AnyUser, session_id: int) -> tuple[Session, Role]:
+    session, role = get_session_for_user(user, session_id)
+    _require(user, session_id, role == Role.INTERVIEWER, role, "use the interviewer's tools")
+    return session, role
+
+
+def get_session_for_candidate(user: AnyUser, session_id: int) -> tuple[Session, Role]:
+    session, role = get_session_for_user(user, session_id)
+    _require(user, session_id, writes_notes(role), role, "write the candidate's notes")
+    return session, role
+
+
+def get_poll_row(user: AnyUser, session_id: int) -> dict[str, int]:
+    """The session's version and participants in one read, for the poll; 404 like the room."""
+    row = (
+        Session.objects.filter(pk=session_id)
+        .values("version", "interviewer_id", "candidate_id")
+        .first()
+    )
+    allowed = row is not None and (
+        user.is_staff or user.pk in {row["interviewer_id"], row["candidate_id"]}
+    )
+    if not allowed or not user.is_authenticated:
+        _denied(user, session_id, "to poll")
+        raise Http404("No such session.")
+    return row

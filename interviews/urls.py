@@ -1,0 +1,24 @@
+from django.urls import path
+
+from interviews import views
+
+app_name = "interviews"
+urlpatterns = [
+    path("sessions/", views.session_list, name="list"),
+    path("sessions/new/", views.create_session, name="create"),
+    path("sessions/<int:session_id>/", views.room, name="room"),
+    path("sessions/<int:session_id>/state/", views.state, name="state"),
+    path("sessions/<int:session_id>/control/", views.control, name="control"),
+    path("sessions/<int:session_id>/invite/", views.invite, name="invite"),
+    path("sessions/<int:session_id>/notes/<int:step>/", views.save_notes, name="notes"),
+    path("sessions/<int:session_id>/marks/", views.mark_item, name="mark"),
+    path("sessions/<int:session_id>/facts/<int:fact_id>/", views.reveal_fact, name="fact"),
+    path(
+        "sessions/<int:session_id>/steps/<int:step>/comment/",
+        views.save_comment,
+        name="comment",
+    ),
+    path("sessions/<int:session_id>/steps/<int:step>/hints/", views.add_hint, name="hint"),
+    path("sessions/<int:session_id>/summary/", views.summary, name="summary"),
+    path("join/<str:token>/", views.join, name="join"),
+]

@@ -1,0 +1,432 @@
+import random
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
+
+from casebank.models import Case, ClarificationFact
+from core.markdown import render_markdown
+from core.types import AuthedRequest
+from interviews import permissions, services
+from interviews.forms import (
+    CaseListFilterForm,
+    CommentForm,
+    ControlForm,
+    CreateSessionForm,
+    FactForm,
+    HintForm,
+    InviteForm,
+    MarkForm,
+    NotesForm,
+    StateForm,
+)
+from interviews.models import MarkSource, Session, SessionMode, SessionState
+from interviews.permissions import Role
+from interviews.room import room_state
+from rubrics import scoring
+from rubrics.models import RubricVersion
+from rubrics.services import latest_published_version
+
+ROOM = "interviews/room.html"
+
+
+def _unseen_case_ids(user: object) -> list[int]:
+    return list(
+        Case.objects.published()
+        .exclude(sessions__candidate=user)
+        .order_by("title")
+        .values_list("pk", flat=True)
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def create_session(request: AuthedRequest) -> HttpResponse:
+    filters = CaseListFilterForm(request.GET)
+    hide_done = filters.is_valid() and filters.cleaned_data["hide_done"]
+    cases = Case.objects.published().order_by("title")
+    if hide_done:
+        cases = cases.exclude(sessions__candidate=request.user)
+    versions = RubricVersion.objects.published().select_related("rubric")
+    latest = latest_published_version()
+    initial = {"rubric_version": latest, "case": request.GET.get("case")}
+    form = CreateSessionForm(request.POST or None, cases=cases, versions=versions, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        case = form.cleaned_data["case"]
+        if form.cleaned_data["surprise"] or case is None:
+            unseen = _unseen_case_ids(request.user)
+            if not unseen:
+                form.add_error(None, "You have done every published case as candidate already.")
+                return _render_create(request, form, filters, latest)
+            case = Case.objects.get(pk=random.choice(unseen))  # noqa: S311 -- not security
+        session = services.create_session(
+            host=request.user,
+            case=case,
+            rubric_version=form.cleaned_data["rubric_version"],
+            length_minutes=form.cleaned_data["length_minutes"],
+            mode=form.cleaned_data["mode"],
+            budgets=form.budgets(),
+        )
+        return redirect(session)
+    return _render_create(request, form, filters, latest)
+
+
+def _render_create(
+    request: AuthedRequest,
+    form: CreateSessionForm,
+    filters: CaseListFilterForm,
+    latest: RubricVersion | None,
+) -> HttpResponse:
+    return render(
+        request,
+        "interviews/create.html",
+        {"form": form, "filters": filters, "no_rubric": latest is None},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_GET
+def session_list(request: AuthedRequest) -> HttpResponse:
+    sessions = Session.objects.for_user_list().filter(
+        Q(interviewer=request.user) | Q(candidate=request.user)
+    )
+    as_interviewer = [s for s in sessions if s.interviewer_id == request.user.pk]
+    as_candidate = [s for s in sessions if s.candidate_id == request.user.pk]
+    return render(
+        request,
+        "interviews/list.html",
+        {"as_interviewer": as_interviewer, "as_candidate": as_candidate},
+    )
+
+
+def _room_context(request: AuthedRequest, session: Session, role: Role) -> dict[str, object]:
+    state = room_state(session, role, timezone.now())
+    invite_url = (
+        request.build_absolute_uri(reverse("interviews:join", args=[session.invite_token]))
+        if session.invite_token and session.candidate_id is None and role == Role.INTERVIEWER
+        else ""
+    )
+    return {
+        "session": session,
+        "state": state,
+        "role": role,
+        "invite_url": invite_url,
+        "version": session.version,
+    }
+
+
+@login_required
+@require_GET
+def room(request: AuthedRequest, session_id: int) -> HttpResponse:
+    session, role = permissions.get_session_for_user(request.user, session_id)
+    return render(request, ROOM, _room_context(request, session, role))
+
+
+@login_required
+@require_GET
+def state(request: AuthedRequest, session_id: int) -> HttpResponse:
+    """The poll: 204 when nothing changed since the client's version, else the changed parts."""
+    form = StateForm(request.GET)
+    if not form.is_valid():
+        return HttpResponse("A version number is required.", status=400)
+    client_version = form.cleaned_data["v"]
+    # A cheap read first: most polls find nothing new and must not render anything.
+    row = permissions.get_poll_row(request.user, session_id)
+    if row["version"] == client_version:
+        return HttpResponse(status=204)
+    session, role = permissions.get_session_for_user(request.user, session_id)
+    if session.state == SessionState.FINISHED and client_version < session.flow_stamp:
+        response = HttpResponseClientRedirect(reverse("interviews:summary", args=[session.pk]))
+        response.status_code = 286  # htmx: stop polling
+        return response
+    context = _room_context(request, session, role)
+    context["changed"] = {
+        "flow": session.flow_stamp > client_version,
+        "notes": session.notes_stamp > client_version,
+        "facts": session.facts_stamp > client_version,
+        "marks": session.marks_stamp > client_version,
+    }
+    return render(request, "interviews/room.html#poll-update", context)
+
+
+@login_required
+@require_POST
+def control(request: AuthedRequest, session_id: int) -> HttpResponse:
+    session, role = permissions.get_session_to_control(request.user, session_id)
+    form = ControlForm(request.POST)
+    if not form.is_valid():
+        return _room_error(request, session, role, _first_error(form), status=400)
+    action = form.cleaned_data["action"]
+    try:
+        if action == "start":
+            session = services.start_session(session=session)
+        elif action == "pause":
+            session = services.pause_session(session=session)
+        elif action == "resume":
+            session = services.resume_session(session=session)
+        elif action == "finish":
+            session = services.finish_session(session=session)
+        else:
+            target = {
+                "next": session.current_step + 1,
+                "previous": session.current_step - 1,
+                "jump": form.cleaned_data["step"],
+            }[action]
+            session = services.go_to_step(session=session, number=target)
+    except services.SessionError as exc:
+        return _room_error(request, session, role, str(exc), status=409)
+    if session.is_finished:
+        target_url = reverse("interviews:summary", args=[session.pk])
+        return HttpResponseClientRedirect(target_url) if request.htmx else redirect(target_url)
+    return _after_write(request, session, role)
+
+
+def _after_write(request: AuthedRequest, session: Session, role: Role) -> HttpResponse:
+    """htmx: re-render the room's live parts in place; without JS: back to the room."""
+    if not request.htmx:
+        return redirect(session)
+    session.refresh_from_db()
+    context = _room_context(request, session, role)
+    context["changed"] = {"flow": True, "notes": True, "facts": True, "marks": True}
+    context["clear_error"] = True
+    return render(request, "interviews/room.html#poll-update", context)
+
+
+def _room_error(
+    request: AuthedRequest, session: Session, role: Role, message: str, *, status: int
+) -> HttpResponse:
+    if request.htmx:
+        response = render(
+            request, "interviews/room.html#room-error", {"error": message}, status=status
+        )
+        return retarget(reswap(response, "innerHTML"), "#room-error")
+    messages.error(request, message)
+    return redirect(session)
+
+
+def _first_error(form: object) -> str:
+    errors = form.errors.get_json_data()  # type: ignore[attr-defined]
+    for field_errors in errors.values():
+        for error in field_errors:
+            return error["message"]
+    return "The request was not understood."
+
+
+@login_required
+@require_POST
+def invite(request: AuthedRequest, session_id: int) -> HttpResponse:
+    session, role = permissions.get_session_for_interviewer(request.user, session_id)
+    form = InviteForm(request.POST)
+    if not form.is_valid():
+        return _room_error(request, session, role, _first_error(form), status=400)
+    try:
+        if form.cleaned_data["action"] == "regenerate":
+            services.regenerate_invite(session=session)
+            messages.success(request, "A new invite link is ready; the old one no longer works.")
+        else:
+            services.revoke_invite(session=session)
+            messages.success(request, "The invite link is revoked.")
+    except services.SessionError as exc:
+        messages.error(request, str(exc))
+    return redirect(session)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def join(request: AuthedRequest, token: str) -> HttpResponse:
+    session = (
+        Session.objects.select_related("case", "interviewer").filter(invite_token=token).first()
+    )
+    if request.method == "POST":
+        try:
+            joined = services.join_session(token=token, user=request.user)
+        except services.InviteUnavailable as exc:
+            return render(request, "interviews/join.html", {"error": str(exc)}, status=410)
+        except services.SessionError as exc:
+            return render(request, "interviews/join.html", {"error": str(exc)}, status=409)
+        messages.success(request, "You joined as the candidate. Your interviewer will start soon.")
+        return redirect(joined)
+    if session is None:
+        return render(
+            request,
+            "interviews/join.html",
+            {"error": "This invite link is not valid any more: it was used, revoked or mistyped."},
+            status=410,
+        )
+    if session.candidate_id == request.user.pk:
+        return redirect(session)
+    if session.candidate_id is not None:
+        return render(
+            request,
+            "interviews/join.html",
+            {"error": "This session already has a candidate."},
+            status=410,
+        )
+    return render(request, "interviews/join.html", {"session": session})
+
+
+@login_required
+@require_POST
+def save_notes(request: AuthedRequest, session_id: int, step: int) -> HttpResponse:
+    session, role = permissions.get_session_for_candidate(request.user, session_id)
+    form = NotesForm(request.POST)
+    if "application/json" not in request.headers.get("Accept", ""):
+        return _save_notes_without_js(request, session, role, form, step)
+    if not form.is_valid():
+        return JsonResponse({"error": _first_error(form)}, status=400)
+    try:
+        saved = services.save_notes(
+            session=session,
+            step_number=step,
+            text=form.cleaned_data["text"],
+            base_version=form.cleaned_data["base_version"],
+        )
+    except services.NotesConflict as exc:
+        return JsonResponse(
+            {
+                "error": str(exc),
+                "server_text": exc.step.notes,
+                "server_version": exc.step.notes_version,
+            },
+            status=409,
+        )
+    except services.SessionError as exc:
+        return JsonResponse({"error": str(exc)}, status=409)
+    return JsonResponse(
+        {
+            "version": saved.notes_version,
+            "preview": render_markdown(saved.notes),
+            "saved_at": timezone.localtime(saved.notes_updated_at).strftime("%H:%M:%S")
+            if saved.notes_updated_at
+            else "",
+        }
+    )
+
+
+def _save_notes_without_js(
+    request: AuthedRequest, session: Session, role: Role, form: NotesForm, step: int
+) -> HttpResponse:
+    if not form.is_valid():
+        return _room_error(request, session, role, _first_error(form), status=400)
+    try:
+        services.save_notes(
+            session=session,
+            step_number=step,
+            text=form.cleaned_data["text"],
+            base_version=form.cleaned_data["base_version"],
+        )
+    except services.SessionError as exc:
+        return _room_error(request, session, role, str(exc), status=409)
+    messages.success(request, f"Notes for step {step} saved.")
+    return redirect(session)
+
+
+@login_required
+@require_POST
+def mark_item(request: AuthedRequest, session_id: int) -> HttpResponse:
+    session, role = permissions.get_session_for_user(request.user, session_id)
+    source = MarkSource.INTERVIEWER if role == Role.INTERVIEWER else MarkSource.SELF
+    if role == Role.OBSERVER or (source == MarkSource.SELF and session.mode != SessionMode.SOLO):
+        raise PermissionDenied("Your role in this session may not mark the checklist.")
+    form = MarkForm(request.POST)
+    if not form.is_valid():
+        return _room_error(request, session, role, _first_error(form), status=400)
+    try:
+        services.set_mark(
+            session=session,
+            item_key=form.cleaned_data["item"],
+            mark=form.cleaned_data["mark"],
+            after_hint=form.cleaned_data["after_hint"],
+            by=request.user,
+            source=source,
+        )
+    except services.SessionError as exc:
+        return _room_error(request, session, role, str(exc), status=409)
+    if source == MarkSource.SELF:
+        return redirect("interviews:summary", session.pk)
+    if not request.htmx:
+        return redirect(session)
+    # Only the marked item changes on screen, so keyboard focus stays where the interviewer is.
+    session.refresh_from_db()
+    context = _room_context(request, session, role)
+    entries = {entry.key: entry for entry in context["state"].checklist}
+    context["entry"] = entries.get(form.cleaned_data["item"])
+    return render(request, "interviews/room.html#mark-update", context)
+
+
+@login_required
+@require_POST
+def reveal_fact(request: AuthedRequest, session_id: int, fact_id: int) -> HttpResponse:
+    session, role = permissions.get_session_for_interviewer(request.user, session_id)
+    fact = get_object_or_404(ClarificationFact, pk=fact_id, case_id=session.case_id)
+    form = FactForm(request.POST)
+    form.is_valid()  # a missing or odd value means "hide": booleans cannot be malformed
+    try:
+        services.set_fact_revealed(
+            session=session, fact=fact, revealed=form.cleaned_data.get("revealed", False)
+        )
+    except services.SessionError as exc:
+        return _room_error(request, session, role, str(exc), status=409)
+    return _after_write(request, session, role)
+
+
+@login_required
+@require_POST
+def save_comment(request: AuthedRequest, session_id: int, step: int) -> HttpResponse:
+    session, role = permissions.get_session_for_interviewer(request.user, session_id)
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        return _room_error(request, session, role, _first_error(form), status=400)
+    try:
+        services.save_comment(session=session, step_number=step, text=form.cleaned_data["text"])
+    except services.SessionError as exc:
+        return _room_error(request, session, role, str(exc), status=409)
+    return _after_write(request, session, role)
+
+
+@login_required
+@require_POST
+def add_hint(request: AuthedRequest, session_id: int, step: int) -> HttpResponse:
+    session, role = permissions.get_session_for_interviewer(request.user, session_id)
+    form = HintForm(request.POST)
+    if not form.is_valid():
+        return _room_error(request, session, role, _first_error(form), status=400)
+    try:
+        services.add_hint(session=session, step_number=step, text=form.cleaned_data["text"])
+    except services.SessionError as exc:
+        return _room_error(request, session, role, str(exc), status=409)
+    return _after_write(request, session, role)
+
+
+@login_required
+@require_GET
+def summary(request: AuthedRequest, session_id: int) -> HttpResponse:
+    session, role = permissions.get_session_for_user(request.user, session_id)
+    if not session.is_finished:
+        return redirect(session)
+    source = services.result_source(session)
+    items = services.session_items(session)
+    card = services.score_session(session, source=source, items=items)
+    state = room_state(session, role, timezone.now(), with_material=False)
+    self_marking = session.is_solo and role == Role.CANDIDATE
+    return render(
+        request,
+        "interviews/summary.html",
+        {
+            "session": session,
+            "role": role,
+            "card": card,
+            "state": state,
+            "self_marking": self_marking,
+            "rules": scoring.RULES,
+            "thresholds_text": session.rubric_version.thresholds.describe(),
+        },
+    )

@@ -1,0 +1,193 @@
+"""Deterministic evidence hints: where the candidate's notes mention a checklist item's phrases.
+
+A hint, not a verdict: "no time-based split" still matches "time-based split", and the interviewer
+decides. Pure Python with no Django import, cheap enough for the live polling path: the text is
+tokenised once and each word costs one dict lookup.
+
+Matching rules, applied to the phrase and the text alike:
+- words are runs of letters and digits (accents included); everything else, hyphens and
+  underscores too, only separates words, so "time-based split" matches "Time based, split";
+- case and accents are ignored ("Naïve" matches "naive");
+- two words match when equal, or when one is the other with a regular plural ending: +s ("split",
+  "splits"), +es after s, x, z, ch or sh ("box", "boxes"), y → ies ("query", "queries"); a word
+  ending in "ss" never loses its "s", and these stems keep at least two letters ("ads" is "ad",
+  "as" is not "a");
+- a phrase matches whole words only: "split" is not found in "splitting", nor "auc" in "caucus".
+"""
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+MAX_MATCHES_PER_ITEM = 5
+
+# A word starts with a letter or digit and may carry combining accents (U+0300–U+036F), so a
+# decomposed "é" stays inside its word. The underscore is a separator, like the hyphen.
+_WORD_RE = re.compile(r"[^\W_](?:[^\W_]|[\u0300-\u036f])*")
+_SIBILANTS = ("s", "x", "z", "ch", "sh")
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceItem:
+    key: str
+    phrases: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        # A one-phrase list is easy to write as a bare string; that would match letter by letter.
+        if isinstance(self.phrases, str):
+            raise TypeError(f"Item {self.key!r}: phrases must be a sequence of strings.")
+        object.__setattr__(self, "phrases", tuple(self.phrases))
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceMatch:
+    """One occurrence of `phrase`; `text[start:end] == excerpt`, offsets into the original text."""
+
+    phrase: str
+    start: int
+    end: int
+    excerpt: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Phrase:
+    item: int
+    phrase: str
+    length: int
+    # Accepted forms of the second and later words; the first word is the index key.
+    rest: tuple[frozenset[str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PhraseIndex:
+    """Compiled phrases, reusable across calls; build it with `compile_phrases`."""
+
+    keys: tuple[str, ...]
+    by_first_word: dict[str, tuple[_Phrase, ...]] = field(repr=False)
+
+
+def compile_phrases(items: Sequence[EvidenceItem]) -> PhraseIndex:
+    """Index the items' phrases by every accepted form of their first word.
+
+    Raises ValueError for duplicate item keys and for a phrase with no words (say "—"), which
+    could never match and is almost certainly a typo in the case file.
+    """
+    keys = tuple(item.key for item in items)
+    if len(set(keys)) != len(keys):
+        duplicates = sorted({key for key in keys if keys.count(key) > 1})
+        raise ValueError(f"Duplicate evidence item keys: {', '.join(duplicates)}.")
+
+    by_first_word: dict[str, list[_Phrase]] = {}
+    for item_number, item in enumerate(items):
+        seen: set[tuple[str, ...]] = set()
+        for phrase in item.phrases:
+            words = normalise(phrase)
+            if not words:
+                raise ValueError(f"Item {item.key!r}: phrase {phrase!r} has no words.")
+            # "split" and "Split" are one phrase; the first spelling is the one reported.
+            if words in seen:
+                continue
+            seen.add(words)
+            compiled = _Phrase(
+                item=item_number,
+                phrase=phrase,
+                length=len(words),
+                rest=tuple(_forms(word) for word in words[1:]),
+            )
+            for form in _forms(words[0]):
+                by_first_word.setdefault(form, []).append(compiled)
+    return PhraseIndex(
+        keys=keys,
+        by_first_word={
+            # Shorter phrases first, so one item's matches at one position come out in text order.
+            form: tuple(sorted(phrases, key=lambda p: (p.length, p.item)))
+            for form, phrases in by_first_word.items()
+        },
+    )
+
+
+def find_evidence(
+    text: str, items: Sequence[EvidenceItem] | PhraseIndex
+) -> dict[str, tuple[EvidenceMatch, ...]]:
+    """Find where each item's phrases occur in `text`.
+
+    Returns only items with at least one match, in the items' order, each with up to
+    MAX_MATCHES_PER_ITEM matches in text order (by start, then end). Every occurrence of every
+    phrase counts, overlapping ones included, except that two phrases of one item matching the
+    very same span are reported once. Pass a PhraseIndex to skip recompiling the phrases.
+    """
+    index = items if isinstance(items, PhraseIndex) else compile_phrases(items)
+    by_first_word = index.by_first_word
+    tokens = list(_WORD_RE.finditer(text))
+    raw_words = [token.group() for token in tokens]
+    # Notes repeat their words a lot: normalise each distinct spelling once.
+    normalised = {raw: _normalise_word(raw) for raw in set(raw_words)}
+    words = [normalised[raw] for raw in raw_words]
+    word_count = len(words)
+
+    found: list[list[EvidenceMatch]] = [[] for _ in index.keys]
+    for position, word in enumerate(words):
+        candidates = by_first_word.get(word)
+        if candidates is None:
+            continue
+        for candidate in candidates:
+            matches = found[candidate.item]
+            stop = position + candidate.length
+            if len(matches) >= MAX_MATCHES_PER_ITEM or stop > word_count:
+                continue
+            # A plain loop: this runs per candidate on the polling path, a generator costs more.
+            following = position + 1
+            for forms in candidate.rest:
+                if words[following] not in forms:
+                    break
+                following += 1
+            else:
+                start, end = tokens[position].start(), tokens[stop - 1].end()
+                if not matches or matches[-1].start != start or matches[-1].end != end:
+                    matches.append(EvidenceMatch(candidate.phrase, start, end, text[start:end]))
+    return {key: tuple(matches) for key, matches in zip(index.keys, found, strict=True) if matches}
+
+
+def normalise(text: str) -> tuple[str, ...]:
+    """The words of `text`, case-folded and without accents (plural endings are kept)."""
+    return tuple(_normalise_word(word) for word in _WORD_RE.findall(text))
+
+
+def same_words(a: str, b: str) -> bool:
+    """Whether two texts read as the same phrase under the matching rules of this module."""
+    words_a, words_b = normalise(a), normalise(b)
+    return len(words_a) == len(words_b) and all(
+        word_b in _forms(word_a) for word_a, word_b in zip(words_a, words_b, strict=True)
+    )
+
+
+def _normalise_word(word: str) -> str:
+    if word.isascii():
+        return word.lower()
+    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def _forms(word: str) -> frozenset[str]:
+    """The word itself, the singulars it may be a plural of, and its plurals.
+
+    Built so that `b in _forms(a)` exactly when `a in _forms(b)`: each plural rule below is the
+    inverse of one singular rule, with the same length limits.
+    """
+    forms = {word}
+    # Singulars.
+    if len(word) >= 3 and word.endswith("s") and not word.endswith("ss"):
+        forms.add(word[:-1])
+    if len(word) >= 5 and word.endswith("es") and word[:-2].endswith(_SIBILANTS):
+        forms.add(word[:-2])
+    if len(word) >= 5 and word.endswith("ies"):
+        forms.add(word[:-3] + "y")
+    # Plurals.
+    if len(word) >= 2 and not word.endswith("s"):
+        forms.add(word + "s")
+    if len(word) >= 3 and word.endswith(_SIBILANTS):
+        forms.add(word + "es")
+    if len(word) >= 3 and word.endswith("y"):
+        forms.add(word[:-1] + "ies")
+    return frozenset(forms)

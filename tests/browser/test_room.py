@@ -1,0 +1,308 @@
+"""The live interview room in real Chromium: two browser contexts are two people.
+
+Cross-screen changes travel by the 2-second poll, so expectations about the other screen wait up
+to 10 s; everything else uses the context's default timeout.
+"""
+
+import io
+import re
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.utils import timezone
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+from pytest_django.live_server_helper import LiveServer
+
+from casebank.models import Case
+from interviews import services
+from interviews.models import Mark, Session, SessionMode, SessionState, SessionStep
+from rubrics.services import latest_published_version
+from tests.browser.conftest import PageProblems
+
+PASSWORD = "a-long-and-unusual-passphrase"
+CASE_TITLE = "Delivery time estimates for a food delivery app"
+# Mentions two step-1 items' keywords: "business objective" and "p99 latency" / "latency budget".
+STEP_1_NOTES = "First I would clarify the business objective and the p99 latency budget"
+ACROSS_SCREENS_MS = 10_000
+ROOM_URL = re.compile(r"/sessions/(\d+)/$")
+STEP_CLOCK = "#flow .timer:not(.timer-total) [data-timer-clock]"
+TOTAL_CLOCK = "#flow .timer-total [data-timer-clock]"
+
+
+@pytest.fixture
+def casebank(transactional_db: None) -> None:
+    # live_server runs on a transactional database, flushed after each test.
+    call_command("load_casebank", stdout=io.StringIO())
+
+
+@pytest.fixture
+def ines(django_user_model: type[User], casebank: None) -> User:
+    return django_user_model.objects.create_user("ines", password=PASSWORD)
+
+
+@pytest.fixture
+def cai(django_user_model: type[User], casebank: None) -> User:
+    return django_user_model.objects.create_user("cai", password=PASSWORD)
+
+
+@pytest.fixture
+def page_expecting(chromium: Browser, live_server: LiveServer) -> Iterator[Callable[..., Page]]:
+    """Like conftest's `new_page`, for products that make Chromium log a known error on purpose.
+
+    A 409 answer to a fetch, or any request while offline, makes Chromium log "Failed to load
+    resource" as a console error, and htmx logs its failed polls. Those expected lines, and only
+    those, are allowed; each must show up at least once (proof the path was exercised), and
+    every other console error, warning or page error still fails the test.
+    """
+    contexts: list[BrowserContext] = []
+    problems = PageProblems()
+    expected: list[re.Pattern[str]] = []
+
+    def make(*patterns: str, context: BrowserContext | None = None) -> Page:
+        expected.extend(re.compile(p) for p in patterns)
+        if context is None:
+            context = chromium.new_context(base_url=live_server.url)
+            context.set_default_timeout(10_000)
+            contexts.append(context)
+        page = context.new_page()
+        problems.watch(page)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    unexpected = [m for m in problems.messages if not any(p.search(m) for p in expected)]
+    assert unexpected == [], "\n".join(unexpected)
+    for pattern in expected:
+        assert any(pattern.search(m) for m in problems.messages), f"never seen: {pattern.pattern}"
+
+
+def _log_in(page: Page, username: str) -> None:
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+
+def _open_room_as(page: Page, username: str, session: Session) -> None:
+    page.goto(f"/accounts/login/?next=/sessions/{session.pk}/")
+    _log_in(page, username)
+    expect(page).to_have_url(re.compile(rf"/sessions/{session.pk}/$"))
+    page.wait_for_load_state()  # the deferred scripts listen before anyone types
+
+
+def _running_session(interviewer: User, candidate: User, *, now: datetime | None = None) -> Session:
+    session = services.create_session(
+        host=interviewer,
+        case=Case.objects.get(title=CASE_TITLE),
+        rubric_version=latest_published_version(),
+        length_minutes=45,
+        mode=SessionMode.PEER,
+    )
+    services.join_session(token=session.invite_token, user=candidate)
+    return services.start_session(session=session, now=now)
+
+
+def _seconds(clock: str) -> int:
+    total = 0
+    for part in clock.strip().split(":"):
+        total = total * 60 + int(part)
+    return total
+
+
+def _step(session: Session, number: int) -> SessionStep:
+    return SessionStep.objects.get(session=session, number=number)
+
+
+def test_two_people_run_a_whole_session(new_page, live_server, ines, cai):
+    host = new_page(permissions=["clipboard-read", "clipboard-write"])
+    guest = new_page()
+
+    # The interviewer creates the session through the form.
+    host.goto("/accounts/login/?next=/sessions/new/")
+    _log_in(host, "ines")
+    host.get_by_role("combobox", name="Case").select_option(label=CASE_TITLE)
+    host.get_by_role("combobox", name="Length").select_option("45")
+    host.get_by_label("Interviewer — I will invite a candidate").check()
+    host.get_by_role("button", name="Create the session").click()
+    expect(host).to_have_url(ROOM_URL)
+    session = Session.objects.get(pk=ROOM_URL.search(host.url).group(1))
+    assert (session.interviewer, session.state) == (ines, SessionState.WAITING)
+
+    host.get_by_role("button", name="Copy link").click()
+    expect(host.get_by_role("button", name="Copied")).to_be_visible()
+    invite_url = host.evaluate("navigator.clipboard.readText()")
+    assert invite_url == f"{live_server.url}/join/{session.invite_token}/"
+
+    # The candidate is sent to log in first, then comes back to the invite.
+    join_path = f"/join/{session.invite_token}/"
+    guest.goto(invite_url)
+    expect(guest).to_have_url(re.compile(r"/accounts/login/\?next=" + re.escape(join_path)))
+    expect(guest.get_by_text("Log in to continue.")).to_be_visible()
+    _log_in(guest, "cai")
+    expect(guest).to_have_url(live_server.url + join_path)
+    guest.get_by_role("button", name="Join the session").click()
+    expect(guest).to_have_url(re.compile(rf"/sessions/{session.pk}/$"))
+    expect(guest.get_by_text("Waiting for the interviewer to start.")).to_be_visible()
+
+    # The interviewer's screen learns of the join by polling, then starts.
+    host.locator("#control-start").click(timeout=ACROSS_SCREENS_MS)
+    expect(guest.locator("#flow .state-badge")).to_have_text("Running", timeout=ACROSS_SCREENS_MS)
+
+    # The candidate writes; the interviewer reads along and sees the evidence hints.
+    guest.locator("#notes-1").press_sequentially(STEP_1_NOTES)
+    expect(guest.locator("#notes-status-1")).to_contain_text("Saved at")
+    expect(host.locator("#candidate-notes")).to_contain_text(
+        STEP_1_NOTES, timeout=ACROSS_SCREENS_MS
+    )
+    objective = host.locator("#item-business-objective")
+    latency = host.locator("#item-latency-budget")
+    expect(objective.locator(".evidence")).to_contain_text("Notes mention: business objective")
+    expect(latency.locator(".evidence")).to_contain_text("Notes mention:")
+
+    # One mark by click, one by the keyboard shortcut on a focused item.
+    objective.get_by_role("button", name="Covered").click()
+    expect(objective.get_by_role("button", name="Covered")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    latency.focus()
+    host.keyboard.press("c")
+    expect(latency.get_by_role("button", name="Covered")).to_have_attribute("aria-pressed", "true")
+    expect(host.locator("#step-score")).not_to_contain_text("—")
+    marks = dict(Mark.objects.filter(session=session).values_list("item_key", "mark"))
+    assert marks == {"business-objective": "covered", "latency-budget": "covered"}
+
+    # A revealed fact appears on the candidate's screen.
+    fact = host.locator(".fact").filter(has_text="How quickly must an estimate come back?")
+    expect(guest.locator("#facts")).not_to_contain_text("How quickly must an estimate come back?")
+    fact.get_by_role("button", name="Reveal").click()
+    expect(fact.get_by_role("button", name="Revealed — hide")).to_be_visible()
+    expect(guest.locator("#facts")).to_contain_text(
+        "How quickly must an estimate come back?", timeout=ACROSS_SCREENS_MS
+    )
+    expect(guest.locator("#facts")).to_contain_text("within a few milliseconds")
+
+    # "n" moves on; the candidate's screen follows, with step 2's editor open.
+    host.keyboard.press("n")
+    expect(host.locator("#flow [aria-current=step]")).to_contain_text("2. ")
+    expect(guest.locator("#flow [aria-current=step]")).to_contain_text(
+        "2. ", timeout=ACROSS_SCREENS_MS
+    )
+    expect(guest.locator("details[data-note-step='2']")).to_have_attribute("open", "")
+
+    # A reload mid-step keeps the notes and the time.
+    session.refresh_from_db()
+    assert session.current_step == 2
+    elapsed = services.step_elapsed(session, _step(session, 2), timezone.now())
+    time.sleep(max(0.0, 2.2 - elapsed))
+    floor = int(services.step_elapsed(session, _step(session, 2), timezone.now()))
+    total_floor = int(
+        sum(services.step_elapsed(session, s, timezone.now()) for s in session.steps.all())
+    )
+    guest.reload()
+    expect(guest.locator("#notes-1")).to_have_value(STEP_1_NOTES)
+    assert _step(session, 1).notes == STEP_1_NOTES
+    expect(guest.locator("#flow [aria-current=step]")).to_contain_text("2. ")
+    assert _seconds(guest.locator(STEP_CLOCK).text_content()) >= max(floor, 2)
+    assert _seconds(guest.locator(TOTAL_CLOCK).text_content()) >= total_floor
+
+    # Finishing takes both people to the summary.
+    host.once("dialog", lambda dialog: dialog.accept())
+    host.locator("#control-finish").click()
+    expect(host).to_have_url(re.compile(rf"/sessions/{session.pk}/summary/$"))
+    expect(host.get_by_text("Total:")).to_be_visible()
+    expect(guest).to_have_url(
+        re.compile(rf"/sessions/{session.pk}/summary/$"), timeout=ACROSS_SCREENS_MS
+    )
+    expect(guest.get_by_text("Total:")).to_be_visible()
+    session.refresh_from_db()
+    assert session.state == SessionState.FINISHED
+
+
+def test_unsaved_notes_survive_a_reload(new_page, ines, cai):
+    session = _running_session(ines, cai)
+    page = new_page()
+    _open_room_as(page, "cai", session)
+    text = "Restaurants batch orders at lunch peaks; I need the p99 latency budget."
+
+    page.locator("#notes-1").fill(text)
+    # Reloaded well before the 800 ms debounce: only the browser's draft holds the text.
+    assert _step(session, 1).notes == ""
+    assert text in page.evaluate(f"localStorage.getItem('spar:notes:{session.pk}:1')")
+    page.reload()
+
+    expect(page.locator("#notes-1")).to_have_value(text)
+    expect(page.locator("#notes-status-1")).to_contain_text("Saved at")
+    step = _step(session, 1)
+    assert (step.notes, step.notes_version) == (text, 1)
+    draft = page.evaluate(f"localStorage.getItem('spar:notes:{session.pk}:1')")
+    assert draft is None
+
+
+def test_offline_notes_flush_when_back_online(page_expecting, ines, cai):
+    session = _running_session(ines, cai)
+    page = page_expecting(
+        r"net::ERR_INTERNET_DISCONNECTED", r"^console error: htmx:(sendError|afterRequest)"
+    )
+    _open_room_as(page, "cai", session)
+    text = "Offline for a moment: the label is the actual delivery time."
+
+    page.context.set_offline(True)
+    page.locator("#notes-1").fill(text)
+    expect(page.locator("#notes-status-1")).to_contain_text("Offline")
+    expect(page.locator("#connection-status")).to_be_visible()
+    assert _step(session, 1).notes == ""
+
+    page.context.set_offline(False)
+    expect(page.locator("#notes-status-1")).to_contain_text("Saved at")
+    expect(page.locator("#connection-status")).to_be_hidden(timeout=ACROSS_SCREENS_MS)
+    # Past the pending retry (2 s after the failed save): the text was saved exactly once.
+    page.wait_for_timeout(2_500)
+    step = _step(session, 1)
+    assert (step.notes, step.notes_version) == (text, 1)
+
+
+def test_two_tabs_conflict_shows_both_texts(page_expecting, ines, cai):
+    session = _running_session(ines, cai)
+    conflict_logged = r"status of 409 \(Conflict\)"
+    first = page_expecting(conflict_logged)
+    _open_room_as(first, "cai", session)
+    second = page_expecting(context=first.context)
+    second.goto(f"/sessions/{session.pk}/")
+
+    first.locator("#notes-1").fill("Text from the first tab")
+    expect(first.locator("#notes-status-1")).to_contain_text("Saved at")
+    second.locator("#notes-1").fill("Text from the second tab")
+
+    panel = second.locator("form[data-step='1'] [data-conflict]")
+    expect(panel).to_be_visible()
+    expect(panel.locator("[data-conflict-server]")).to_have_text("Text from the first tab")
+    expect(panel.locator("[data-conflict-mine]")).to_have_text("Text from the second tab")
+    assert _step(session, 1).notes == "Text from the first tab"
+
+    panel.get_by_role("button", name="Keep mine").click()
+    expect(panel).to_be_hidden()
+    expect(second.locator("#notes-status-1")).to_contain_text("Saved at")
+    step = _step(session, 1)
+    assert (step.notes, step.notes_version) == ("Text from the second tab", 2)
+
+
+def test_timer_survives_reload(new_page, ines, cai):
+    session = _running_session(ines, cai, now=timezone.now() - timedelta(minutes=3))
+    page = new_page()
+    _open_room_as(page, "cai", session)
+
+    clock = page.locator(STEP_CLOCK)
+    first = _seconds(clock.text_content())
+    assert first >= 180
+    expect(clock).not_to_have_text(clock.text_content())  # it keeps counting
+    assert _seconds(clock.text_content()) > first
+
+    page.reload()
+    after_reload = clock.text_content()
+    assert _seconds(after_reload) > first
+    assert _seconds(page.locator(TOTAL_CLOCK).text_content()) > first
+    expect(clock).not_to_have_text(after_reload)

@@ -1,0 +1,207 @@
+"""The room page and the poll take a fixed number of queries, whatever the session holds.
+
+Each count is the one measured with the small session; the big session must take the same.
+"""
+
+import pytest
+from django.urls import reverse
+
+from interviews import services
+from interviews.models import Mark, Session, SessionMode
+from rubrics import scoring
+from rubrics.models import Category
+from tests.factories import (
+    CaseFactory,
+    CaseItemFactory,
+    ClarificationFactFactory,
+    StepProbeFactory,
+    UserFactory,
+)
+from tests.interviews.conftest import T0, make_peer_session
+
+pytestmark = pytest.mark.django_db
+
+HX = {"HX-Request": "true"}
+
+# django_session, auth_user, the session with its case, rubric version and people, its steps with
+# their rubric steps, the revealed fact ids, the case's facts.
+ROOM_QUERIES_CANDIDATE = 6
+# The above, plus the current step's rubric items and their categories, the case's items and
+# their categories, the interviewer's marks, the step's probe, the step's hints.
+ROOM_QUERIES_INTERVIEWER = 13
+# The cheap read of version and participants comes first, then the room's queries (minus the
+# login's two, already done).
+STATE_CHANGED_CANDIDATE = 1 + ROOM_QUERIES_CANDIDATE
+STATE_CHANGED_INTERVIEWER = 1 + ROOM_QUERIES_INTERVIEWER
+# django_session, auth_user, and one read of the session row's version and participants.
+STATE_UNCHANGED = 3
+
+
+def _build(interviewer, candidate, rubric_version, *, facts, case_items, noted_steps, marks):
+    case = CaseFactory()
+    data = Category.objects.get(slug="data")
+    for n in range(facts):
+        ClarificationFactFactory(case=case, answer=f"Answer {n}")
+    for step in range(1, 8):
+        StepProbeFactory(case=case, step=step, text=f"Probe for step {step}")
+    for n in range(case_items):
+        # The first items land on step 1, where the checklist is shown; the rest spread out.
+        CaseItemFactory(
+            case=case, step=1 if n < 3 else 2 + n % 6, key=f"extra-{n}", categories=[data]
+        )
+    session = make_peer_session(
+        interviewer=interviewer, candidate=candidate, case=case, rubric_version=rubric_version
+    )
+    for fact in case.facts.all()[: (facts + 1) // 2]:
+        services.set_fact_revealed(session=session, fact=fact, revealed=True)
+    for number in noted_steps:
+        services.save_notes(
+            session=session,
+            step_number=number,
+            text=f"Step {number}: business goal, latency budget, data sources, drift.",
+            base_version=0,
+        )
+    items = services.session_items(session)
+    for item in items[:marks]:
+        services.go_to_step(session=session, number=item.step, now=T0)
+        services.set_mark(
+            session=session,
+            item_key=item.key,
+            mark="observed" if item.kind == scoring.Kind.RED_FLAG else "partial",
+            after_hint=False,
+            by=interviewer,
+        )
+        services.add_hint(session=session, step_number=item.step, text=f"Hint for {item.key}")
+    services.go_to_step(session=session, number=1, now=T0)
+    assert Mark.objects.filter(session=session).count() == marks
+    return Session.objects.get(pk=session.pk)
+
+
+@pytest.fixture
+def small(interviewer, candidate, rubric_version) -> Session:
+    return _build(
+        interviewer, candidate, rubric_version, facts=1, case_items=1, noted_steps=[1], marks=1
+    )
+
+
+@pytest.fixture
+def big(interviewer, candidate, rubric_version) -> Session:
+    return _build(
+        interviewer,
+        candidate,
+        rubric_version,
+        facts=20,
+        case_items=10,
+        noted_steps=range(1, 8),
+        marks=30,
+    )
+
+
+def test_big_session_is_big(big):
+    assert big.case.facts.count() == 20
+    assert big.case.extra_items.count() == 10
+    assert big.case.extra_items.filter(step=1).count() == 3
+    assert big.reveals.count() == 10
+    assert big.steps.exclude(notes="").count() == 7
+    # 30 marks: all 13 of step 1 (10 rubric + 3 case items), all 8 of step 2, 9 of step 3.
+    assert sorted(set(big.marks.values_list("step_number", flat=True))) == [1, 2, 3]
+    assert big.marks.filter(step_number=1).count() == 13
+
+
+@pytest.mark.parametrize("size", ["small", "big"])
+@pytest.mark.parametrize(
+    ("role", "queries"),
+    [
+        ("interviewer", ROOM_QUERIES_INTERVIEWER),
+        ("staff", ROOM_QUERIES_INTERVIEWER),
+        ("candidate", ROOM_QUERIES_CANDIDATE),
+    ],
+)
+def test_room_query_count(client, request, django_assert_num_queries, size, role, queries):
+    session = request.getfixturevalue(size)
+    client.force_login(request.getfixturevalue(role))
+    url = reverse("interviews:room", args=[session.pk])
+    with django_assert_num_queries(queries):
+        response = client.get(url)
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("size", ["small", "big"])
+@pytest.mark.parametrize(
+    ("role", "queries"),
+    [("interviewer", STATE_CHANGED_INTERVIEWER), ("candidate", STATE_CHANGED_CANDIDATE)],
+)
+def test_state_changed_query_count(client, request, django_assert_num_queries, size, role, queries):
+    session = request.getfixturevalue(size)
+    client.force_login(request.getfixturevalue(role))
+    url = reverse("interviews:state", args=[session.pk])
+    with django_assert_num_queries(queries):
+        response = client.get(url, {"v": 0}, headers=HX)
+    assert response.status_code == 200
+    # A notes change alone: fewer fragments, the same queries.
+    before = session.version
+    services.save_notes(session=session, step_number=1, text="changed", base_version=1, now=T0)
+    with django_assert_num_queries(queries):
+        response = client.get(url, {"v": before}, headers=HX)
+    assert response.status_code == 200
+    assert 'id="flow"' not in response.content.decode()
+
+
+@pytest.mark.parametrize("size", ["small", "big"])
+@pytest.mark.parametrize("role", ["interviewer", "candidate", "staff"])
+def test_state_unchanged_query_count(client, request, django_assert_num_queries, size, role):
+    session = request.getfixturevalue(size)
+    client.force_login(request.getfixturevalue(role))
+    url = reverse("interviews:state", args=[session.pk])
+    with django_assert_num_queries(STATE_UNCHANGED):
+        response = client.get(url, {"v": session.version}, headers=HX)
+    assert response.status_code == 204
+
+
+# django_session, auth_user, the user's sessions with their cases and people.
+SESSION_LIST_QUERIES = 3
+
+
+@pytest.mark.parametrize("count", [1, 12])
+def test_session_list_query_count(
+    client, django_assert_num_queries, interviewer, candidate, rubric_version, count
+):
+    case = CaseFactory()
+    for n in range(count):
+        partner = UserFactory()
+        as_interviewer = make_peer_session(
+            interviewer=interviewer, candidate=partner, case=case, rubric_version=rubric_version
+        )
+        if n % 2:
+            services.finish_session(session=as_interviewer, now=T0)
+        make_peer_session(
+            interviewer=partner, candidate=interviewer, case=case, rubric_version=rubric_version
+        )
+        services.create_session(
+            host=interviewer,
+            case=case,
+            rubric_version=rubric_version,
+            length_minutes=45,
+            mode=SessionMode.SOLO,
+        )
+    client.force_login(interviewer)
+    with django_assert_num_queries(SESSION_LIST_QUERIES):
+        response = client.get(reverse("interviews:list"))
+    assert response.status_code == 200
+    assert response.content.decode().count("<tr>") == 2 + 3 * count  # 2 header rows
+
+
+# The session and its steps, the rubric's and the case's items with their categories (for the
+# scorecard), the marks, and the room state (for the interviewer, with the current step's
+# checklist); the same whatever the session holds.
+SUMMARY_QUERIES = {"interviewer": 11, "candidate": 11}
+
+
+@pytest.mark.parametrize("size", ["small", "big"])
+@pytest.mark.parametrize("role", ["interviewer", "candidate"])
+def test_summary_query_count(client, request, django_assert_num_queries, size, role):
+    session = services.finish_session(session=request.getfixturevalue(size), now=T0)
+    client.force_login(request.getfixturevalue(role))
+    with django_assert_num_queries(SUMMARY_QUERIES[role]):
+        response = client.get(reverse("interviews:summary", args=[session.pk]))
+    assert response.status_code == 200
