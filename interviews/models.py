@@ -30,6 +30,15 @@ class SessionMode(models.TextChoices):
     SOLO = "solo", "Solo practice"
 
 
+class SelfAssessment(models.TextChoices):
+    """Whether the candidate has marked themselves; the interviewer's marks stay hidden from
+    the candidate until this is no longer pending."""
+
+    PENDING = "pending", "Not yet"
+    SUBMITTED = "submitted", "Submitted"
+    SKIPPED = "skipped", "Skipped"
+
+
 class SessionQuerySet(models.QuerySet["Session"]):
     def for_user_list(self) -> "SessionQuerySet":
         return self.select_related("case", "interviewer", "candidate").order_by("-created_at")
@@ -83,6 +92,13 @@ class Session(models.Model):
     # The result when finished, kept in sync by interviews.services.finish_session.
     total_percent = models.DecimalField(max_digits=7, decimal_places=3, null=True, blank=True)
     band = models.CharField(max_length=20, blank=True)
+    # A digest of the result (per-step and per-category percentages, missed items, red flags,
+    # overruns) kept in sync by interviews.services._store_result, so that the progress page
+    # reads one row per session instead of re-scoring every session on every view.
+    result = models.JSONField(null=True, blank=True)
+    self_assessment = models.CharField(
+        max_length=10, choices=SelfAssessment.choices, default=SelfAssessment.PENDING
+    )
 
     objects = SessionQuerySet.as_manager()
 

@@ -4,6 +4,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from fractions import Fraction
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -250,14 +251,45 @@ def result_source(session: Session) -> MarkSource:
 
 def _store_result(session: Session) -> None:
     card = score_session(session, source=result_source(session))
-    percent = card.total.percent
-    session.total_percent = (
-        None
-        if percent is None
-        else (Decimal(percent.numerator) / Decimal(percent.denominator)).quantize(Decimal("0.001"))
-    )
+    session.total_percent = _decimal(card.total.percent)
     session.band = card.band.value
-    session.save(update_fields=["total_percent", "band"])
+    session.result = result_summary(session, card)
+    session.save(update_fields=["total_percent", "band", "result"])
+
+
+def _decimal(percent: Fraction | None) -> Decimal | None:
+    if percent is None:
+        return None
+    return (Decimal(percent.numerator) / Decimal(percent.denominator)).quantize(Decimal("0.001"))
+
+
+def _text(percent: Fraction | None) -> str | None:
+    value = _decimal(percent)
+    return None if value is None else str(value)
+
+
+def result_summary(session: Session, card: scoring.Scorecard) -> dict[str, object]:
+    """The plain-data digest of a finished session that the progress page reads (see
+    Session.result). Percentages are decimal strings with three places, exact enough to chart."""
+    steps = list(session.steps.all())
+    return {
+        "total": _text(card.total.percent),
+        "band": card.band.value,
+        "capped": card.capped,
+        "steps": {str(number): _text(score.percent) for number, score in card.steps.items()},
+        "categories": {slug: _text(score.percent) for slug, score in card.categories.items()},
+        "missed": [
+            line.item.key
+            for line in card.lines
+            if line.item.kind == scoring.Kind.EXPECTED and not line.earned
+        ],
+        "red_flags": [line.item.key for line in card.lines if line.deducted],
+        "titles": {line.item.key: line.item.title for line in card.lines},
+        "overrun_seconds": {
+            str(step.number): max(0, round(step.elapsed_seconds - step.budget_minutes * 60))
+            for step in steps
+        },
+    }
 
 
 def session_items(session: Session) -> list[scoring.Item]:
