@@ -1,0 +1,291 @@
+"""The authorization walker: every named URL, every role, against an explicit expected table.
+
+A new named URL pattern without a row in SAMPLES fails `test_every_named_url_has_a_sample`, so no
+view can skip these checks. Each row requests the URL as anonymous, an outsider, the candidate,
+the interviewer and a staff member who takes no part, on objects that belong to the participants.
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from casebank.models import Case
+from interviews import services
+from interviews.models import Session, SessionMode
+from rubrics.services import latest_published_version
+from tests.factories import CaseFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("anonymous", "outsider", "candidate", "interviewer", "staff")
+LOGIN = "login"  # a redirect to the login page
+# The admin guards itself (staff only, its own login page): see test_admin_is_staff_only.
+NAMESPACES_EXCLUDED = {"admin"}
+
+
+@dataclass
+class World:
+    users: dict[str, User]
+    case: Case
+    draft: Case
+    running: Session
+    finished: Session
+    waiting: Session
+    fact_id: int
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    call_command("load_casebank", stdout=StringIO())
+    interviewer = UserFactory(username="walker-interviewer")
+    candidate = UserFactory(username="walker-candidate")
+    users = {
+        "outsider": UserFactory(username="walker-outsider"),
+        "candidate": candidate,
+        "interviewer": interviewer,
+        "staff": UserFactory(username="walker-staff", is_staff=True),
+    }
+    case = Case.objects.get(slug="delivery-eta")
+    version = latest_published_version()
+
+    def peer(case: Case) -> Session:
+        return services.create_session(
+            host=interviewer,
+            case=case,
+            rubric_version=version,
+            length_minutes=45,
+            mode=SessionMode.PEER,
+        )
+
+    running = peer(case)
+    services.join_session(token=running.invite_token, user=candidate)
+    running = services.start_session(session=running)
+    finished = peer(Case.objects.get(slug="ad-click-prediction"))
+    services.join_session(token=finished.invite_token, user=candidate)
+    services.start_session(session=finished)
+    finished = services.finish_session(session=finished)
+    waiting = peer(Case.objects.get(slug="visual-search"))
+    return World(
+        users=users,
+        case=case,
+        draft=CaseFactory(status="draft"),
+        running=running,
+        finished=finished,
+        waiting=waiting,
+        fact_id=case.facts.first().pk,
+    )
+
+
+@dataclass
+class Sample:
+    method: str
+    kwargs: Callable[[World], dict[str, Any]]
+    expected: dict[str, int | str]
+    data: Callable[[World], dict[str, Any]] = field(default=lambda w: {})
+    query: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _all(code: int | str) -> dict[str, int | str]:
+    return dict.fromkeys(ROLES, code)
+
+
+def _members(code: int) -> dict[str, int | str]:
+    return {"anonymous": LOGIN} | dict.fromkeys(ROLES[1:], code)
+
+
+# A participant's page: outsiders get 404 so the session's existence does not leak.
+SESSION_PAGE = {
+    "anonymous": LOGIN,
+    "outsider": 404,
+    "candidate": 200,
+    "interviewer": 200,
+    "staff": 200,
+}
+
+
+RUNNING = lambda w: {"session_id": w.running.pk}  # noqa: E731 -- table shorthand
+FINISHED = lambda w: {"session_id": w.finished.pk}  # noqa: E731
+NO_ARGS = lambda w: {}  # noqa: E731
+INTERVIEWER_WRITE = {
+    "anonymous": LOGIN,
+    "outsider": 404,
+    "candidate": 403,
+    "interviewer": 302,
+    "staff": 403,
+}
+
+# name → samples. Codes: the exact status; LOGIN: a redirect to the login page.
+SAMPLES: dict[str, list[Sample]] = {
+    "core:home": [Sample("GET", NO_ARGS, _all(200))],
+    "core:healthz": [Sample("GET", NO_ARGS, _all(200))],
+    "accounts:signup": [Sample("GET", NO_ARGS, {"anonymous": 200} | dict.fromkeys(ROLES[1:], 302))],
+    "accounts:login": [Sample("GET", NO_ARGS, {"anonymous": 200} | dict.fromkeys(ROLES[1:], 302))],
+    "accounts:logout": [Sample("POST", NO_ARGS, _all(302))],
+    "accounts:password_change": [Sample("GET", NO_ARGS, _members(200))],
+    "accounts:password_change_done": [Sample("GET", NO_ARGS, _members(200))],
+    "accounts:password_reset": [Sample("GET", NO_ARGS, _all(200))],
+    "accounts:password_reset_done": [Sample("GET", NO_ARGS, _all(200))],
+    "accounts:password_reset_confirm": [
+        Sample("GET", lambda w: {"uidb64": "MQ", "token": "not-a-token"}, _all(200))
+    ],
+    "accounts:password_reset_complete": [Sample("GET", NO_ARGS, _all(200))],
+    "casebank:library": [Sample("GET", NO_ARGS, _members(200))],
+    "casebank:detail": [
+        Sample("GET", lambda w: {"slug": w.case.slug}, _members(200)),
+        Sample(
+            "GET",
+            lambda w: {"slug": w.draft.slug},
+            {
+                "anonymous": LOGIN,
+                "outsider": 404,
+                "candidate": 404,
+                "interviewer": 404,
+                "staff": 200,
+            },
+        ),
+    ],
+    "interviews:list": [Sample("GET", NO_ARGS, _members(200))],
+    "interviews:create": [Sample("GET", NO_ARGS, _members(200))],
+    "interviews:room": [Sample("GET", RUNNING, SESSION_PAGE)],
+    "interviews:state": [Sample("GET", RUNNING, SESSION_PAGE, query="?v=0")],
+    "interviews:control": [
+        Sample("POST", RUNNING, INTERVIEWER_WRITE, data=lambda w: {"action": "next"})
+    ],
+    "interviews:invite": [
+        Sample("POST", RUNNING, INTERVIEWER_WRITE, data=lambda w: {"action": "regenerate"})
+    ],
+    "interviews:notes": [
+        Sample(
+            "POST",
+            lambda w: {"session_id": w.running.pk, "step": 1},
+            {
+                "anonymous": LOGIN,
+                "outsider": 404,
+                "candidate": 200,
+                "interviewer": 403,
+                "staff": 403,
+            },
+            data=lambda w: {"text": "notes", "base_version": 0},
+            headers={"Accept": "application/json"},
+        )
+    ],
+    "interviews:mark": [
+        Sample(
+            "POST",
+            RUNNING,
+            INTERVIEWER_WRITE,
+            data=lambda w: {"item": "business-objective", "mark": "covered"},
+        )
+    ],
+    "interviews:fact": [
+        Sample(
+            "POST",
+            lambda w: {"session_id": w.running.pk, "fact_id": w.fact_id},
+            INTERVIEWER_WRITE,
+            data=lambda w: {"revealed": "on"},
+        )
+    ],
+    "interviews:comment": [
+        Sample(
+            "POST",
+            lambda w: {"session_id": w.running.pk, "step": 1},
+            INTERVIEWER_WRITE,
+            data=lambda w: {"text": "Clear on scope."},
+        )
+    ],
+    "interviews:hint": [
+        Sample(
+            "POST",
+            lambda w: {"session_id": w.running.pk, "step": 1},
+            INTERVIEWER_WRITE,
+            data=lambda w: {"text": "Ask about the latency budget."},
+        )
+    ],
+    "interviews:summary": [Sample("GET", FINISHED, SESSION_PAGE)],
+    "interviews:join": [Sample("GET", lambda w: {"token": w.waiting.invite_token}, _members(200))],
+}
+
+
+def _named_patterns(patterns: list[Any], namespace: str | None = None) -> list[str]:
+    names = []
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = pattern.namespace or namespace
+            if inner in NAMESPACES_EXCLUDED:
+                continue
+            names += _named_patterns(pattern.url_patterns, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            names.append(f"{namespace}:{pattern.name}" if namespace else pattern.name)
+    return names
+
+
+def test_every_named_url_has_a_sample():
+    names = set(_named_patterns(get_resolver().url_patterns))
+    missing = sorted(names - set(SAMPLES))
+    assert missing == [], f"add rows to SAMPLES for: {missing}"
+    assert sorted(set(SAMPLES) - names) == [], "SAMPLES lists URLs that no longer exist"
+
+
+CASES = [
+    pytest.param(name, index, role, id=f"{name}[{index}]-{role}")
+    for name, samples in SAMPLES.items()
+    for index in range(len(samples))
+    for role in ROLES
+]
+
+
+@pytest.mark.parametrize(("name", "index", "role"), CASES)
+def test_url_answers_as_expected_for_role(world, name, index, role):
+    sample = SAMPLES[name][index]
+    client = Client()
+    if role != "anonymous":
+        client.force_login(world.users[role])
+    url = reverse(name, kwargs=sample.kwargs(world)) + sample.query
+    send = client.get if sample.method == "GET" else client.post
+    response = send(url, sample.data(world), headers=sample.headers)
+    expected = sample.expected[role]
+    if expected == LOGIN:
+        assert response.status_code == 302, response.content[:300]
+        assert response["Location"].startswith(reverse("accounts:login") + "?next=")
+    else:
+        assert response.status_code == expected, (response.status_code, response.content[:300])
+
+
+def test_refusals_are_logged(world, caplog):
+    client = Client()
+    client.force_login(world.users["outsider"])
+    with caplog.at_level(logging.WARNING, logger="spar.permissions"):
+        assert client.get(reverse("interviews:room", args=[world.running.pk])).status_code == 404
+    assert [r.getMessage() for r in caplog.records if r.name == "spar.permissions"] == [
+        f"denied: user {world.users['outsider'].pk} tried to open on session {world.running.pk}"
+    ]
+
+
+@pytest.mark.parametrize("role", ["anonymous", "outsider", "candidate", "interviewer"])
+def test_admin_is_staff_only(world, role):
+    client = Client()
+    if role != "anonymous":
+        client.force_login(world.users[role])
+    for url in (
+        reverse("admin:index"),
+        reverse("admin:casebank_case_change", args=[world.case.pk]),
+        reverse("admin:interviews_session_changelist"),
+    ):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_admin_opens_for_staff(world):
+    client = Client()
+    client.force_login(world.users["staff"])
+    assert client.get(reverse("admin:index")).status_code == 200
