@@ -38,7 +38,7 @@ def _safe_next(request: AnyRequest) -> str:
 def signup(request: AnyRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("core:home")
-    form = SignupForm(request.POST or None)
+    form = SignupForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")

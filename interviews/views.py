@@ -57,7 +57,8 @@ def create_session(request: AuthedRequest) -> HttpResponse:
     versions = RubricVersion.objects.published().select_related("rubric")
     latest = latest_published_version()
     initial = {"rubric_version": latest, "case": request.GET.get("case")}
-    form = CreateSessionForm(request.POST or None, cases=cases, versions=versions, initial=initial)
+    data = request.POST if request.method == "POST" else None
+    form = CreateSessionForm(data, cases=cases, versions=versions, initial=initial)
     if request.method == "POST" and form.is_valid():
         case = form.cleaned_data["case"]
         if form.cleaned_data["surprise"] or case is None:

@@ -1,0 +1,189 @@
+"""Hypothesis throws random, oversized, malformed and unicode-heavy input at every form and htmx
+endpoint: the answer is never a 500, and nothing changes that the sender may not change."""
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from interviews.models import FactReveal, Hint, Mark, Session, SessionStep
+from tests.security.conftest import World
+
+pytestmark = pytest.mark.django_db
+
+# Surrogates cannot be encoded as UTF-8 by any client, so they never reach the server.
+TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=300)
+# Over every length limit; built by repetition because Hypothesis draws strings of ≤ ~8k chars.
+HUGE = st.builds(
+    lambda chunk, length: (chunk * length)[:length],
+    st.text(st.sampled_from("[]()*_`<>!|#&\\ \nxé🙂"), min_size=1, max_size=12),
+    st.integers(20_001, 25_000),
+)
+NUMBERISH = st.one_of(st.integers(-(2**70), 2**70).map(str), TEXT, st.just(""))
+VALUE = st.one_of(TEXT, NUMBERISH, HUGE)
+
+FUZZ = settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+def _form(fields: list[str]) -> st.SearchStrategy[dict[str, str]]:
+    """Some of the real fields (maybe missing), with hostile values, plus stray keys."""
+    known = st.fixed_dictionaries({}, optional=dict.fromkeys(fields, VALUE))
+    extra = st.dictionaries(st.text(min_size=1, max_size=20), TEXT, max_size=3)
+    return st.builds(lambda a, b: {**b, **a}, known, extra)
+
+
+def _snapshot(session: Session) -> tuple[Any, ...]:
+    session.refresh_from_db()
+    return (
+        session.version,
+        session.state,
+        session.current_step,
+        session.invite_token,
+        list(SessionStep.objects.filter(session=session).values_list("notes", "comment")),
+        list(Mark.objects.filter(session=session).values_list("item_key", "mark")),
+        FactReveal.objects.filter(session=session).count(),
+        Hint.objects.filter(session=session).count(),
+    )
+
+
+# (URL name, kwargs, fields, the role that may write there)
+ENDPOINTS: list[tuple[str, Callable[[World], dict[str, Any]], list[str], str]] = [
+    (
+        "interviews:control",
+        lambda w: {"session_id": w.running.pk},
+        ["action", "step"],
+        "interviewer",
+    ),
+    ("interviews:invite", lambda w: {"session_id": w.running.pk}, ["action"], "interviewer"),
+    (
+        "interviews:notes",
+        lambda w: {"session_id": w.running.pk, "step": 1},
+        ["text", "base_version"],
+        "candidate",
+    ),
+    (
+        "interviews:mark",
+        lambda w: {"session_id": w.running.pk},
+        ["item", "mark", "after_hint"],
+        "interviewer",
+    ),
+    (
+        "interviews:fact",
+        lambda w: {"session_id": w.running.pk, "fact_id": w.fact_id},
+        ["revealed"],
+        "interviewer",
+    ),
+    (
+        "interviews:comment",
+        lambda w: {"session_id": w.running.pk, "step": 1},
+        ["text"],
+        "interviewer",
+    ),
+    ("interviews:hint", lambda w: {"session_id": w.running.pk, "step": 1}, ["text"], "interviewer"),
+]
+
+
+def _client(world: World, role: str) -> Client:
+    client = Client()
+    client.force_login(world.users[role])
+    return client
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs", "fields", "writer"), ENDPOINTS, ids=[e[0] for e in ENDPOINTS]
+)
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_session_endpoints_survive_garbage(world, name, kwargs, fields, writer, htmx):
+    url = reverse(name, kwargs=kwargs(world))
+    headers = {"HX-Request": "true"} if htmx else {}
+    if name == "interviews:notes" and htmx:
+        headers = {"Accept": "application/json"}
+    allowed = _client(world, writer)
+    others = [
+        _client(world, role)
+        for role in ("outsider", "staff")
+        + (("candidate",) if writer == "interviewer" else ("interviewer",))
+    ]
+
+    @FUZZ
+    @given(data=_form(fields))
+    def check(data: dict[str, str]) -> None:
+        before = _snapshot(world.running)
+        for client in others:
+            response = client.post(url, data, headers=headers)
+            assert response.status_code in {403, 404}, response.status_code
+        assert _snapshot(world.running) == before
+        response = allowed.post(url, data, headers=headers)
+        assert response.status_code < 500
+
+    check()
+
+
+@FUZZ
+@given(
+    query=st.dictionaries(
+        st.sampled_from(
+            ["v", "q", "domain", "difficulty", "tag", "unpractised", "hide_done", "case"]
+        ),
+        VALUE,
+        max_size=4,
+    )
+)
+def test_get_pages_survive_garbage_query_strings(world, query):
+    client = _client(world, "candidate")
+    for url in (
+        reverse("interviews:state", args=[world.running.pk]),
+        reverse("casebank:library"),
+        reverse("interviews:create"),
+    ):
+        assert client.get(url, query).status_code < 500
+
+
+@FUZZ
+@given(
+    data=_form(
+        [
+            "case",
+            "rubric_version",
+            "length_minutes",
+            "mode",
+            "surprise",
+            *[f"budget_{n}" for n in range(1, 8)],
+        ]
+    )
+)
+def test_create_session_survives_garbage(world, data):
+    before = Session.objects.count()
+    response = _client(world, "outsider").post(reverse("interviews:create"), data)
+    assert response.status_code in {302, 400}
+    assert Session.objects.count() - before == (1 if response.status_code == 302 else 0)
+
+
+@FUZZ
+@given(
+    token=st.text(
+        st.characters(exclude_categories=("Cs",), exclude_characters="/"), min_size=1, max_size=200
+    )
+)
+def test_join_survives_bad_tokens(world, token):
+    client = _client(world, "outsider")
+    for send in (client.get, client.post):
+        response = send(reverse("interviews:join", args=[token]))
+        assert response.status_code == 410
+    world.waiting.refresh_from_db()
+    assert world.waiting.candidate_id is None
+
+
+@FUZZ
+@given(data=_form(["username", "password", "email", "password1", "password2"]))
+def test_account_forms_survive_garbage(db, data):
+    for name in ("accounts:login", "accounts:signup", "accounts:password_reset"):
+        assert Client().post(reverse(name), data).status_code < 500
