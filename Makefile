@@ -15,6 +15,18 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $@
 
+# Test-only JavaScript tools, pinned in package-lock.json: axe-core and the Nu HTML checker (run by
+# the machine's Java). --ignore-scripts: vnu-jar's postinstall would try to download a Java runtime.
+# Without npm the browser suite skips those checks off CI (on CI they fail), so say how to get it.
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --no-audit --no-fund --ignore-scripts && touch $@; \
+	else \
+	  echo "npm is not installed: the accessibility and HTML checks will be skipped."; \
+	  echo "Install Node.js and npm (Debian: sudo apt-get install -y nodejs npm) and a Java runtime"; \
+	  echo "(sudo apt-get install -y default-jre-headless), then run make test again."; \
+	fi
+
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py setup_demo
@@ -28,15 +40,18 @@ format: $(VENV)/.installed
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: lint
+test: lint node_modules/.installed
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-test-browser: $(VENV)/.installed
+test-browser: $(VENV)/.installed node_modules/.installed
 	$(PY) -m pytest tests/browser $(PYTEST_ARGS)
 
+# The load benchmark (see README, Performance): needs wrk, installed here when running as root.
 bench: $(VENV)/.installed
-	$(PY) bench/run_all.py
+	@command -v wrk >/dev/null || [ "$$(id -u)" != 0 ] || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	$(PY) bench/load.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache node_modules

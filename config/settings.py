@@ -92,6 +92,8 @@ INSTALLED_APPS = [
     "casebank",
     "rubrics",
     "interviews",
+    "scorecards",
+    "progress",
 ]
 
 MIDDLEWARE = [

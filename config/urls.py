@@ -6,5 +6,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("cases/", include("casebank.urls")),
     path("", include("interviews.urls")),
+    path("", include("scorecards.urls")),
+    path("", include("progress.urls")),
     path("admin/", admin.site.urls),
 ]

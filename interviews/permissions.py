@@ -113,3 +113,19 @@ def get_poll_row(user: AnyUser, session_id: int) -> dict[str, int]:
         _denied(user, session_id, "to poll")
         raise Http404("No such session.")
     return row
+
+
+def swaps_roles(role: Role | None) -> bool:
+    """Either participant may swap roles after a session; staff looking on may not."""
+    return role in {Role.INTERVIEWER, Role.CANDIDATE}
+
+
+def offers_swap(role: Role | None, session: Session) -> bool:
+    """Whether to show the "Swap roles" button: to a participant of a finished peer session."""
+    return swaps_roles(role) and not session.is_solo and session.is_finished
+
+
+def get_session_to_swap(user: AnyUser, session_id: int) -> tuple[Session, Role]:
+    session, role = get_session_for_user(user, session_id)
+    _require(user, session_id, swaps_roles(role), role, "swap roles")
+    return session, role

@@ -23,6 +23,7 @@ from interviews.models import (
     SessionState,
     SessionStep,
 )
+from progress.overview import next_case_for
 from rubrics import scoring
 from rubrics.models import Item, RubricVersion
 from rubrics.services import CASE_ITEM_PREFIX, scoring_items
@@ -465,3 +466,63 @@ def step_elapsed(session: Session, step: SessionStep, now: datetime) -> float:
     if session.running_since is not None and step.number == session.current_step:
         seconds += max(0.0, (now - session.running_since).total_seconds())
     return seconds
+
+
+@transaction.atomic
+def swap_roles(*, session: Session, by: AbstractBaseUser) -> Session:
+    """The next round of the peer loop: a new session with the finished session's roles reversed.
+
+    Same rubric version, length and step budgets; the case is picked by the progress page's
+    next-case rule for the new candidate (see progress.stats.recommend_case) among the cases
+    they have neither done as candidate nor interviewed on: they have just read this one's model
+    answer, and any other they interviewed on. The new candidate is set directly: no invite
+    link, the session is ready to start. Either participant may ask; when a swapped session is
+    already waiting (a double click, or both people clicking), that one is returned instead of a
+    second one, and the row lock on the finished session makes the later request wait for the
+    earlier one.
+    """
+    session = _locked(session)
+    if session.is_solo:
+        raise SessionError("Solo practice has no partner to swap roles with.")
+    if not session.is_finished:
+        raise SessionError("Roles can be swapped once the interview is finished.")
+    if by.pk not in {session.interviewer_id, session.candidate_id}:
+        raise SessionError("Only the interviewer and the candidate can swap roles.")
+    new_interviewer, new_candidate = session.candidate, session.interviewer
+    if new_interviewer is None or new_candidate is None:
+        raise SessionError("This session has no candidate to swap roles with.")
+    waiting = (
+        Session.objects.filter(
+            interviewer=new_interviewer,
+            candidate=new_candidate,
+            rubric_version=session.rubric_version,
+            length_minutes=session.length_minutes,
+            state=SessionState.READY,
+            created_at__gte=session.finished_at,
+        )
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if waiting is not None:
+        return waiting
+    pick = next_case_for(new_candidate, unseen_as_interviewer=True)
+    if pick is None:
+        raise SessionError(
+            f"{new_candidate.get_username()} has done or interviewed on every published case "
+            "already, so there is no fresh case to swap to. Start a session from “New session” "
+            "and pick a case to repeat."
+        )
+    swapped = create_session(
+        host=new_interviewer,
+        case=Case.objects.get(pk=pick.case_id),
+        rubric_version=session.rubric_version,
+        length_minutes=session.length_minutes,
+        mode=SessionMode.PEER,
+        budgets=dict(session.steps.values_list("number", "budget_minutes")),
+    )
+    swapped.candidate = new_candidate
+    swapped.state = SessionState.READY
+    swapped.invite_token = None
+    swapped.save(update_fields=["candidate", "state", "invite_token"])
+    _bump(swapped, "flow_stamp")
+    return swapped

@@ -2,7 +2,6 @@ import random
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -27,10 +26,9 @@ from interviews.forms import (
     NotesForm,
     StateForm,
 )
-from interviews.models import MarkSource, Session, SessionMode, SessionState
+from interviews.models import Session, SessionState
 from interviews.permissions import Role
 from interviews.room import room_state
-from rubrics import scoring
 from rubrics.models import RubricVersion
 from rubrics.services import latest_published_version
 
@@ -145,7 +143,7 @@ def state(request: AuthedRequest, session_id: int) -> HttpResponse:
         return HttpResponse(status=204)
     session, role = permissions.get_session_for_user(request.user, session_id)
     if session.state == SessionState.FINISHED and client_version < session.flow_stamp:
-        response = HttpResponseClientRedirect(reverse("interviews:summary", args=[session.pk]))
+        response = HttpResponseClientRedirect(reverse("scorecards:scorecard", args=[session.pk]))
         response.status_code = 286  # htmx: stop polling
         return response
     context = _room_context(request, session, role)
@@ -185,7 +183,7 @@ def control(request: AuthedRequest, session_id: int) -> HttpResponse:
     except services.SessionError as exc:
         return _room_error(request, session, role, str(exc), status=409)
     if session.is_finished:
-        target_url = reverse("interviews:summary", args=[session.pk])
+        target_url = reverse("scorecards:scorecard", args=[session.pk])
         return HttpResponseClientRedirect(target_url) if request.htmx else redirect(target_url)
     return _after_write(request, session, role)
 
@@ -333,10 +331,8 @@ def _save_notes_without_js(
 @login_required
 @require_POST
 def mark_item(request: AuthedRequest, session_id: int) -> HttpResponse:
-    session, role = permissions.get_session_for_user(request.user, session_id)
-    source = MarkSource.INTERVIEWER if role == Role.INTERVIEWER else MarkSource.SELF
-    if role == Role.OBSERVER or (source == MarkSource.SELF and session.mode != SessionMode.SOLO):
-        raise PermissionDenied("Your role in this session may not mark the checklist.")
+    # Candidates mark themselves on the scorecard's self-assessment, never here.
+    session, role = permissions.get_session_for_interviewer(request.user, session_id)
     form = MarkForm(request.POST)
     if not form.is_valid():
         return _room_error(request, session, role, _first_error(form), status=400)
@@ -347,12 +343,9 @@ def mark_item(request: AuthedRequest, session_id: int) -> HttpResponse:
             mark=form.cleaned_data["mark"],
             after_hint=form.cleaned_data["after_hint"],
             by=request.user,
-            source=source,
         )
     except services.SessionError as exc:
         return _room_error(request, session, role, str(exc), status=409)
-    if source == MarkSource.SELF:
-        return redirect("interviews:summary", session.pk)
     if not request.htmx:
         return redirect(session)
     # Only the marked item changes on screen, so keyboard focus stays where the interviewer is.
@@ -410,24 +403,25 @@ def add_hint(request: AuthedRequest, session_id: int, step: int) -> HttpResponse
 @login_required
 @require_GET
 def summary(request: AuthedRequest, session_id: int) -> HttpResponse:
-    session, role = permissions.get_session_for_user(request.user, session_id)
-    if not session.is_finished:
-        return redirect(session)
-    source = services.result_source(session)
-    items = services.session_items(session)
-    card = services.score_session(session, source=source, items=items)
-    state = room_state(session, role, timezone.now(), with_material=False)
-    self_marking = session.is_solo and role == Role.CANDIDATE
-    return render(
+    """The old address of a finished session's result, kept for links: the scorecard replaced it."""
+    permissions.get_session_for_user(request.user, session_id)  # outsiders still get 404
+    return redirect("scorecards:scorecard", session_id)
+
+
+@login_required
+@require_POST
+def swap_roles(request: AuthedRequest, session_id: int) -> HttpResponse:
+    session, _role = permissions.get_session_to_swap(request.user, session_id)
+    try:
+        swapped = services.swap_roles(session=session, by=request.user)
+    except services.SessionError as exc:
+        messages.error(request, str(exc))
+        return redirect("scorecards:scorecard", session.pk)
+    candidate = swapped.candidate.get_username()
+    messages.success(
         request,
-        "interviews/summary.html",
-        {
-            "session": session,
-            "role": role,
-            "card": card,
-            "state": state,
-            "self_marking": self_marking,
-            "rules": scoring.RULES,
-            "thresholds_text": session.rubric_version.thresholds.describe(),
-        },
+        f"Roles swapped. In this new session {swapped.interviewer.get_username()} is the "
+        f"interviewer and {candidate} the candidate, on “{swapped.case.title}”, a case new to "
+        f"{candidate}. The interviewer starts it when you are both ready.",
     )
+    return redirect(swapped)

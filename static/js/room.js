@@ -98,6 +98,19 @@
     }
   });
 
+  // Start, Pause and Resume replace the control they were pressed on; keep keyboard users in
+  // the controls instead of dropping them at the top of the page.
+  let focusWasInFlow = false;
+  document.addEventListener("htmx:beforeRequest", function () {
+    focusWasInFlow = Boolean(document.activeElement && document.activeElement.closest("#flow"));
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!focusWasInFlow || document.activeElement !== document.body) return;
+    focusWasInFlow = false;
+    const control = document.querySelector("#flow .controls button:not([disabled])");
+    if (control) control.focus();
+  });
+
   function connection(ok) {
     const banner = document.getElementById("connection-status");
     if (banner) banner.hidden = ok;

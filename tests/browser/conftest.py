@@ -1,15 +1,20 @@
 """Real-Chromium tests. Debian's chromium is driven by Playwright; nothing is downloaded.
 
-Off CI a missing browser skips these tests with instructions; on CI (CI set) it is an error.
+Off CI a missing tool (the browser; for the accessibility checks also axe-core, the Nu HTML
+checker and Java) skips these tests with instructions; on CI (CI set) it is an error.
 """
 
 import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
+from django.contrib.auth.models import User
 from playwright.sync_api import Page
+
+from tests.browser.pages import World, build_world
 
 # Playwright's sync API runs an event loop in this thread; Django would otherwise refuse the
 # ORM calls that tests make between browser steps.
@@ -27,6 +32,11 @@ CHROMIUM_ARGS = [
 INSTALL_HINT = (
     "Browser tests need Debian's Chromium: `sudo apt-get install -y chromium` "
     "(or set CHROMIUM=/path/to/chromium)."
+)
+NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
+NODE_HINT = (
+    "Install Node.js and npm (`sudo apt-get install -y nodejs npm`), then run `make test`, "
+    "which runs `npm ci` for axe-core and the Nu HTML checker."
 )
 
 
@@ -47,13 +57,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
+def missing_tool(what: str, hint: str) -> NoReturn:
+    """Skip off CI, with instructions; on CI a missing tool is a failure."""
+    if os.environ.get("CI"):
+        pytest.fail(f"CI is set but {what} is missing. {hint}")
+    pytest.skip(f"{what} is missing. {hint}")
+
+
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[object]:
     path = _chromium_path()
     if path is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI is set but Chromium is missing. {INSTALL_HINT}")
-        pytest.skip(INSTALL_HINT)
+        missing_tool("Chromium", INSTALL_HINT)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -103,3 +118,33 @@ def new_page(chromium, live_server):
 @pytest.fixture
 def page(new_page):
     return new_page()
+
+
+@pytest.fixture(scope="session")
+def axe_script() -> Path:
+    """axe-core's browser bundle, installed from the npm registry by `make test`."""
+    path = NODE_MODULES / "axe-core" / "axe.min.js"
+    if not path.is_file():
+        missing_tool("axe-core (node_modules/axe-core)", NODE_HINT)
+    return path
+
+
+@pytest.fixture(scope="session")
+def vnu_command() -> list[str]:
+    """The Nu HTML checker (the vnu-jar npm package) run by the machine's Java."""
+    jar = NODE_MODULES / "vnu-jar" / "build" / "dist" / "vnu.jar"
+    if not jar.is_file():
+        missing_tool("the Nu HTML checker (node_modules/vnu-jar)", NODE_HINT)
+    java = shutil.which("java")
+    if java is None:
+        missing_tool(
+            "Java", "Install a Java runtime: `sudo apt-get install -y default-jre-headless`."
+        )
+    return [java, "-jar", str(jar)]
+
+
+@pytest.fixture
+def world(transactional_db: None, live_server: object, django_user_model: type[User]) -> World:
+    """The shipped case bank, four people and two sessions (see tests/browser/pages.py)."""
+    # transactional_db: the live server's thread sees only committed data.
+    return build_world(django_user_model)

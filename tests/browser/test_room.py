@@ -209,15 +209,15 @@ def test_two_people_run_a_whole_session(new_page, live_server, ines, cai):
     assert _seconds(guest.locator(STEP_CLOCK).text_content()) >= max(floor, 2)
     assert _seconds(guest.locator(TOTAL_CLOCK).text_content()) >= total_floor
 
-    # Finishing takes both people to the summary.
+    # Finishing takes both people to the scorecard; the candidate assesses themselves first.
     host.once("dialog", lambda dialog: dialog.accept())
     host.locator("#control-finish").click()
-    expect(host).to_have_url(re.compile(rf"/sessions/{session.pk}/summary/$"))
-    expect(host.get_by_text("Total:")).to_be_visible()
+    expect(host).to_have_url(re.compile(rf"/sessions/{session.pk}/scorecard/$"))
+    expect(host.get_by_role("heading", name="Result")).to_be_visible()
     expect(guest).to_have_url(
-        re.compile(rf"/sessions/{session.pk}/summary/$"), timeout=ACROSS_SCREENS_MS
+        re.compile(rf"/sessions/{session.pk}/scorecard/$"), timeout=ACROSS_SCREENS_MS
     )
-    expect(guest.get_by_text("Total:")).to_be_visible()
+    expect(guest.get_by_role("heading", level=1)).to_contain_text("mark yourself")
     session.refresh_from_db()
     assert session.state == SessionState.FINISHED
 

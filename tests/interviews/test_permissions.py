@@ -166,7 +166,7 @@ PEER_TABLE = {
     #           outsider, candidate, interviewer, staff
     "room": (404, 200, 200, 200),
     "state": (404, 200, 200, 200),
-    "summary": (404, 200, 200, 200),
+    "summary": (404, 302, 302, 302),  # participants go on to the scorecard
     "control": (404, 403, 200, 403),
     "invite": (404, 403, 302, 403),
     "notes": (404, 200, 403, 403),
@@ -233,8 +233,9 @@ def test_solo_session_truth_table(client, users, solo_session, endpoint, role):
 @pytest.mark.parametrize(
     ("role", "finished", "expected"),
     [
-        ("candidate", False, 409),  # self-assessment opens after the finish
-        ("candidate", True, 302),  # back to the summary, where the self-marking is
+        # Candidates mark themselves on the scorecard's self-assessment, never in the room.
+        ("candidate", False, 403),
+        ("candidate", True, 403),
         ("staff", True, 403),
         ("outsider", True, 404),
     ],

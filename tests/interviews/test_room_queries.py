@@ -189,19 +189,3 @@ def test_session_list_query_count(
         response = client.get(reverse("interviews:list"))
     assert response.status_code == 200
     assert response.content.decode().count("<tr>") == 2 + 3 * count  # 2 header rows
-
-
-# The session and its steps, the rubric's and the case's items with their categories (for the
-# scorecard), the marks, and the room state (for the interviewer, with the current step's
-# checklist); the same whatever the session holds.
-SUMMARY_QUERIES = {"interviewer": 11, "candidate": 11}
-
-
-@pytest.mark.parametrize("size", ["small", "big"])
-@pytest.mark.parametrize("role", ["interviewer", "candidate"])
-def test_summary_query_count(client, request, django_assert_num_queries, size, role):
-    session = services.finish_session(session=request.getfixturevalue(size), now=T0)
-    client.force_login(request.getfixturevalue(role))
-    with django_assert_num_queries(SUMMARY_QUERIES[role]):
-        response = client.get(reverse("interviews:summary", args=[session.pk]))
-    assert response.status_code == 200

@@ -22,6 +22,10 @@ def _url(name: str, session: Session, *args: object) -> str:
     return reverse(f"interviews:{name}", args=[session.pk, *args])
 
 
+def _scorecard(session: Session) -> str:
+    return reverse("scorecards:scorecard", args=[session.pk])
+
+
 def _fresh(session: Session) -> Session:
     return Session.objects.get(pk=session.pk)
 
@@ -209,7 +213,7 @@ def test_session_list_shows_sessions_by_role(client, interviewer, candidate, cas
     assert response.status_code == 200
     html = response.content.decode()
     interviewer_part, candidate_part = html.split('id="as-candidate"')
-    assert f'href="{_url("summary", running)}">{case.title}</a>' in interviewer_part
+    assert f'href="{_scorecard(running)}">{case.title}</a>' in interviewer_part
     assert "<td>cai</td>" in interviewer_part
     assert "<td>2.6 %</td>" in interviewer_part
     assert "Solo case" in candidate_part
@@ -378,7 +382,7 @@ def test_state_finished_stops_polling_and_redirects(client, candidate, running_s
     client.force_login(candidate)
     response = client.get(_url("state", running_session), {"v": version}, headers=HX)
     assert response.status_code == 286
-    assert response["HX-Redirect"] == _url("summary", running_session)
+    assert response["HX-Redirect"] == _scorecard(running_session)
 
 
 @pytest.mark.parametrize("query", [{}, {"v": ""}, {"v": "abc"}, {"v": "-1"}, {"v": "1.5"}])
@@ -435,7 +439,7 @@ def test_control_runs_the_interview_over_htmx(client, interviewer, candidate, ca
     ]
     response = client.post(url, {"action": "finish"}, headers=HX)
     assert response.status_code == 200
-    assert response["HX-Redirect"] == _url("summary", session)
+    assert response["HX-Redirect"] == _scorecard(session)
     assert _fresh(session).state == SessionState.FINISHED
 
 
@@ -445,7 +449,7 @@ def test_control_without_js_redirects(client, interviewer, running_session):
     assert (response.status_code, response["Location"]) == (302, _url("room", running_session))
     assert _fresh(running_session).current_step == 2
     response = client.post(_url("control", running_session), {"action": "finish"})
-    assert (response.status_code, response["Location"]) == (302, _url("summary", running_session))
+    assert (response.status_code, response["Location"]) == (302, _scorecard(running_session))
 
 
 @pytest.mark.parametrize(
@@ -836,25 +840,15 @@ def test_mark_item_without_js_redirects(client, interviewer, running_session):
     assert Mark.objects.get().mark == "missed"
 
 
-def test_solo_self_mark_after_finish(client, candidate, solo_session):
+def test_solo_candidate_cannot_mark_in_the_room(client, candidate, solo_session):
+    # Solo candidates mark themselves on the scorecard's self-assessment once finished.
     services.start_session(session=solo_session)
     client.force_login(candidate)
     response = client.post(
         _url("mark", solo_session), {"item": "business-objective", "mark": "covered"}, headers=HX
     )
-    assert response.status_code == 409
-    assert "Self-assessment opens when the interview is finished." in response.content.decode()
-
-    services.finish_session(session=solo_session)
-    response = client.post(
-        _url("mark", solo_session), {"item": "business-objective", "mark": "covered"}
-    )
-    assert response["Location"] == _url("summary", solo_session)
-    mark = Mark.objects.get()
-    assert (mark.source, mark.marked_by) == (MarkSource.SELF, candidate)
-    summary = client.get(_url("summary", solo_session)).content.decode()
-    assert "Total: <strong>2.6 %</strong>" in summary
-    assert "Mark yourself" in summary
+    assert response.status_code == 403
+    assert not Mark.objects.exists()
 
 
 # facts, comments, hints
@@ -964,30 +958,18 @@ def test_add_hint_bad_requests(client, interviewer, running_session, step, data,
 # summary
 
 
-def test_summary_after_finish(client, interviewer, candidate, running_session):
-    services.set_mark(
-        session=running_session,
-        item_key="business-objective",
-        mark="covered",
-        after_hint=False,
-        by=interviewer,
-    )
-    services.go_to_step(session=running_session, number=2, now=T0 + timedelta(seconds=90))
+def test_summary_now_leads_to_the_scorecard(client, interviewer, candidate, running_session):
     services.finish_session(session=running_session, now=T0 + timedelta(seconds=100))
     for user in (interviewer, candidate):
         client.force_login(user)
         response = client.get(_url("summary", running_session))
-        assert response.status_code == 200
-        html = response.content.decode()
-        assert "Total: <strong>2.6 %</strong> · Band: <strong>No hire</strong>" in html
-        assert "<td>1:30</td>" in html
-        assert "Mark yourself" not in html
+        assert (response.status_code, response["Location"]) == (302, _scorecard(running_session))
 
 
-def test_summary_before_finish_redirects_to_room(client, candidate, running_session):
+def test_summary_before_finish_ends_in_the_room(client, candidate, running_session):
     client.force_login(candidate)
-    response = client.get(_url("summary", running_session))
-    assert response["Location"] == _url("room", running_session)
+    response = client.get(_url("summary", running_session), follow=True)
+    assert response.redirect_chain[-1][0] == _url("room", running_session)
 
 
 def test_another_users_session_is_404_even_with_a_valid_fact(client, running_session):

@@ -63,6 +63,15 @@ INTERVIEWER_WRITE = {
     "staff": 403,
 }
 
+CANDIDATE_WRITE = {
+    "anonymous": LOGIN,
+    "outsider": 404,
+    "candidate": 302,
+    "interviewer": 403,
+    "staff": 403,
+}
+RESULTS = {"anonymous": LOGIN, "outsider": 404, "candidate": 403, "interviewer": 200, "staff": 200}
+
 # name → samples. Codes: the exact status; LOGIN: a redirect to the login page.
 SAMPLES: dict[str, list[Sample]] = {
     "core:home": [Sample("GET", NO_ARGS, _all(200))],
@@ -150,8 +159,67 @@ SAMPLES: dict[str, list[Sample]] = {
             data=lambda w: {"text": "Ask about the latency budget."},
         )
     ],
-    "interviews:summary": [Sample("GET", FINISHED, SESSION_PAGE)],
+    # The old summary address redirects participants to the scorecard.
+    "interviews:summary": [
+        Sample(
+            "GET",
+            FINISHED,
+            SESSION_PAGE | dict.fromkeys(("candidate", "interviewer", "staff"), 302),
+        )
+    ],
     "interviews:join": [Sample("GET", lambda w: {"token": w.waiting.invite_token}, _members(200))],
+    "interviews:swap": [
+        Sample(
+            "POST",
+            FINISHED,
+            {
+                "anonymous": LOGIN,
+                "outsider": 404,
+                "candidate": 302,
+                "interviewer": 302,
+                "staff": 403,
+            },
+        )
+    ],
+    "scorecards:scorecard": [Sample("GET", FINISHED, SESSION_PAGE)],
+    # Downloads carry the scores: a candidate gets them only after assessing themselves.
+    "scorecards:json": [Sample("GET", FINISHED, RESULTS)],
+    "scorecards:markdown": [Sample("GET", FINISHED, RESULTS)],
+    "scorecards:self_assessment": [
+        Sample(
+            "POST",
+            FINISHED,
+            CANDIDATE_WRITE,
+            data=lambda w: {"action": "save", "business-objective-mark": "covered"},
+        )
+    ],
+    "scorecards:self_mark": [
+        Sample(
+            "POST",
+            FINISHED,
+            CANDIDATE_WRITE | {"candidate": 200},
+            data=lambda w: {"item": "business-objective", "business-objective-mark": "covered"},
+            headers={"HX-Request": "true"},
+        )
+    ],
+    "scorecards:skip_self_assessment": [Sample("POST", FINISHED, CANDIDATE_WRITE)],
+    # No other published version in this world, so the form refuses with 400.
+    "scorecards:rescore": [
+        Sample(
+            "POST",
+            FINISHED,
+            {
+                "anonymous": LOGIN,
+                "outsider": 404,
+                "candidate": 403,
+                "interviewer": 400,
+                "staff": 400,
+            },
+            data=lambda w: {"version": 0},
+        )
+    ],
+    "progress:overview": [Sample("GET", NO_ARGS, _members(200))],
+    "progress:csv": [Sample("GET", NO_ARGS, _members(200))],
 }
 
 

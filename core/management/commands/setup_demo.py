@@ -2,6 +2,11 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from core.management.demo_sessions import seed_demo_sessions
+from interviews.models import Session, SessionState
+from rubrics.services import latest_published_version
 
 DEMO_PASSWORD = "spar-demo-2026"  # noqa: S105 -- a published demo password, refused when DEBUG=0
 DEMO_USERS = (
@@ -13,9 +18,9 @@ DEMO_USERS = (
 
 class Command(BaseCommand):
     help = (
-        "Prepare a development database: load the shipped rubric and case library, and create "
+        "Prepare a development database: load the shipped rubric and case library, create "
         "the demo accounts (interviewer, candidate, and a staff account 'author') with a known "
-        "password."
+        "password, and a few finished sessions between interviewer and candidate."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -39,6 +44,7 @@ class Command(BaseCommand):
             if staff and not user.is_superuser:
                 user.is_staff = user.is_superuser = True
                 user.save(update_fields=["is_staff", "is_superuser"])
+        self._seed_sessions()
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo accounts: interviewer, candidate and author (staff), "
@@ -48,3 +54,19 @@ class Command(BaseCommand):
 
     def _content_commands(self) -> list[str]:
         return ["load_casebank"]
+
+    def _seed_sessions(self) -> None:
+        interviewer = User.objects.get(username="interviewer")
+        candidate = User.objects.get(username="candidate")
+        # Seeded once: a second run (every `make run`) must not add another round of history.
+        if Session.objects.filter(candidate=candidate, state=SessionState.FINISHED).exists():
+            self.stdout.write("Demo sessions: already there.")
+            return
+        version = latest_published_version()
+        if version is None:
+            self.stdout.write("Demo sessions: skipped, no published rubric.")
+            return
+        sessions = seed_demo_sessions(
+            interviewer=interviewer, candidate=candidate, version=version, now=timezone.now()
+        )
+        self.stdout.write(f"Demo sessions: {len(sessions)} finished sessions created.")

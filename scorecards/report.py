@@ -1,0 +1,448 @@
+"""Read side: everything a scorecard shows, assembled in a fixed number of queries.
+
+The numbers come from rubrics.scoring.score over the stored marks, never from the digest stored on
+the session, so the scorecard always equals what the rules give. What a role may see is decided
+by scorecards.permissions; the builders below load only that.
+"""
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+
+from casebank.models import CaseItem
+from interviews.models import Hint, Mark, MarkSource, Session, SessionStep
+from interviews.permissions import Role
+from interviews.services import result_source
+from rubrics import scoring
+from rubrics.models import Category, Item, RubricVersion
+from rubrics.services import CASE_ITEM_PREFIX, scoring_items
+from scorecards import calibration, charts, permissions
+from scorecards.models import Rescore
+from scorecards.serialize import decimal_text
+from scorecards.services import item_marks
+
+HIGHLIGHTS = 5  # items listed under "Strengths" and under "Work on next"
+
+
+@dataclass
+class Checklist:
+    """The session's items in checklist order, with the candidate-facing text of each."""
+
+    items: list[scoring.Item]
+    texts: dict[str, str]
+
+    @property
+    def keys(self) -> list[str]:
+        return [item.key for item in self.items]
+
+
+def load_checklist(session: Session) -> Checklist:
+    """Five queries: rubric items, their categories, case items, theirs, the rubric's texts."""
+    case_items = list(
+        CaseItem.objects.filter(case_id=session.case_id).prefetch_related("categories")
+    )
+    items = scoring_items(session.rubric_version, case_items)
+    texts = dict(
+        Item.objects.filter(step__version_id=session.rubric_version_id).values_list(
+            "key", "candidate_text"
+        )
+    )
+    texts |= {f"{CASE_ITEM_PREFIX}{item.key}": item.candidate_text for item in case_items}
+    return Checklist(items=items, texts=texts)
+
+
+def dom_id(key: str) -> str:
+    return "item-" + key.replace(":", "--")
+
+
+# --- the self-assessment page -------------------------------------------------------------------
+
+
+@dataclass
+class SelfAssessmentStep:
+    number: int
+    name: str
+    notes: str
+    items: list[scoring.Item]
+
+
+@dataclass
+class SelfAssessmentData:
+    steps: list[SelfAssessmentStep]
+    checklist: Checklist
+    marks: dict[str, Mark]  # the candidate's own (draft) marks only
+
+    @property
+    def expected(self) -> int:
+        return sum(1 for item in self.checklist.items if item.kind is scoring.Kind.EXPECTED)
+
+    @property
+    def marked(self) -> int:
+        """Expected items marked; a red flag left alone is simply not observed."""
+        kinds = {item.key: item.kind for item in self.checklist.items}
+        return sum(
+            1
+            for key, mark in self.marks.items()
+            if mark.mark and kinds.get(key) is scoring.Kind.EXPECTED
+        )
+
+
+def self_assessment_data(session: Session) -> SelfAssessmentData:
+    """The checklist and the candidate's own marks; nothing of the interviewer's is read."""
+    checklist = load_checklist(session)
+    marks = {m.item_key: m for m in session.marks.filter(source=MarkSource.SELF)}
+    steps = [
+        SelfAssessmentStep(
+            number=step.number,
+            name=step.rubric_step.name,
+            notes=step.notes,
+            items=[item for item in checklist.items if item.step == step.number],
+        )
+        for step in session.steps.select_related("rubric_step")
+    ]
+    return SelfAssessmentData(steps=steps, checklist=checklist, marks=marks)
+
+
+@dataclass
+class SelfAssessmentCounts:
+    marked: int
+    expected: int
+
+
+def self_assessment_counts(session: Session) -> SelfAssessmentCounts:
+    """How far the self-assessment is, in three counting queries, for the per-item save."""
+    expected = scoring.Kind.EXPECTED
+    marked = (
+        session.marks.filter(source=MarkSource.SELF)
+        .exclude(mark__in=["", scoring.Mark.OBSERVED])
+        .count()
+    )
+    total = (
+        Item.objects.filter(step__version_id=session.rubric_version_id, kind=expected).count()
+        + CaseItem.objects.filter(case_id=session.case_id, kind=expected).count()
+    )
+    return SelfAssessmentCounts(marked=marked, expected=total)
+
+
+# --- the scorecard --------------------------------------------------------------------------------
+
+
+@dataclass
+class ItemRow:
+    item: scoring.Item
+    position: int  # in checklist order: the last tie-breaker wherever items are sorted
+    candidate_text: str
+    line: scoring.Line
+    mark: Mark | None  # the stored row behind `line`, for its timestamp
+    own_line: scoring.Line | None = None  # the candidate's self-assessment, when shown
+    own_mark: Mark | None = None
+
+    @property
+    def key(self) -> str:
+        return self.item.key
+
+    @property
+    def dom_id(self) -> str:
+        return dom_id(self.item.key)
+
+    @property
+    def is_red_flag(self) -> bool:
+        return self.item.kind is scoring.Kind.RED_FLAG
+
+    @property
+    def label(self) -> str:
+        return calibration.mark_label(self.line)
+
+    @property
+    def own_label(self) -> str:
+        return calibration.mark_label(self.own_line) if self.own_line else ""
+
+    @property
+    def agrees(self) -> bool | None:
+        if self.own_line is None:
+            return None
+        return calibration.outcome(self.line) == calibration.outcome(self.own_line)
+
+    @property
+    def observed(self) -> bool:
+        return self.line.mark is scoring.Mark.OBSERVED
+
+    @property
+    def points_short(self) -> str:
+        """The line's points without the working, for the printout: "0.5 of 1 pt", "−2 pt"."""
+        if self.is_red_flag:
+            return f"−{decimal_text(self.line.deducted)} pt" if self.observed else "0 pt"
+        return f"{decimal_text(self.line.earned)} of {self.item.points} pt"
+
+
+@dataclass
+class StepReport:
+    number: int
+    name: str
+    budget_minutes: int
+    elapsed_seconds: float
+    comment: str
+    notes: str
+    score: scoring.Score
+    own_score: scoring.Score | None
+    rows: list[ItemRow]
+    hints: list[Hint]
+
+    @property
+    def elapsed(self) -> int:
+        return int(self.elapsed_seconds)
+
+    @property
+    def budget_seconds(self) -> int:
+        return self.budget_minutes * 60
+
+    @property
+    def overrun_seconds(self) -> int:
+        # Rounded like interviews.services.result_summary's overrun, so both agree.
+        return max(0, round(self.elapsed_seconds - self.budget_seconds))
+
+    @property
+    def overrun_minutes(self) -> Decimal:
+        minutes = Decimal(self.overrun_seconds) / 60
+        return minutes.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+    @property
+    def red_flags(self) -> list[ItemRow]:
+        return [row for row in self.rows if row.observed]
+
+
+@dataclass
+class CategoryReport:
+    slug: str
+    name: str
+    score: scoring.Score
+    own_score: scoring.Score | None
+
+
+@dataclass
+class RescoreView:
+    """A stored re-score beside the session's own scores, ready to show."""
+
+    rescore: Rescore
+    steps: list[tuple[str, str, str]]  # (step, the session's own score, the re-score)
+    categories: list[tuple[str, str, str]]  # (category name, own score, re-score)
+
+    @property
+    def total(self) -> str:
+        return _shown(self.rescore.result["total"])
+
+    @property
+    def band_label(self) -> str:
+        return str(self.rescore.result["band_label"])
+
+    @property
+    def capped(self) -> bool:
+        return bool(self.rescore.result["capped"])
+
+    @property
+    def unmapped(self) -> list[dict[str, object]]:
+        return list(self.rescore.unmapped_keys.get("unmapped", []))
+
+    @property
+    def new(self) -> list[dict[str, object]]:
+        return list(self.rescore.unmapped_keys.get("new", []))
+
+
+def _shown(score: dict[str, object]) -> str:
+    """A stored score's display, with the percent sign when it has a percent."""
+    return f"{score['display']} %" if score["percent"] is not None else str(score["display"])
+
+
+def percent_text(score: scoring.Score | None) -> str:
+    if score is None:
+        return ""
+    return f"{score.display} %" if score.percent is not None else score.display
+
+
+@dataclass
+class Report:
+    session: Session
+    role: Role
+    rubric_name: str
+    source: MarkSource
+    card: scoring.Scorecard
+    own_card: scoring.Scorecard | None  # the candidate's marks, when compared
+    rows: list[ItemRow]
+    steps: list[StepReport]
+    categories: list[CategoryReport]
+    chart: charts.BarChart
+    strengths: list[ItemRow]
+    work_on_next: list[ItemRow]
+    calibration: calibration.Calibration | None
+    rescores: list[RescoreView]
+    thresholds_text: str
+    rules: tuple[str, ...] = scoring.RULES
+
+    @property
+    def missed_required_titles(self) -> list[str]:
+        return [item.title for item in self.card.missed_required]
+
+
+def strengths(rows: list[ItemRow]) -> list[ItemRow]:
+    """The highest-point expected items covered without a hint: points, then checklist order."""
+    covered = [
+        row
+        for row in rows
+        if row.item.kind is scoring.Kind.EXPECTED
+        and row.line.mark is scoring.Mark.COVERED
+        and not row.line.after_hint
+    ]
+    return sorted(covered, key=lambda row: (-row.item.points, row.item.step, row.position))[
+        :HIGHLIGHTS
+    ]
+
+
+def work_on_next(rows: list[ItemRow]) -> list[ItemRow]:
+    """The expected items missed (or not marked): required first, then points, then order."""
+    missed = [
+        row
+        for row in rows
+        if row.item.kind is scoring.Kind.EXPECTED and row.line.mark in (None, scoring.Mark.MISSED)
+    ]
+    return sorted(
+        missed,
+        key=lambda row: (not row.item.required, -row.item.points, row.item.step, row.position),
+    )[:HIGHLIGHTS]
+
+
+def build_report(session: Session, role: Role) -> Report:
+    """The scorecard of a finished session for a role that may see its results.
+
+    Queries: the steps, the checklist (five), all marks, the hints, the category names, the
+    rubric's name and the re-scores; the same whatever the session holds.
+    """
+    if not permissions.sees_results(role, session):
+        raise ValueError("This role may not see this session's results yet.")
+    checklist = load_checklist(session)
+    thresholds = session.rubric_version.thresholds
+    source = result_source(session)
+    rows_by_source: dict[str, dict[str, Mark]] = {MarkSource.INTERVIEWER: {}, MarkSource.SELF: {}}
+    for mark in session.marks.all():
+        rows_by_source[mark.source][mark.item_key] = mark
+    result_marks = rows_by_source[source]
+    card = scoring.score(
+        checklist.items, item_marks(result_marks.values(), checklist.keys), thresholds
+    )
+    own_marks: dict[str, Mark] = {}
+    own_card = None
+    if permissions.shows_comparison(role, session):
+        own_marks = rows_by_source[MarkSource.SELF]
+        own_card = scoring.score(
+            checklist.items, item_marks(own_marks.values(), checklist.keys), thresholds
+        )
+    rows = [
+        ItemRow(
+            item=line.item,
+            position=index,
+            candidate_text=checklist.texts.get(line.item.key, ""),
+            line=line,
+            mark=result_marks.get(line.item.key),
+            own_line=own_card.lines[index] if own_card else None,
+            own_mark=own_marks.get(line.item.key),
+        )
+        for index, line in enumerate(card.lines)
+    ]
+    hints = list(session.hints.all())
+    steps = [
+        _step_report(step, card, own_card, rows, hints)
+        for step in session.steps.select_related("rubric_step")
+    ]
+    rescores = list(session.rescores.select_related("rubric_version__rubric", "created_by"))
+    slugs = set(card.categories)
+    for rescore in rescores:
+        slugs |= set(rescore.result["categories"])
+    names = dict(
+        Category.objects.filter(slug__in=slugs)
+        .order_by("position", "slug")
+        .values_list("slug", "name")
+    )
+    categories = [
+        CategoryReport(
+            slug=slug,
+            name=name,
+            score=card.categories[slug],
+            own_score=own_card.categories[slug] if own_card else None,
+        )
+        for slug, name in names.items()
+        if slug in card.categories
+    ]
+    return Report(
+        session=session,
+        role=role,
+        rubric_name=session.rubric_version.rubric.name,
+        source=source,
+        card=card,
+        own_card=own_card,
+        rows=rows,
+        steps=steps,
+        categories=categories,
+        chart=charts.bar_chart([(c.name, c.score.percent) for c in categories]),
+        strengths=strengths(rows),
+        work_on_next=work_on_next(rows),
+        calibration=calibration.compare(card, own_card) if own_card else None,
+        rescores=[_rescore_view(rescore, card, names) for rescore in rescores],
+        thresholds_text=thresholds.describe(),
+    )
+
+
+def _step_report(
+    step: SessionStep,
+    card: scoring.Scorecard,
+    own_card: scoring.Scorecard | None,
+    rows: list[ItemRow],
+    hints: list[Hint],
+) -> StepReport:
+    empty = scoring.Score(Fraction(0), Fraction(0), Fraction(0))
+    return StepReport(
+        number=step.number,
+        name=step.rubric_step.name,
+        budget_minutes=step.budget_minutes,
+        elapsed_seconds=step.elapsed_seconds,
+        comment=step.comment,
+        notes=step.notes,
+        score=card.steps.get(step.number, empty),
+        own_score=own_card.steps.get(step.number, empty) if own_card else None,
+        rows=[row for row in rows if row.item.step == step.number],
+        hints=[hint for hint in hints if hint.step_number == step.number],
+    )
+
+
+def _rescore_view(rescore: Rescore, card: scoring.Scorecard, names: dict[str, str]) -> RescoreView:
+    result = rescore.result
+    steps = sorted(set(result["steps"]) | {str(number) for number in card.steps}, key=int)
+    slugs = [slug for slug in names if slug in result["categories"] or slug in card.categories]
+    return RescoreView(
+        rescore=rescore,
+        steps=[
+            (
+                f"Step {number}",
+                percent_text(card.steps.get(int(number))),
+                _shown(result["steps"][number]) if number in result["steps"] else "",
+            )
+            for number in steps
+        ],
+        categories=[
+            (
+                names[slug],
+                percent_text(card.categories.get(slug)),
+                _shown(result["categories"][slug]) if slug in result["categories"] else "",
+            )
+            for slug in slugs
+        ],
+    )
+
+
+def other_versions(session: Session) -> list[RubricVersion]:
+    """The published versions of the session's rubric it could be re-scored under."""
+    return list(
+        RubricVersion.objects.published()
+        .filter(rubric_id=session.rubric_version.rubric_id)
+        .exclude(pk=session.rubric_version_id)
+        .select_related("rubric")
+        .order_by("-number")
+    )

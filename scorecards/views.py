@@ -1,0 +1,257 @@
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from core.types import AuthedRequest
+from interviews.models import MarkSource, Session
+from interviews.permissions import Role, get_session_for_user
+from interviews.services import SessionError
+from rubrics import scoring
+from scorecards import exports, permissions, report, services
+from scorecards.forms import (
+    ItemForm,
+    RescoreForm,
+    SelfAssessmentActionForm,
+    SelfMarkForm,
+    self_mark_forms,
+    sent_marks,
+)
+
+SCORECARD = "scorecards/scorecard.html"
+SELF_ASSESSMENT = "scorecards/self_assessment.html"
+
+
+def _scorecard_url(session: Session) -> str:
+    return reverse("scorecards:scorecard", args=[session.pk])
+
+
+@dataclass
+class _Entry:
+    """One item of the self-assessment page with its form."""
+
+    item: scoring.Item
+    text: str
+    form: SelfMarkForm
+
+    @property
+    def dom_id(self) -> str:
+        return report.dom_id(self.item.key)
+
+
+@dataclass
+class _StepEntries:
+    step: report.SelfAssessmentStep
+    entries: list[_Entry]
+
+
+def _render_self_assessment(
+    request: AuthedRequest,
+    session: Session,
+    role: Role,
+    item_forms: list[SelfMarkForm] | None = None,
+    *,
+    status: int = 200,
+) -> HttpResponse:
+    data = report.self_assessment_data(session)
+    if item_forms is None:
+        item_forms = self_mark_forms(data.checklist.items, data.marks)
+    by_key = {form.key: form for form in item_forms}
+    steps = [
+        _StepEntries(
+            step,
+            [
+                _Entry(item, data.checklist.texts.get(item.key, ""), by_key[item.key])
+                for item in step.items
+            ],
+        )
+        for step in data.steps
+    ]
+    return render(
+        request,
+        SELF_ASSESSMENT,
+        {
+            "session": session,
+            "role": role,
+            "steps": steps,
+            "marked": data.marked,
+            "expected": data.expected,
+            "may_skip": permissions.may_skip(role, session),
+        },
+        status=status,
+    )
+
+
+def _render_scorecard(
+    request: AuthedRequest,
+    session: Session,
+    role: Role,
+    rescore_form: RescoreForm | None = None,
+    *,
+    status: int = 200,
+) -> HttpResponse:
+    built = report.build_report(session, role)
+    if rescore_form is None and permissions.rescores(role):
+        rescore_form = RescoreForm(versions=report.other_versions(session))
+    return render(
+        request,
+        SCORECARD,
+        {
+            "session": session,
+            "role": role,
+            "report": built,
+            "card": built.card,
+            "rescore_form": rescore_form,
+            "comparing": built.calibration is not None,
+            "from_self": built.source == MarkSource.SELF,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def scorecard(request: AuthedRequest, session_id: int) -> HttpResponse:
+    """The scorecard; for a candidate who has not assessed themselves yet, the self-assessment."""
+    session, role = get_session_for_user(request.user, session_id)
+    if not session.is_finished:
+        return redirect(session)
+    if not permissions.sees_results(role, session):
+        return _render_self_assessment(request, session, role)
+    return _render_scorecard(request, session, role)
+
+
+@login_required
+@require_GET
+def download_json(request: AuthedRequest, session_id: int) -> HttpResponse:
+    session, role = permissions.get_session_with_results(request.user, session_id)
+    data = exports.scorecard_data(report.build_report(session, role))
+    response = JsonResponse(data, json_dumps_params={"indent": 2, "ensure_ascii": False})
+    response["Content-Disposition"] = f'attachment; filename="spar-scorecard-{session.pk}.json"'
+    return response
+
+
+@login_required
+@require_GET
+def download_markdown(request: AuthedRequest, session_id: int) -> HttpResponse:
+    session, role = permissions.get_session_with_results(request.user, session_id)
+    text = exports.scorecard_markdown(report.build_report(session, role))
+    response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="spar-scorecard-{session.pk}.md"'
+    return response
+
+
+@login_required
+@require_POST
+def save_self_assessment(request: AuthedRequest, session_id: int) -> HttpResponse:
+    """The whole self-assessment form: "Save draft" or "Submit". Works without JavaScript."""
+    session, role = permissions.get_session_to_self_assess(request.user, session_id)
+    action = SelfAssessmentActionForm(request.POST)
+    checklist = report.load_checklist(session)
+    item_forms = self_mark_forms(checklist.items, {}, request.POST)
+    sent = [form for form in item_forms if form.was_sent]
+    if not action.is_valid() or not all(form.is_valid() for form in sent):
+        if not permissions.self_assesses(role, session):
+            return redirect(_scorecard_url(session))
+        messages.error(request, "Some marks were not understood; they are shown below.")
+        return _render_self_assessment(request, session, role, item_forms, status=400)
+    try:
+        if action.cleaned_data["action"] == "submit":
+            services.submit_self_assessment(
+                session=session, by=request.user, marks=sent_marks(sent)
+            )
+            messages.success(request, "Self-assessment submitted: here is your scorecard.")
+        else:
+            services.save_self_marks(session=session, marks=sent_marks(sent), by=request.user)
+            messages.success(request, "Draft saved. Submit it when you have marked every item.")
+    except SessionError as exc:
+        messages.error(request, str(exc))
+    return redirect(_scorecard_url(session))
+
+
+def _self_mark_response(
+    request: AuthedRequest,
+    session: Session,
+    key: str,
+    *,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    data = report.self_assessment_counts(session)
+    return render(
+        request,
+        f"{SELF_ASSESSMENT}#self-mark-saved",
+        {
+            "entry": {"dom_id": report.dom_id(key)},
+            "error": error,
+            "saved": not error,
+            "marked": data.marked,
+            "expected": data.expected,
+            "oob": True,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def mark_self(request: AuthedRequest, session_id: int) -> HttpResponse:
+    """Save one item of the self-assessment as it changes (htmx); the page's form is the
+    fallback without JavaScript."""
+    session, _role = permissions.get_session_to_self_assess(request.user, session_id)
+    item_form = ItemForm(request.POST, session=session)
+    if not item_form.is_valid():
+        return HttpResponse(item_form.errors["item"][0], status=400)
+    ref = item_form.cleaned_data["item"]
+    form = SelfMarkForm(request.POST, key=ref.key, kind=ref.kind)
+    if not form.is_valid():
+        return _self_mark_response(
+            request, session, ref.key, error="That mark does not fit this item.", status=400
+        )
+    mark, after_hint = form.self_mark()
+    try:
+        services.set_self_mark(
+            session=session, item_key=ref.key, mark=mark, after_hint=after_hint, by=request.user
+        )
+    except SessionError as exc:
+        return _self_mark_response(request, session, ref.key, error=str(exc), status=409)
+    if not request.htmx:
+        return redirect(f"{_scorecard_url(session)}#{report.dom_id(ref.key)}")
+    return _self_mark_response(request, session, ref.key)
+
+
+@login_required
+@require_POST
+def skip_self_assessment(request: AuthedRequest, session_id: int) -> HttpResponse:
+    session, _role = permissions.get_session_to_self_assess(request.user, session_id)
+    try:
+        services.skip_self_assessment(session=session, by=request.user)
+    except SessionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Self-assessment skipped: here is your scorecard.")
+    return redirect(_scorecard_url(session))
+
+
+@login_required
+@require_POST
+def rescore_session(request: AuthedRequest, session_id: int) -> HttpResponse:
+    session, role = permissions.get_session_to_rescore(request.user, session_id)
+    if not session.is_finished:
+        return redirect(session)
+    form = RescoreForm(request.POST, versions=report.other_versions(session))
+    if not form.is_valid():
+        return _render_scorecard(request, session, role, form, status=400)
+    try:
+        rescore = services.rescore_session(
+            session=session, version=form.cleaned_data["version"], by=request.user
+        )
+    except SessionError as exc:
+        messages.error(request, str(exc))
+        return redirect(_scorecard_url(session))
+    messages.success(request, f"{rescore.label}. The original scorecard is unchanged.")
+    return redirect(rescore)

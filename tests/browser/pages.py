@@ -1,0 +1,149 @@
+"""The pages that the accessibility and HTML-validity checks visit, and the data they show.
+
+Adding a page is one line in PAGES. A page whose URL name does not exist (yet) is a visible skip
+that names it, never a silent omission.
+"""
+
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.test import Client
+from django.urls import get_resolver, reverse
+from playwright.sync_api import BrowserContext
+
+from casebank.models import Case
+from interviews import services
+from interviews.models import Session, SessionMode
+from rubrics.services import latest_published_version
+
+CASE_SLUG = "delivery-eta"
+NOTES = "First I would clarify the **business objective** and the p99 latency budget."
+
+
+@dataclass(frozen=True)
+class World:
+    """What the pages show: the shipped case bank, four people and two sessions."""
+
+    case: Case
+    running: Session  # step 1, with notes, a revealed fact and a marked item
+    finished: Session
+    users: dict[str, User]
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    name: str
+    url_name: str
+    as_user: str | None  # a key of World.users; None is an anonymous visitor
+    args: Callable[[World], Sequence[object]] = lambda world: ()
+
+    @property
+    def is_admin(self) -> bool:
+        """Django's admin: its own markup may break rules that ours must keep."""
+        return self.url_name.startswith("admin:")
+
+    def path(self, world: World) -> str:
+        return reverse(self.url_name, args=self.args(world))
+
+    def user(self, world: World) -> User | None:
+        return world.users[self.as_user] if self.as_user else None
+
+
+PAGES = [
+    PageSpec("home-anonymous", "core:home", None),
+    PageSpec("home-member", "core:home", "member"),
+    PageSpec("library", "casebank:library", "member"),
+    PageSpec("case-staff", "casebank:detail", "staff", lambda w: [w.case.slug]),
+    PageSpec("case-member", "casebank:detail", "member", lambda w: [w.case.slug]),
+    PageSpec("room-interviewer", "interviews:room", "ines", lambda w: [w.running.pk]),
+    PageSpec("room-candidate", "interviews:room", "cai", lambda w: [w.running.pk]),
+    PageSpec("scorecard-interviewer", "scorecards:scorecard", "ines", lambda w: [w.finished.pk]),
+    PageSpec("scorecard-candidate", "scorecards:scorecard", "cai", lambda w: [w.finished.pk]),
+    PageSpec("progress", "progress:overview", "cai"),
+    PageSpec("admin-case-change", "admin:casebank_case_change", "staff", lambda w: [w.case.pk]),
+]
+
+
+def url_name_exists(name: str) -> bool:
+    resolver = get_resolver()
+    *namespaces, short_name = name.split(":")
+    for namespace in namespaces:
+        if namespace not in resolver.namespace_dict:
+            return False
+        resolver = resolver.namespace_dict[namespace][1]
+    return short_name in resolver.reverse_dict
+
+
+def page_params() -> list[object]:
+    """PAGES for `pytest.mark.parametrize`, with a page whose URL is missing marked as a skip."""
+    params = []
+    for spec in PAGES:
+        missing = f"page {spec.name!r} not checked: no URL named {spec.url_name!r} (yet)"
+        skip = () if url_name_exists(spec.url_name) else pytest.mark.skip(reason=missing)
+        params.append(pytest.param(spec, id=spec.name, marks=skip))
+    return params
+
+
+def existing_pages() -> list[PageSpec]:
+    """The pages whose URL name exists; page_params() reports the others as skips."""
+    return [spec for spec in PAGES if url_name_exists(spec.url_name)]
+
+
+def build_world(user_model: type[User]) -> World:
+    call_command("load_casebank", stdout=io.StringIO())
+    users = {
+        "member": user_model.objects.create_user("member"),
+        "staff": user_model.objects.create_user("staffer", is_staff=True, is_superuser=True),
+        "ines": user_model.objects.create_user("ines"),
+        "cai": user_model.objects.create_user("cai"),
+    }
+    case = Case.objects.get(slug=CASE_SLUG)
+    running = _started_session(case, users["ines"], users["cai"])
+    services.save_notes(session=running, step_number=1, text=NOTES, base_version=0)
+    services.set_fact_revealed(session=running, fact=case.facts.order_by("pk")[0], revealed=True)
+    services.set_mark(
+        session=running,
+        item_key="business-objective",
+        mark="covered",
+        after_hint=False,
+        by=users["ines"],
+    )
+    finished = _started_session(case, users["ines"], users["cai"])
+    services.set_mark(
+        session=finished,
+        item_key="business-objective",
+        mark="partial",
+        after_hint=True,
+        by=users["ines"],
+    )
+    services.finish_session(session=finished)
+    running.refresh_from_db()
+    return World(case=case, running=running, finished=finished, users=users)
+
+
+def _started_session(case: Case, interviewer: User, candidate: User) -> Session:
+    session = services.create_session(
+        host=interviewer,
+        case=case,
+        rubric_version=latest_published_version(),
+        length_minutes=45,
+        mode=SessionMode.PEER,
+    )
+    services.join_session(token=session.invite_token, user=candidate)
+    return services.start_session(session=session)
+
+
+def log_in(context: BrowserContext, user: User | None, base_url: str) -> None:
+    """Give the context `user`'s session cookie (none for an anonymous visitor)."""
+    context.clear_cookies()
+    if user is None:
+        return
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": base_url}])
