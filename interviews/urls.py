@@ -20,6 +20,7 @@ urlpatterns = [
     ),
     path("sessions/<int:session_id>/steps/<int:step>/hints/", views.add_hint, name="hint"),
     path("sessions/<int:session_id>/summary/", views.summary, name="summary"),
-    path("join/<str:token>/", views.join, name="join"),
+    # Tokens are URL-safe base64, so anything else (a NUL byte, a slash) never reaches the view.
+    path("join/<slug:token>/", views.join, name="join"),
     path("sessions/<int:session_id>/swap/", views.swap_roles, name="swap"),
 ]
