@@ -29,6 +29,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import dj_database_url
 import gunicorn
+import psycopg
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -212,8 +213,6 @@ class Deployment:
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    import psycopg  # only needed, and only installed for sure, on the PostgreSQL lane
-
     tmp = tmp_path_factory.mktemp("multiprocess")
     name = f"spar_multiproc_{secrets.token_hex(4)}"
     params = dj_database_url.parse(DATABASE_URL)
@@ -252,7 +251,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
                 env=env,
                 capture_output=True,
                 text=True,
-                timeout=60,
+                timeout=30,
             )
             assert done.returncode == 0, f"manage.py {args[0]} failed:\n{done.stderr[-3000:]}"
             return done.stdout
