@@ -48,7 +48,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo accounts: interviewer, candidate and author (staff), "
-                f"password {DEMO_PASSWORD!r}. Open http://127.0.0.1:8000/ and log in."
+                f"password {DEMO_PASSWORD!r}. Log in at the address the server prints next."
             )
         )
 
