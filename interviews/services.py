@@ -1,5 +1,6 @@
 """The only place that writes sessions. Every write bumps Session.version in its transaction."""
 
+import random
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +24,6 @@ from interviews.models import (
     SessionState,
     SessionStep,
 )
-from progress.overview import next_case_for
 from rubrics import scoring
 from rubrics.models import Item, RubricVersion
 from rubrics.services import CASE_ITEM_PREFIX, scoring_items
@@ -62,6 +62,16 @@ def _bump(session: Session, *stamps: str) -> None:
 def _locked(session: Session) -> Session:
     """Re-read the session under a row lock, so concurrent controls apply one after another."""
     return Session.objects.select_for_update().get(pk=session.pk)
+
+
+def pick_unseen_case(user: AbstractBaseUser) -> Case | None:
+    """ "Surprise me": a random published case the user has not had as candidate."""
+    unseen = list(
+        Case.objects.published().exclude(sessions__candidate=user).values_list("pk", flat=True)
+    )
+    if not unseen:
+        return None
+    return Case.objects.get(pk=random.choice(unseen))  # noqa: S311 -- variety, not security
 
 
 def new_invite_token() -> str:
@@ -469,17 +479,16 @@ def step_elapsed(session: Session, step: SessionStep, now: datetime) -> float:
 
 
 @transaction.atomic
-def swap_roles(*, session: Session, by: AbstractBaseUser) -> Session:
+def swap_roles(*, session: Session, by: AbstractBaseUser, case: Case | None) -> Session:
     """The next round of the peer loop: a new session with the finished session's roles reversed.
 
-    Same rubric version, length and step budgets; the case is picked by the progress page's
-    next-case rule for the new candidate (see progress.stats.recommend_case) among the cases
-    they have neither done as candidate nor interviewed on: they have just read this one's model
-    answer, and any other they interviewed on. The new candidate is set directly: no invite
-    link, the session is ready to start. Either participant may ask; when a swapped session is
-    already waiting (a double click, or both people clicking), that one is returned instead of a
-    second one, and the row lock on the finished session makes the later request wait for the
-    earlier one.
+    Same rubric version, length and step budgets; `case` is the caller's pick for the new
+    candidate (the view uses the progress page's next-case rule among the cases they have
+    neither done as candidate nor interviewed on), None when no such case is left. The new
+    candidate is set directly: no invite link, the session is ready to start. Either participant
+    may ask; when a swapped session is already waiting (a double click, or both people
+    clicking), that one is returned instead of a second one, and the row lock on the finished
+    session makes the later request wait for the earlier one.
     """
     session = _locked(session)
     if session.is_solo:
@@ -505,8 +514,7 @@ def swap_roles(*, session: Session, by: AbstractBaseUser) -> Session:
     )
     if waiting is not None:
         return waiting
-    pick = next_case_for(new_candidate, unseen_as_interviewer=True)
-    if pick is None:
+    if case is None:
         raise SessionError(
             f"{new_candidate.get_username()} has done or interviewed on every published case "
             "already, so there is no fresh case to swap to. Start a session from “New session” "
@@ -514,7 +522,7 @@ def swap_roles(*, session: Session, by: AbstractBaseUser) -> Session:
         )
     swapped = create_session(
         host=new_interviewer,
-        case=Case.objects.get(pk=pick.case_id),
+        case=case,
         rubric_version=session.rubric_version,
         length_minutes=session.length_minutes,
         mode=SessionMode.PEER,

@@ -1,5 +1,3 @@
-import random
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
@@ -29,19 +27,11 @@ from interviews.forms import (
 from interviews.models import Session, SessionState
 from interviews.permissions import Role
 from interviews.room import room_state
+from progress.overview import next_case_for
 from rubrics.models import RubricVersion
 from rubrics.services import latest_published_version
 
 ROOM = "interviews/room.html"
-
-
-def _unseen_case_ids(user: object) -> list[int]:
-    return list(
-        Case.objects.published()
-        .exclude(sessions__candidate=user)
-        .order_by("title")
-        .values_list("pk", flat=True)
-    )
 
 
 @login_required
@@ -60,11 +50,10 @@ def create_session(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         case = form.cleaned_data["case"]
         if form.cleaned_data["surprise"] or case is None:
-            unseen = _unseen_case_ids(request.user)
-            if not unseen:
+            case = services.pick_unseen_case(request.user)
+            if case is None:
                 form.add_error(None, "You have done every published case as candidate already.")
                 return _render_create(request, form, filters, latest)
-            case = Case.objects.get(pk=random.choice(unseen))  # noqa: S311 -- not security
         session = services.create_session(
             host=request.user,
             case=case,
@@ -412,8 +401,14 @@ def summary(request: AuthedRequest, session_id: int) -> HttpResponse:
 @require_POST
 def swap_roles(request: AuthedRequest, session_id: int) -> HttpResponse:
     session, _role = permissions.get_session_to_swap(request.user, session_id)
+    new_candidate = session.interviewer
+    pick = next_case_for(new_candidate, unseen_as_interviewer=True) if new_candidate else None
     try:
-        swapped = services.swap_roles(session=session, by=request.user)
+        swapped = services.swap_roles(
+            session=session,
+            by=request.user,
+            case=Case.objects.get(pk=pick.case_id) if pick else None,
+        )
     except services.SessionError as exc:
         messages.error(request, str(exc))
         return redirect("scorecards:scorecard", session.pk)

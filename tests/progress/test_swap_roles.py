@@ -6,12 +6,21 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
+from casebank.models import Case
 from interviews import services
 from interviews.models import SelfAssessment, Session, SessionMode, SessionState
+from progress.overview import next_case_for
 from tests.factories import CaseFactory, CaseItemFactory, UserFactory
 from tests.progress.conftest import T0, finished
 
 pytestmark = pytest.mark.django_db
+
+
+def _swap(session: Session, by) -> Session:
+    """Swap as the view does: the new candidate's next case by the progress page's rule."""
+    pick = next_case_for(session.interviewer, unseen_as_interviewer=True)
+    case = Case.objects.get(pk=pick.case_id) if pick else None
+    return services.swap_roles(session=session, by=by, case=case)
 
 
 @pytest.fixture
@@ -29,7 +38,7 @@ def done(kit, interviewer, candidate) -> Session:
 
 
 def test_swap_roles_reverses_the_roles(done, interviewer, candidate):
-    swapped = services.swap_roles(session=done, by=candidate)
+    swapped = _swap(done, candidate)
     assert swapped.pk != done.pk
     assert (swapped.interviewer, swapped.candidate) == (candidate, interviewer)
     assert (swapped.mode, swapped.state, swapped.invite_token) == (
@@ -63,7 +72,7 @@ def test_swap_roles_targets_the_new_candidates_weakest_category(kit, interviewer
     CaseFactory(title="Aaa no latency", difficulty="junior")
     latency_case = CaseFactory(title="Zzz latency", difficulty="staff")
     CaseItemFactory(case=latency_case, key="lat", categories=[kit.latency])
-    swapped = services.swap_roles(session=session, by=interviewer)
+    swapped = _swap(session, interviewer)
     assert swapped.case == latency_case
     assert swapped.candidate == interviewer
 
@@ -97,20 +106,20 @@ def test_swap_roles_never_picks_a_case_the_new_candidate_has_done_or_seen(
         interviewer=interviewer,
         case=CaseFactory(title="Mike"),
     )
-    assert services.swap_roles(session=session, by=candidate).case == only_left
+    assert _swap(session, candidate).case == only_left
 
 
 def test_swap_roles_twice_returns_the_waiting_session(done, interviewer, candidate):
-    first = services.swap_roles(session=done, by=candidate)
-    again = services.swap_roles(session=done, by=interviewer)
+    first = _swap(done, candidate)
+    again = _swap(done, interviewer)
     assert again.pk == first.pk
     assert Session.objects.count() == 2
 
 
 def test_swap_roles_after_the_swapped_session_started_makes_a_new_one(done, candidate):
-    first = services.swap_roles(session=done, by=candidate)
+    first = _swap(done, candidate)
     services.start_session(session=first)
-    second = services.swap_roles(session=done, by=candidate)
+    second = _swap(done, candidate)
     assert second.pk != first.pk
     assert second.case != first.case
 
@@ -128,7 +137,7 @@ def test_swap_roles_keeps_custom_budgets_and_length(kit, interviewer, candidate)
     services.join_session(token=session.invite_token, user=candidate)
     services.start_session(session=session, now=T0)
     services.finish_session(session=session, now=T0 + timedelta(minutes=30))
-    swapped = services.swap_roles(session=session, by=interviewer)
+    swapped = _swap(session, interviewer)
     assert swapped.length_minutes == 60
     assert list(swapped.steps.values_list("number", "budget_minutes")) == [(1, 11), (2, 3)]
 
@@ -174,7 +183,7 @@ def test_swap_roles_errors(kit, interviewer, candidate, outsider, setup, message
             by = outsider
     before = Session.objects.count()
     with pytest.raises(services.SessionError, match=message):
-        services.swap_roles(session=session, by=by)
+        _swap(session, by)
     assert Session.objects.count() == before
 
 
