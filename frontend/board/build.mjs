@@ -9,10 +9,12 @@
 // What it changes in Excalidraw 0.18.1, all checked to apply exactly once (PATCHES):
 // - the fallback font URL points at our own folder instead of an outside CDN;
 // - the main-menu button gets a name, and "Reset zoom" loses an aria-label that hid its text;
+// - data: images (canvas icons, cursors) become files, so img-src needs nothing but 'self';
+// - SVG export sets a style through CSSOM rather than a style attribute (style-src 'self');
 // - Mermaid conversion and font subsetting (WebAssembly, which the CSP forbids) are stubbed;
 // - every locale but English resolves to English: the board is English, like Spar;
-// - the CSS's data: images become files, so img-src needs nothing but 'self';
-// - the CJK font (Xiaolai, 13 MB) is left out: CJK text falls back to the system's font.
+// - so do the CSS's data: images;
+// - the CJK font (Xiaolai, 13 MB) is left out and unregistered: CJK text uses the system's font.
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
@@ -29,8 +31,17 @@ const DIST = path.join(PACKAGE, "dist/prod");
 const EXCALIDRAW_VERSION = "0.18.1";
 const LEFT_OUT_FONTS = new Set(["Xiaolai"]);
 
-// Text replacements in Excalidraw's prebuilt files. Each must match exactly once, so an upgrade
-// that moves the code fails the build instead of silently shipping the unpatched behaviour.
+// Images that the patches below take out of Excalidraw's code, by file name.
+const PATCHED_IMAGES = new Map();
+
+function imageFile(svg) {
+  const name = `img/${sha(svg).slice(0, 16)}.svg`;
+  PATCHED_IMAGES.set(name, Buffer.from(svg));
+  return name;
+}
+
+// Replacements in Excalidraw's prebuilt files. Each must match exactly `count` times (default 1),
+// so an upgrade that moves the code fails the build instead of shipping unpatched behaviour.
 const PATCHES = [
   {
     why: "fonts missing from our folder must not fall back to an outside CDN",
@@ -47,6 +58,33 @@ const PATCHES = [
     why: 'axe label-content-name-mismatch: the button shows "100%" but was named "Reset zoom"; its title still says so',
     find: 'className:"reset-zoom-button zoom-button",title:g("buttons.resetZoom"),"aria-label":g("buttons.resetZoom"),',
     replace: 'className:"reset-zoom-button zoom-button",title:g("buttons.resetZoom"),',
+  },
+  {
+    why: "the CJK font (Xiaolai, 209 files, 13 MB) is left out: registered without files, CJK text falls back to the system's font instead of requesting missing files",
+    find: "n(Mn,...b1),",
+    replace: "n(Mn),",
+  },
+  {
+    why: "img-src 'self': the canvas's icons (image placeholders, link badges) were data: URLs, loaded on every page; they become files",
+    find: /`data:\$\{H\.svg\}, ?\$\{encodeURIComponent\('([^'\\]*)'\)\}`/g,
+    count: 4,
+    replace: (match, svg) => `new URL(${JSON.stringify(imageFile(svg))},import.meta.url).href`,
+  },
+  {
+    why: "img-src 'self': the eraser's cursor was a canvas drawn into a data: URL; the same circle comes from a file",
+    find: "Jb(e,`url(${D2}) ${20/2} ${20/2}, auto`)",
+    replace:
+      'Jb(e,`url(${new URL(t===ke.DARK?"img/eraser-dark.svg":"img/eraser-light.svg",import.meta.url).href}) 10 10, auto`)',
+  },
+  {
+    why: "style-src 'self': SVG export (copy as SVG, library previews) set text's style attribute, which the CSP refuses; the same style through CSSOM is allowed and serialises the same",
+    find: '_.setAttribute("style","white-space: pre;")',
+    replace: '_.style.whiteSpace="pre"',
+  },
+  {
+    why: "img-src 'self': the laser pointer's cursor was a data: URL; a plain crosshair instead",
+    find: "let n=t.theme===ke.LIGHT?Ab:Kb;e.style.cursor=`url(${n}), auto`",
+    replace: 'e.style.cursor="crosshair"',
   },
 ];
 
@@ -88,16 +126,21 @@ function excalidrawPlugin() {
         if (!insideDist(args.path)) return undefined;
         let code = fs.readFileSync(args.path, "utf8");
         for (const patch of PATCHES) {
-          const parts = code.split(patch.find);
-          if (parts.length > 1) {
+          if (typeof patch.find === "string") {
+            const parts = code.split(patch.find);
             applied.set(patch, applied.get(patch) + parts.length - 1);
             code = parts.join(patch.replace);
+          } else {
+            code = code.replace(patch.find, (...match) => {
+              applied.set(patch, applied.get(patch) + 1);
+              return patch.replace(...match);
+            });
           }
         }
         return { contents: code, loader: "js" };
       });
       build.onEnd(() => {
-        const wrong = PATCHES.filter((patch) => applied.get(patch) !== 1);
+        const wrong = PATCHES.filter((patch) => applied.get(patch) !== (patch.count ?? 1));
         if (wrong.length) {
           throw new Error(
             `These patches did not apply exactly once; review PATCHES for this Excalidraw:\n${wrong
@@ -230,7 +273,8 @@ async function main() {
   for (const output of result.outputFiles) files.set(outName(output.path), output.contents);
   const { css, images } = extractDataImages(fs.readFileSync(path.join(DIST, "index.css"), "utf8"));
   files.set("mount.css", Buffer.from(`${css.trimEnd()}\n${fs.readFileSync(path.join(HERE, "board.css"), "utf8")}`));
-  for (const [name, bytes] of images) files.set(name, bytes);
+  for (const [name, bytes] of [...images, ...PATCHED_IMAGES]) files.set(name, bytes);
+  for (const name of ["eraser-light.svg", "eraser-dark.svg"]) files.set(`img/${name}`, fs.readFileSync(path.join(HERE, "img", name)));
   for (const font of listFiles(path.join(DIST, "fonts"))) {
     const name = path.relative(DIST, font).split(path.sep).join("/");
     if (!LEFT_OUT_FONTS.has(name.split("/")[1])) files.set(name, fs.readFileSync(font));

@@ -353,6 +353,8 @@ export function mountBoard(element) {
   const root = createRoot(element);
   root.render(<Board sync={sync} />);
   element.sparBoard = {
+    // The scene as drawn here, deleted elements left out: for tests and the room's own checks.
+    elements: () => (sync.api ? sync.api.getSceneElements() : []),
     unmount() {
       element.removeEventListener("spar:board-changed", onChanged);
       root.unmount();
