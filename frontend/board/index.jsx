@@ -67,6 +67,7 @@ class BoardSync {
     this.retryMs = FIRST_RETRY_MS;
     this.rejected = null;
     this.noticedUnsynced = false;
+    this.stopped = false;
     this.view = { setStatus() {}, setReadOnly() {} };
     this.initialData = this.load();
   }
@@ -130,6 +131,11 @@ class BoardSync {
     if (changed) this.schedule(DEBOUNCE_MS);
   }
 
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
   // The room's update channel announced a new version (detail.version, when it knows it).
   remoteChanged(version) {
     if (typeof version === "number" && version <= this.version) return;
@@ -150,7 +156,7 @@ class BoardSync {
 
   // One request at a time, so replies apply in order and versions never go backwards.
   async pump() {
-    if (this.busy || !this.loaded || !this.api) return;
+    if (this.busy || this.stopped || !this.loaded || !this.api) return;
     this.busy = true;
     clearTimeout(this.timer);
     try {
@@ -357,6 +363,7 @@ export function mountBoard(element) {
     elements: () => (sync.api ? sync.api.getSceneElements() : []),
     unmount() {
       element.removeEventListener("spar:board-changed", onChanged);
+      sync.stop();
       root.unmount();
       delete element.sparBoard;
     },

@@ -298,6 +298,18 @@ def test_read_only_board_shows_the_drawing_and_sends_nothing(watched_page, harne
     assert scene_types(page) == ["rectangle"]
 
 
+def test_board_shows_the_drawing_on_a_phone(watched_page, harness) -> None:
+    harness.other_screen_draws([_shape("box", "rectangle", index="a0")])
+    watched = watched_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = watched.page
+
+    page.goto("/board-harness/")
+
+    expect(page.locator("#board .excalidraw--mobile canvas.interactive")).to_be_visible()
+    wait_in_page(page, "() => document.getElementById('board').sparBoard?.elements().length === 1")
+    assert watched.csp_violations() == []
+
+
 def test_board_has_no_serious_accessibility_violations(
     watched_page, harness, axe_script: Path
 ) -> None:
