@@ -23,8 +23,8 @@ type Element = dict[str, Any]
 
 MAX_BODY_BYTES = 512 * 1024
 MAX_ELEMENTS = 2_000
-# Tombstones keep their content (an undo on the other screen may need it), so the scene is capped
-# in bytes too; well above what 2,000 ordinary shapes take (about 1 MB).
+# Elements are stored as sent, tombstones whole, so only a cap in bytes bounds the stored scene;
+# it sits well above what 2,000 ordinary shapes take (about 1 MB).
 MAX_SCENE_BYTES = 4 * 1024 * 1024
 MAX_ID_LENGTH = 100
 MAX_LINK_LENGTH = 2_000
