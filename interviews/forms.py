@@ -101,6 +101,8 @@ class ControlForm(forms.Form):
         choices=[(action.value, action.label) for action in ControlAction], coerce=ControlAction
     )
     step = forms.IntegerField(required=False, min_value=1, max_value=99)
+    # The step the page showed when the control was pressed: makes a double click harmless.
+    at_step = forms.IntegerField(required=False, min_value=1, max_value=99)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

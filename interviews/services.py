@@ -2,7 +2,7 @@
 
 import enum
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -28,6 +28,14 @@ from rubrics.models import RubricVersion
 
 INVITE_TOKEN_BYTES = 32  # 256 bits: unguessable, and short enough for a chat message
 LENGTHS = (45, 60)
+# A save that was typed before the finish may arrive just after it: in flight, or a draft from
+# a dropped connection. It is kept (once per step, and marked as saved after the finish) when
+# it arrives within this many seconds; later, the record stays what was written in the room.
+NOTES_GRACE_SECONDS = 60
+NOTES_CLOSED = (
+    "The interview is finished, so its notes can no longer change. Your text is still here: "
+    "copy it if you want to keep it."
+)
 
 
 class SessionError(Exception):
@@ -179,19 +187,41 @@ class ControlAction(enum.StrEnum):
         )
 
 
+@transaction.atomic
 def control_session(
-    *, session: Session, action: ControlAction, step: int | None = None, now: datetime | None = None
+    *,
+    session: Session,
+    action: ControlAction,
+    step: int | None = None,
+    at_step: int | None = None,
+    now: datetime | None = None,
 ) -> Session:
-    """Apply one flow control; `step` is the target of JUMP."""
+    """Apply one flow control; `step` is the target of JUMP, `at_step` the step the page showed
+    when the control was pressed. Controls are idempotent: a double click, or a second tab that
+    had not caught up, asks for what has already happened and changes nothing."""
+    lock(session)
+    state = session.state
     match action:
+        case ControlAction.START if state in _STARTED:
+            return session
         case ControlAction.START:
             return start_session(session=session, now=now)
+        case ControlAction.PAUSE if state == SessionState.PAUSED:
+            return session
         case ControlAction.PAUSE:
             return pause_session(session=session, now=now)
+        case ControlAction.RESUME if state == SessionState.RUNNING:
+            return session
         case ControlAction.RESUME:
             return resume_session(session=session, now=now)
+        case ControlAction.FINISH if state == SessionState.FINISHED:
+            return session
         case ControlAction.FINISH:
             return finish_session(session=session, now=now)
+        case ControlAction.NEXT | ControlAction.PREVIOUS if (
+            at_step is not None and at_step != session.current_step
+        ):
+            return session
         case ControlAction.NEXT:
             return go_to_step(session=session, number=session.current_step + 1, now=now)
         case ControlAction.PREVIOUS:
@@ -200,6 +230,9 @@ def control_session(
             if step is None:
                 raise SessionError("Say which step to go to.")
             return go_to_step(session=session, number=step, now=now)
+
+
+_STARTED = {SessionState.RUNNING, SessionState.PAUSED, SessionState.FINISHED}
 
 
 def _step(session: Session, number: int) -> SessionStep:
@@ -374,12 +407,19 @@ def save_notes(
     base_version: int,
     now: datetime | None = None,
 ) -> SessionStep:
-    """Save the candidate's notes for a step unless they changed since base_version."""
+    """Save the candidate's notes for a step unless they changed since base_version.
+
+    After the finish a save is kept only within NOTES_GRACE_SECONDS and only if nothing was saved
+    to the step after the finish yet: the base version then predates the finish."""
     now = now or timezone.now()
     lock(session)
     if session.state in {SessionState.WAITING}:
         raise SessionError("Notes open once the candidate has joined.")
     step = _step(session, step_number)
+    if session.is_finished and not _late_save_allowed(session, step, now):
+        if step.notes == text:
+            return step  # a retried request of a save that was already kept
+        raise SessionError(NOTES_CLOSED)
     # Compare-and-set in one UPDATE: safe against a concurrent save from another tab.
     updated = SessionStep.objects.filter(pk=step.pk, notes_version=base_version).update(
         notes=text, notes_version=F("notes_version") + 1, notes_updated_at=now
@@ -391,6 +431,13 @@ def save_notes(
         raise NotesConflict(step)
     bump(session, "notes_stamp")
     return step
+
+
+def _late_save_allowed(session: Session, step: SessionStep, now: datetime) -> bool:
+    finished_at = session.finished_at
+    if finished_at is None or now - finished_at > timedelta(seconds=NOTES_GRACE_SECONDS):
+        return False
+    return step.notes_updated_at is None or step.notes_updated_at <= finished_at
 
 
 @transaction.atomic

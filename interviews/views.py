@@ -24,7 +24,14 @@ from interviews.forms import (
     NotesForm,
     StateForm,
 )
-from interviews.models import COMMENT_LIMIT, HINT_LIMIT, NOTE_LIMIT, Session, SessionState
+from interviews.models import (
+    COMMENT_LIMIT,
+    HINT_LIMIT,
+    NOTE_LIMIT,
+    Session,
+    SessionState,
+    SessionStep,
+)
 from interviews.permissions import Role
 from interviews.room import RoomState
 from rubrics.services import latest_published_version
@@ -136,7 +143,10 @@ def control(request: AuthedRequest, session_id: int) -> HttpResponse:
         return _room_error(request, session, role, _first_error(form), status=400)
     try:
         session = services.control_session(
-            session=session, action=form.cleaned_data["action"], step=form.cleaned_data["step"]
+            session=session,
+            action=form.cleaned_data["action"],
+            step=form.cleaned_data["step"],
+            at_step=form.cleaned_data["at_step"],
         )
     except services.SessionError as exc:
         return _room_error(request, session, role, str(exc), status=409)
@@ -259,17 +269,46 @@ def _save_notes_without_js(
 ) -> HttpResponse:
     if not form.is_valid():
         return _room_error(request, session, role, _first_error(form), status=400)
+    text = form.cleaned_data["text"]
     try:
         services.save_notes(
             session=session,
             step_number=step,
-            text=form.cleaned_data["text"],
+            text=text,
             base_version=form.cleaned_data["base_version"],
         )
+    except services.NotesConflict as exc:
+        return _notes_refused(request, session, step, text, str(exc), server=exc.step)
     except services.SessionError as exc:
-        return _room_error(request, session, role, str(exc), status=409)
+        return _notes_refused(request, session, step, text, str(exc))
     messages.success(request, f"Notes for step {step} saved.")
     return redirect(session)
+
+
+def _notes_refused(
+    request: AuthedRequest,
+    session: Session,
+    step: int,
+    text: str,
+    error: str,
+    *,
+    server: SessionStep | None = None,
+) -> HttpResponse:
+    """Without JavaScript, a refused save shows the text that was sent (and, in a conflict, the
+    saved one beside it), so nothing typed is lost."""
+    return render(
+        request,
+        "interviews/notes_refused.html",
+        {
+            "session": session,
+            "step": step,
+            "mine": text,
+            "error": error,
+            "server": server,
+            "limit": NOTE_LIMIT,
+        },
+        status=409,
+    )
 
 
 @login_required

@@ -225,6 +225,11 @@ def format_percent(percent: Fraction | None) -> str:
     return decimal_text(percent, 1)
 
 
+def percent_label(percent: Fraction | None) -> str:
+    """A percent as every page and file shows it: "72.5 %", or "—" when there is none."""
+    return NO_PERCENT if percent is None else f"{format_percent(percent)} %"
+
+
 def score(
     items: Sequence[Item],
     marks: Mapping[str, ItemMark],

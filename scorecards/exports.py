@@ -5,14 +5,14 @@ The scorecard exports carry only what the requesting role may see: the view buil
 that role.
 """
 
+import re
 from collections.abc import Iterator
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
-from rubrics import scoring
-from rubrics.scoring import decimal_text
+from rubrics.scoring import decimal_text, percent_label
 from scorecards import calibration
 from scorecards.models import Rescore
 from scorecards.progress import HistoryRow
@@ -71,6 +71,7 @@ def _step_data(step: StepReport) -> dict[str, object]:
         "overrun_minutes": str(step.overrun_minutes),
         "comment": step.comment,
         "notes": step.notes,
+        "notes_saved_after_finish": step.notes_saved_after_finish,
         "hints": [{"text": hint.text, "created_at": _iso(hint.created_at)} for hint in step.hints],
     }
 
@@ -145,12 +146,26 @@ def _cell(text: str) -> str:
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
-def _quote(text: str) -> list[str]:
-    return [f"> {line}".rstrip() for line in text.strip().splitlines()] + [""]
+# What people type goes into the file as text, never as Markdown or HTML: a viewer that renders
+# the file must show it, not run it, and a line of it must not start a heading of its own.
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]!|])")
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
 
-def _percent(score: scoring.Score) -> str:
-    return f"{score.display} %" if score.percent is not None else score.display
+def _inline(text: str) -> str:
+    """A user's one-line text (a hint, a name): one line, Markdown punctuation escaped, and
+    HTML's special characters as entities."""
+    line = " ".join(str(text).split())
+    line = _MARKDOWN_PUNCTUATION.sub(r"\\\1", line)
+    return "".join(_HTML.get(char, char) for char in line)
+
+
+def _block(text: str) -> list[str]:
+    """A user's multi-line text (notes, a comment) as a fenced block: shown verbatim, nothing in
+    it interpreted. The fence is longer than any run of backticks inside, so none can close it."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [f"{fence}text", *text.strip("\n").splitlines(), fence, ""]
 
 
 def _clock(seconds: float) -> str:
@@ -169,21 +184,21 @@ def scorecard_markdown(report: Report) -> str:
     comparing = report.own_card is not None
     finished = timezone.localtime(session.finished_at).strftime("%Y-%m-%d %H:%M %Z")
     lines = [
-        f"# Scorecard: {session.case.title}",
+        f"# Scorecard: {_inline(session.case.title)}",
         "",
         f"- Session {session.pk}, {session.get_mode_display().lower()}, finished {finished}",
     ]
     if session.interviewer:
-        lines.append(f"- Interviewer: {session.interviewer.get_username()}")
+        lines.append(f"- Interviewer: {_inline(session.interviewer.get_username())}")
     if session.candidate:
-        lines.append(f"- Candidate: {session.candidate.get_username()}")
+        lines.append(f"- Candidate: {_inline(session.candidate.get_username())}")
     lines += [
         f"- Rubric: {report.rubric_name} v{session.rubric_version.number}",
         f"- Marks: {'the candidate’s own' if session.is_solo else 'the interviewer’s'}",
         "",
         "## Result",
         "",
-        f"**Total: {_percent(card.total)}** · **Band: {card.band.label}**",
+        f"**Total: {percent_label(card.total.percent)}** · **Band: {card.band.label}**",
         "",
     ]
     if card.capped:
@@ -198,8 +213,8 @@ def scorecard_markdown(report: Report) -> str:
         assert own is not None
         assert report.calibration is not None
         lines += [
-            f"Self-assessment: **{_percent(own.total)}**, {own.band.label}. Agreement with the "
-            f"interviewer: **{report.calibration.agreement_display} %** "
+            f"Self-assessment: **{percent_label(own.total.percent)}**, {own.band.label}. "
+            f"Agreement with the interviewer: **{percent_label(report.calibration.agreement)}** "
             f"({report.calibration.agreed} of {len(report.calibration.comparisons)} items).",
             "",
         ]
@@ -207,9 +222,9 @@ def scorecard_markdown(report: Report) -> str:
     header = "| Step | Score |" + (" Self |" if comparing else "") + " Time | Budget | Overrun |"
     lines += [header, "|" + "---|" * header.count(" |")]
     for step in report.steps:
-        own = f" {_percent(step.own_score)} |" if step.own_score else ""
+        own = f" {percent_label(step.own_score.percent)} |" if step.own_score else ""
         lines.append(
-            f"| {step.number}. {_cell(step.name)} | {_percent(step.score)} |{own} "
+            f"| {step.number}. {_cell(step.name)} | {percent_label(step.score.percent)} |{own} "
             f"{_clock(step.elapsed_seconds)} | {step.budget_minutes} min | {_overrun(step)} |"
         )
     lines += ["", "## Categories", ""]
@@ -217,9 +232,9 @@ def scorecard_markdown(report: Report) -> str:
     lines += [header, "|" + "---|" * header.count(" |")]
     for category in report.categories:
         score = category.score
-        own = f" {_percent(category.own_score)} |" if category.own_score else ""
+        own = f" {percent_label(category.own_score.percent)} |" if category.own_score else ""
         points = f"{decimal_text(score.net)} of {decimal_text(score.possible)}"
-        lines.append(f"| {_cell(category.name)} | {_percent(score)} |{own} {points} |")
+        lines.append(f"| {_cell(category.name)} | {percent_label(score.percent)} |{own} {points} |")
     lines += ["", "## Strengths", ""]
     lines += [f"- {row.item.title} ({row.item.points} pt)" for row in report.strengths] or [
         "- No item was covered without a hint."
@@ -246,7 +261,7 @@ def scorecard_markdown(report: Report) -> str:
 def _calibration_markdown(result: calibration.Calibration) -> list[str]:
     lines = ["", "## Self-assessment", ""]
     lines.append(
-        f"Agreement: {result.agreement_display} % ({result.agreed} of "
+        f"Agreement: {percent_label(result.agreement)} ({result.agreed} of "
         f"{len(result.comparisons)} items marked the same)."
     )
     for title, group in (("Over-rated", result.over_rated), ("Under-rated", result.under_rated)):
@@ -264,7 +279,7 @@ def _step_markdown(step: StepReport, comparing: bool) -> list[str]:
         "",
         f"## Step {step.number}. {step.name}",
         "",
-        f"Score {_percent(step.score)} · time {_clock(step.elapsed_seconds)} of "
+        f"Score {percent_label(step.score.percent)} · time {_clock(step.elapsed_seconds)} of "
         f"{step.budget_minutes} min · {_overrun(step)}",
         "",
     ]
@@ -279,14 +294,17 @@ def _step_markdown(step: StepReport, comparing: bool) -> list[str]:
         flags = ", ".join(row.item.title for row in step.red_flags)
         lines += [f"Red flags observed: {flags}.", ""]
     if step.comment:
-        lines += ["Interviewer's comment:", "", *_quote(step.comment)]
+        lines += ["Interviewer's comment:", "", *_block(step.comment)]
     if step.hints:
         lines += ["Hints given:", ""]
         times = (timezone.localtime(hint.created_at).strftime("%H:%M") for hint in step.hints)
-        lines += [f"- {time} {hint.text}" for time, hint in zip(times, step.hints, strict=True)]
+        lines += [
+            f"- {time} {_inline(hint.text)}" for time, hint in zip(times, step.hints, strict=True)
+        ]
         lines.append("")
     if step.notes:
-        lines += ["Candidate's notes:", "", *_quote(step.notes)]
+        late = " (saved after the finish)" if step.notes_saved_after_finish else ""
+        lines += [f"Candidate's notes{late}:", "", *_block(step.notes)]
     return lines
 
 

@@ -17,7 +17,6 @@ from interviews.room import dom_id
 from rubrics import scoring
 from rubrics.models import Category, RubricVersion
 from rubrics.scoring import decimal_text
-from rubrics.templatetags.scores import percent
 from scorecards import calibration, charts, permissions
 from scorecards.models import Rescore
 
@@ -170,6 +169,7 @@ class StepReport:
     elapsed_seconds: float
     comment: str
     notes: str
+    notes_saved_after_finish: bool  # within the grace period (interviews.services.save_notes)
     score: scoring.Score
     own_score: scoring.Score | None
     rows: list[ItemRow]
@@ -238,11 +238,11 @@ class RescoreView:
 def _shown(score: dict[str, object]) -> str:
     """A stored re-score's percentage, shown from its exact value like every other score."""
     exact = score.get("percent_exact")
-    return percent(Fraction(str(exact)) if exact is not None else None)
+    return scoring.percent_label(Fraction(str(exact)) if exact is not None else None)
 
 
 def percent_text(score: scoring.Score | None) -> str:
-    return "" if score is None else percent(score)
+    return "" if score is None else scoring.percent_label(score.percent)
 
 
 @dataclass
@@ -335,7 +335,7 @@ def build_report(session: Session, role: Role) -> Report:
     ]
     hints = list(session.hints.all())
     steps = [
-        _step_report(step, card, own_card, rows, hints)
+        _step_report(session, step, card, own_card, rows, hints)
         for step in session.steps.select_related("rubric_step")
     ]
     rescores = list(session.rescores.select_related("rubric_version__rubric", "created_by"))
@@ -377,6 +377,7 @@ def build_report(session: Session, role: Role) -> Report:
 
 
 def _step_report(
+    session: Session,
     step: SessionStep,
     card: scoring.Scorecard,
     own_card: scoring.Scorecard | None,
@@ -391,6 +392,11 @@ def _step_report(
         elapsed_seconds=step.elapsed_seconds,
         comment=step.comment,
         notes=step.notes,
+        notes_saved_after_finish=bool(
+            step.notes_updated_at
+            and session.finished_at
+            and step.notes_updated_at > session.finished_at
+        ),
         score=card.steps.get(step.number, empty),
         own_score=own_card.steps.get(step.number, empty) if own_card else None,
         rows=[row for row in rows if row.item.step == step.number],

@@ -188,13 +188,20 @@ def rescore_session(
     marks = checklist.item_marks(rows, (item.key for item in old_items))
     mapped = rescoring.map_marks(old_items, new_items, marks)
     card = scoring.score(new_items, mapped.marks, version.thresholds)
+    result = serialize.scores_data(card)
+    unmapped = serialize.mapping_data(mapped)
+    # The same marks under the same version give the same result: a second click, or someone
+    # else asking again, gets the stored one instead of a twin.
+    latest = session.rescores.filter(rubric_version=version).order_by("-created_at", "-pk").first()
+    if latest is not None and (latest.result, latest.unmapped_keys) == (result, unmapped):
+        return latest
     return Rescore.objects.create(
         session=session,
         rubric_version=version,
         created_by=by,
         created_at=now or timezone.now(),
-        result=serialize.scores_data(card),
-        unmapped_keys=serialize.mapping_data(mapped),
+        result=result,
+        unmapped_keys=unmapped,
     )
 
 

@@ -1,6 +1,7 @@
 import pytest
 from django.contrib.auth.models import User
 
+from tests.builders import Kit, make_kit
 from tests.factories import UserFactory
 
 
@@ -33,3 +34,9 @@ def candidate(db: None) -> User:
 @pytest.fixture
 def outsider(db: None) -> User:
     return UserFactory(username="olly")
+
+
+@pytest.fixture
+def kit(db: None) -> Kit:
+    """A tiny two-step rubric whose scores are easy to work out by hand (tests.builders)."""
+    return make_kit()

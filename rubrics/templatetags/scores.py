@@ -16,6 +16,4 @@ def percent(value: scoring.Score | Fraction | Decimal | int | None) -> str:
     """ "72.5 %" from a Score or an exact percentage; "—" when there is nothing to score."""
     if isinstance(value, scoring.Score):
         value = value.percent
-    if value is None:
-        return scoring.NO_PERCENT
-    return f"{scoring.format_percent(Fraction(value))} %"
+    return scoring.percent_label(None if value is None else Fraction(value))

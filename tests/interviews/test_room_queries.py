@@ -26,9 +26,10 @@ HX = {"HX-Request": "true"}
 # django_session, auth_user, the session with its case, rubric version and people, its steps with
 # their rubric steps, the revealed fact ids, the case's facts.
 ROOM_QUERIES_CANDIDATE = 6
-# The above, plus the current step's rubric items and their categories, the case's items and
-# their categories, the interviewer's marks, the step's probe, the step's hints.
-ROOM_QUERIES_INTERVIEWER = 13
+# The above, plus whether the interviewer is meanwhile this case's candidate elsewhere (then the
+# material is withheld), the current step's rubric items and their categories, the case's items
+# and their categories, the interviewer's marks, the step's probe, the step's hints.
+ROOM_QUERIES_INTERVIEWER = 14
 # The cheap read of version and participants comes first, then the room's queries (minus the
 # login's two, already done).
 STATE_CHANGED_CANDIDATE = 1 + ROOM_QUERIES_CANDIDATE
@@ -37,7 +38,7 @@ STATE_CHANGED_INTERVIEWER = 1 + ROOM_QUERIES_INTERVIEWER
 # the session and nothing else; the interviewer's reads the steps (the notes) and the current
 # step's checklist with its marks (the evidence), but no facts, probe or hints.
 NOTES_CHANGED_CANDIDATE = 4
-NOTES_CHANGED_INTERVIEWER = 10
+NOTES_CHANGED_INTERVIEWER = 11
 # django_session, auth_user, and one read of the session row's version and participants.
 STATE_UNCHANGED = 3
 
@@ -118,7 +119,8 @@ def test_big_session_is_big(big):
     ("role", "queries"),
     [
         ("interviewer", ROOM_QUERIES_INTERVIEWER),
-        ("staff", ROOM_QUERIES_INTERVIEWER),
+        # Staff look on: no check whether they are the case's candidate elsewhere.
+        ("staff", ROOM_QUERIES_INTERVIEWER - 1),
         ("candidate", ROOM_QUERIES_CANDIDATE),
     ],
 )
@@ -176,8 +178,9 @@ SESSION_LIST_QUERIES = 3
 def test_session_list_query_count(
     client, django_assert_num_queries, interviewer, candidate, rubric_version, count
 ):
-    case = CaseFactory()
     for n in range(count):
+        # Cases per round and role: nobody interviews on a case while being its candidate.
+        case, other_case = CaseFactory(), CaseFactory()
         partner = UserFactory()
         as_interviewer = make_peer_session(
             interviewer=interviewer, candidate=partner, case=case, rubric_version=rubric_version
@@ -185,7 +188,10 @@ def test_session_list_query_count(
         if n % 2:
             services.finish_session(session=as_interviewer, now=T0)
         make_peer_session(
-            interviewer=partner, candidate=interviewer, case=case, rubric_version=rubric_version
+            interviewer=partner,
+            candidate=interviewer,
+            case=other_case,
+            rubric_version=rubric_version,
         )
         services.create_session(
             host=interviewer,

@@ -505,8 +505,6 @@ def test_control_without_js_redirects(client, interviewer, running_session):
         ({"action": "jump", "step": 0}, 400, "Ensure this value is greater than or equal to 1."),
         ({"action": "jump", "step": 9}, 409, "This interview has no step 9."),
         ({"action": "previous"}, 409, "This interview has no step 0."),
-        ({"action": "start"}, 409, "This interview has already started."),
-        ({"action": "resume"}, 409, "Only a paused interview can be resumed."),
     ],
 )
 def test_control_bad_requests_get_message_fragment(
@@ -534,9 +532,14 @@ def test_control_next_after_last_step_is_409(client, interviewer, running_sessio
 def test_control_after_finish_is_409(client, interviewer, running_session):
     services.finish_session(session=running_session)
     client.force_login(interviewer)
-    for action in ("next", "pause", "finish", "start"):
+    for action in ("next", "pause"):
         response = client.post(_url("control", running_session), {"action": action}, headers=HX)
         assert response.status_code == 409, action
+    # A late Finish or Start (a second tab) asks for what has happened: on to the scorecard.
+    for action in ("finish", "start"):
+        response = client.post(_url("control", running_session), {"action": action}, headers=HX)
+        assert response.status_code == 200, action
+        assert response["HX-Redirect"] == reverse("scorecards:scorecard", args=[running_session.pk])
 
 
 def test_control_error_without_js_redirects_with_message(client, interviewer, running_session):
@@ -773,15 +776,131 @@ def test_save_notes_without_js_redirects_to_room(client, candidate, running_sess
     assert running_session.steps.get(number=4).notes == "Plain form post"
 
 
-def test_save_notes_without_js_conflict_says_so(client, candidate, running_session):
+def test_save_notes_without_js_conflict_shows_both_texts(client, candidate, running_session):
+    """Issue 11, hole 4: a stale save without JavaScript used to redirect, and the submitted
+    text appeared nowhere. Both texts are shown, and "keep mine" saves it over the other."""
     services.save_notes(session=running_session, step_number=1, text="first", base_version=0)
     client.force_login(candidate)
-    response = client.post(_url("notes", running_session, 1), {"text": "second", "base_version": 0})
-    assert response["Location"] == _url("room", running_session)
-    assert _messages(response) == [
-        "These notes were changed elsewhere (another tab or device) since you loaded them."
-    ]
+    response = client.post(
+        _url("notes", running_session, 1), {"text": "second <b>mine</b>", "base_version": 0}
+    )
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "These notes were changed elsewhere" in html
+    assert "first" in html
+    assert "second &lt;b&gt;mine&lt;/b&gt;" in html
+    assert '<input type="hidden" name="base_version" value="1">' in html
     assert running_session.steps.get(number=1).notes == "first"
+    kept = client.post(
+        _url("notes", running_session, 1), {"text": "second <b>mine</b>", "base_version": 1}
+    )
+    assert kept["Location"] == _url("room", running_session)
+    assert running_session.steps.get(number=1).notes == "second <b>mine</b>"
+
+
+def _finish(session: Session, at) -> Session:
+    return services.finish_session(session=session, now=at)
+
+
+def test_notes_after_the_finish_within_the_grace_period_are_kept_and_flagged(
+    client, candidate, running_session
+):
+    """Issue 11, hole 5: a draft still in flight at the finish is accepted for a short while,
+    once, and marked as saved after the finish."""
+    services.save_notes(session=running_session, step_number=2, text="draft", base_version=0)
+    _finish(running_session, timezone.now())
+    client.force_login(candidate)
+    response = client.post(
+        _url("notes", running_session, 2),
+        {"text": "draft, last words", "base_version": 1},
+        headers=JSON,
+    )
+    assert response.status_code == 200
+    step = running_session.steps.get(number=2)
+    assert step.notes == "draft, last words"
+    assert step.notes_updated_at > Session.objects.get(pk=running_session.pk).finished_at
+    # A second save builds on text written after the finish: refused, the text kept on screen.
+    again = client.post(
+        _url("notes", running_session, 2), {"text": "rewritten", "base_version": 2}, headers=JSON
+    )
+    assert again.status_code == 409
+    assert "The interview is finished" in again.json()["error"]
+    assert running_session.steps.get(number=2).notes == "draft, last words"
+
+
+def test_notes_after_the_grace_period_are_refused(client, candidate, running_session):
+    _finish(running_session, timezone.now() - timedelta(seconds=services.NOTES_GRACE_SECONDS + 1))
+    client.force_login(candidate)
+    response = client.post(
+        _url("notes", running_session, 1),
+        {"text": "rewritten later", "base_version": 0},
+        headers=JSON,
+    )
+    assert response.status_code == 409
+    assert response.json() == {
+        "error": (
+            "The interview is finished, so its notes can no longer change. Your text is still "
+            "here: copy it if you want to keep it."
+        )
+    }
+    assert running_session.steps.get(number=1).notes == ""
+    # Without JavaScript the refused text is shown too.
+    page = client.post(
+        _url("notes", running_session, 1), {"text": "plain later", "base_version": 0}
+    )
+    assert page.status_code == 409
+    assert "plain later" in page.content.decode()
+
+
+def test_the_scorecard_flags_notes_saved_after_the_finish(client, interviewer, running_session):
+    services.save_notes(session=running_session, step_number=1, text="in time", base_version=0)
+    finished = _finish(running_session, timezone.now())
+    services.save_notes(session=finished, step_number=1, text="late words", base_version=1)
+    client.force_login(interviewer)
+    html = client.get(reverse("scorecards:scorecard", args=[finished.pk])).content.decode()
+    assert "late words" in html
+    assert "saved after the finish" in html
+    data = client.get(reverse("scorecards:json", args=[finished.pk])).json()
+    assert data["steps"][0]["notes_saved_after_finish"] is True
+    assert data["steps"][1]["notes_saved_after_finish"] is False
+
+
+@pytest.mark.parametrize("action", ["next", "previous"])
+def test_double_clicked_step_controls_move_one_step(client, interviewer, running_session, action):
+    """Issue 11, hole 6: both clicks of a double click carry the step they were made on; the
+    second finds the interview moved already and changes nothing."""
+    services.go_to_step(session=running_session, number=3, now=T0)
+    client.force_login(interviewer)
+    for _ in range(2):
+        response = client.post(_url("control", running_session), {"action": action, "at_step": 3})
+        assert response.status_code == 302
+    expected = 4 if action == "next" else 2
+    assert Session.objects.get(pk=running_session.pk).current_step == expected
+
+
+@pytest.mark.parametrize(
+    ("action", "state"),
+    [("start", "running"), ("pause", "paused"), ("resume", "running"), ("finish", "finished")],
+)
+def test_repeated_flow_controls_are_harmless(
+    client, interviewer, candidate, case, rubric_version, action, state
+):
+    session = make_peer_session(
+        interviewer=interviewer,
+        candidate=candidate,
+        case=case,
+        rubric_version=rubric_version,
+        start=action != "start",
+    )
+    if action == "resume":
+        services.pause_session(session=session)
+    client.force_login(interviewer)
+    responses = [
+        client.post(_url("control", session), {"action": action, "at_step": 1}) for _ in range(2)
+    ]
+    assert [r.status_code for r in responses] == [302, 302]
+    assert _messages(responses[1]) == []
+    assert Session.objects.get(pk=session.pk).state == state
 
 
 # marks

@@ -17,7 +17,7 @@ from interviews.models import Session, SessionMode
 from rubrics import scoring
 from rubrics.models import Category, Item, RubricVersion
 from rubrics.services import create_draft_version, latest_published_version, publish_version
-from tests.builders import COMMENT_SECRET, HINT_SECRET, NOTES, T0, Kit, make_kit, play_session
+from tests.builders import COMMENT_SECRET, HINT_SECRET, NOTES, T0, play_session
 from tests.factories import CaseFactory, CaseItemFactory, ItemFactory
 
 
@@ -117,8 +117,3 @@ def v2(rubric_version: RubricVersion) -> RubricVersion:
         position=99,
     )
     return publish_version(version=draft)
-
-
-@pytest.fixture
-def kit(db: None) -> Kit:
-    return make_kit()

@@ -321,3 +321,25 @@ def test_rescore_needs_a_finished_session(interviewer, candidate, case, rubric_v
     )
     with pytest.raises(ScorecardError, match="finished"):
         services.rescore_session(session=running, version=v2, by=interviewer)
+
+
+def test_rescoring_twice_under_one_version_returns_the_first(interviewer, staff, finished, v2):
+    """Issue 11, hole 7: the same marks under the same version make the same result, once."""
+    first = services.rescore_session(session=finished, version=v2, by=interviewer)
+    second = services.rescore_session(session=finished, version=v2, by=staff)
+    assert second == first
+    assert Rescore.objects.filter(session=finished).count() == 1
+
+
+def test_a_solo_rescore_after_the_self_marks_changed_is_a_new_result(candidate, solo_finished, v2):
+    first = services.rescore_session(session=solo_finished, version=v2, by=candidate)
+    services.set_self_mark(
+        session=solo_finished,
+        item_key="business-objective",
+        mark="covered",
+        after_hint=False,
+        by=candidate,
+    )
+    second = services.rescore_session(session=solo_finished, version=v2, by=candidate)
+    assert second != first
+    assert second.result != first.result

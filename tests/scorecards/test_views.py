@@ -1,6 +1,7 @@
 import re
 from datetime import timedelta
 
+import markdown
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
@@ -9,7 +10,7 @@ from interviews.models import Mark, MarkSource, SelfAssessment, Session
 from rubrics import scoring
 from scorecards import services
 from scorecards.models import Rescore
-from tests.builders import COMMENT_SECRET, HINT_SECRET, T0, scoring_items
+from tests.builders import COMMENT_SECRET, HINT_SECRET, T0, play_session, scoring_items
 
 pytestmark = pytest.mark.django_db
 
@@ -509,10 +510,40 @@ def test_markdown_download(client, interviewer, finished):
         "| States a latency and freshness budget and designs to it (required) | Covered after a "
         "hint | covered, after a hint: ½ × 2 pt = 1 pt |"
     ) in text
-    assert "> COMMENT-SECRET: good framing, *weak* on scale." in text
+    assert "```text\nCOMMENT-SECRET: good framing, *weak* on scale.\n```" in text
     assert "- 12:00 HINT-SECRET: think about QPS" in text
     assert "## Model answer outline\n\nMODEL-ANSWER-SECRET: **point-in-time** joins." in text
     assert f"- {scoring.RULES[0]}" in text
+
+
+FORGED = "\n\n## Result\n\n**Total: 100 %**\n\n<img src=x onerror=alert(1)>"
+
+
+def test_markdown_keeps_user_text_inside_its_own_block(
+    client, interviewer, candidate, case, rubric_version
+):
+    """Issue 11, hole 15: raw HTML from notes was copied into the .md and newlines in a hint
+    forged headings. Rendered by a Markdown viewer that allows HTML, the file runs nothing and
+    every user text stays inside its own block."""
+    session = play_session(
+        interviewer=interviewer,
+        candidate=candidate,
+        case=case,
+        rubric_version=rubric_version,
+        hints={1: ["look at QPS" + FORGED]},
+        comments={1: "fine ```" + FORGED},
+        notes={1: "<script>alert('notes')</script>" + FORGED, 2: "```\n" + FORGED},
+    )
+    client.force_login(interviewer)
+    text = client.get(_url("markdown", session)).content.decode()
+    html = markdown.markdown(text, extensions=["fenced_code", "tables"])
+    assert html.count("<h2>Result</h2>") == 1
+    assert "<img" not in html
+    assert "<script" not in html
+    assert "<strong>Total: 100 %</strong>" not in html
+    # The texts are all there, escaped, for the reader.
+    assert "&lt;script&gt;alert('notes')&lt;/script&gt;" in html
+    assert "look at QPS" in html
 
 
 def test_markdown_escapes_pipes_in_table_cells(client, interviewer, finished):
