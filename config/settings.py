@@ -107,6 +107,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so that its 400 passes through the headers above; it still runs before the CSRF
+    # check reads the body, since views and their process_view hooks come after every __call__.
+    "core.middleware.UndecodableFormMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
