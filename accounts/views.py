@@ -1,5 +1,5 @@
 from django.contrib.auth import login
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -8,19 +8,9 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from accounts.forms import SignupForm, ThrottledAuthenticationForm
+from accounts import throttle
+from accounts.forms import SignupForm
 from core.types import AnyRequest
-
-
-class ThrottledLoginView(LoginView):
-    form_class = ThrottledAuthenticationForm
-    redirect_authenticated_user = True
-
-    def form_invalid(self, form: ThrottledAuthenticationForm) -> HttpResponse:
-        response = super().form_invalid(form)
-        if form.locked_out:
-            response.status_code = 429
-        return response
 
 
 def _safe_next(request: AnyRequest) -> str:
@@ -30,6 +20,24 @@ def _safe_next(request: AnyRequest) -> str:
     ):
         return target
     return reverse("core:home")
+
+
+def locked_out(
+    request: AnyRequest, original_response: HttpResponse | None, credentials: dict | None
+) -> HttpResponse:
+    """The answer to a sign-in the throttle refused, on any login form (AXES_LOCKOUT_CALLABLE).
+
+    Our login page with the reason, so the admin's login form answers the same way and the form
+    stays at hand for another account.
+    """
+    minutes = throttle.lockout_minutes(request, credentials)
+    form = AuthenticationForm(request, initial={"username": request.POST.get("username", "")})
+    context = {
+        "form": form,
+        "next": _safe_next(request),
+        "lockout_wait": f"{minutes} minute" + ("" if minutes == 1 else "s"),
+    }
+    return render(request, "registration/login.html", context, status=429)
 
 
 @sensitive_post_parameters("password1", "password2")
