@@ -1,15 +1,18 @@
+from typing import Any
+
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from accounts import throttle
-from accounts.forms import SignupForm
+from accounts.forms import PasswordResetForm, SignupForm
 from core.types import AnyRequest
 
 
@@ -38,6 +41,16 @@ def locked_out(
         "lockout_wait": f"{minutes} minute" + ("" if minutes == 1 else "s"),
     }
     return render(request, "registration/login.html", context, status=429)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    form_class = PasswordResetForm
+    success_url = reverse_lazy("accounts:password_reset_done")
+    email_template_name = "registration/password_reset_email.txt"
+    subject_template_name = "registration/password_reset_subject.txt"
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "ip_address": throttle.client_ip(self.request)}
 
 
 @sensitive_post_parameters("password1", "password2")

@@ -217,6 +217,13 @@ AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
 # Only failures are kept (and only for the window): no record of every successful sign-in.
 AXES_DISABLE_ACCESS_LOG = True
 
+# Mail that a stranger can make Spar send to an account (password reset, and the notice of a
+# sign-up with an address in use): at most so many per account, and so many requests per client
+# address, in the window. Counted in the database (accounts.models.MailRequest).
+ACCOUNT_MAIL_LIMIT = envint("ACCOUNT_MAIL_LIMIT", 3, minimum=1)
+ACCOUNT_MAIL_LIMIT_PER_IP = envint("ACCOUNT_MAIL_LIMIT_PER_IP", 10, minimum=1)
+ACCOUNT_MAIL_WINDOW_SECONDS = envint("ACCOUNT_MAIL_WINDOW_SECONDS", 60 * 60, minimum=1)
+
 LANGUAGE_CODE = "en"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
