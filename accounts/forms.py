@@ -18,11 +18,8 @@ class SignupForm(auth_forms.UserCreationForm):
         model = User
         fields = ("username", "email")
 
-    def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip()
-        if email and User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("An account already uses this e-mail address.")
-        return email
+    # No check that the e-mail address is free: saying so would tell anyone which addresses
+    # have accounts. accounts.services.sign_up deals with an address in use.
 
 
 class PasswordResetForm(auth_forms.PasswordResetForm):

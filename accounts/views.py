@@ -11,7 +11,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from accounts import throttle
+from accounts import services, throttle
 from accounts.forms import PasswordResetForm, SignupForm
 from core.types import AnyRequest
 
@@ -61,7 +61,13 @@ def signup(request: AnyRequest) -> HttpResponse:
         return redirect("core:home")
     form = SignupForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        user = form.save()
+        user = services.sign_up(
+            username=form.cleaned_data["username"],
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["password1"],
+            ip_address=throttle.client_ip(request),
+            reset_url=request.build_absolute_uri(reverse("accounts:password_reset")),
+        )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return HttpResponseRedirect(_safe_next(request))
     return render(request, "registration/signup.html", {"form": form, "next": _safe_next(request)})
