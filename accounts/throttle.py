@@ -23,27 +23,31 @@ from accounts.usernames import fold_case
 
 
 def _is_trusted_proxy(address: str) -> bool:
-    allowed = settings.FORWARDED_ALLOW_IPS
-    if "*" in allowed:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        # No IP address: a peer on a UNIX socket, which only those who may open the socket can
+        # be. gunicorn trusts such peers' forwarded headers too.
         return True
-    ip = ipaddress.ip_address(address)
-    return any(ip in ipaddress.ip_network(network) for network in allowed)
+    allowed = settings.FORWARDED_ALLOW_IPS
+    return "*" in allowed or any(ip in ipaddress.ip_network(network) for network in allowed)
 
 
 def client_ip(request: HttpRequest) -> str | None:
     """The address failures are counted against (AXES_CLIENT_IP_CALLABLE).
 
-    X-Forwarded-For is believed only from a proxy named in FORWARDED_ALLOW_IPS, and only its
-    last entry, which that proxy appended: the entries before it are whatever the client sent.
+    X-Forwarded-For is believed only from a proxy named in FORWARDED_ALLOW_IPS (or on a UNIX
+    socket), and only its last entry, which that proxy appended: the entries before it are
+    whatever the client sent.
     """
-    remote = request.META.get("REMOTE_ADDR") or None
-    if remote is None or not _is_trusted_proxy(remote):
-        return remote
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").rsplit(",", 1)[-1].strip()
-    try:
-        return str(ipaddress.ip_address(forwarded))
-    except ValueError:
-        return remote
+    remote = request.META.get("REMOTE_ADDR", "")
+    if _is_trusted_proxy(remote):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").rsplit(",", 1)[-1].strip()
+        try:
+            return str(ipaddress.ip_address(forwarded))
+        except ValueError:
+            pass
+    return remote or None
 
 
 def username_key(request: HttpRequest, credentials: dict | None) -> str | None:

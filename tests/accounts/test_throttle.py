@@ -173,11 +173,11 @@ def test_forwarded_for_header_does_not_choose_the_address(client, user, limits):
     assert _sign_in(client, "member", PASSWORD, STRANGER).status_code == 429
 
 
-def _through_proxy(client, username, password, forwarded_for):
+def _through_proxy(client, username, password, forwarded_for, proxy="127.0.0.1"):
     return client.post(
         reverse(SITE_LOGIN),
         {"username": username, "password": password},
-        REMOTE_ADDR="127.0.0.1",
+        REMOTE_ADDR=proxy,
         HTTP_X_FORWARDED_FOR=forwarded_for,
     )
 
@@ -199,3 +199,23 @@ def test_behind_a_named_proxy_only_the_address_it_appended_counts(user, limits):
     for n in range(3):
         _through_proxy(stranger, "member", WRONG, f"192.0.2.{n}, {STRANGER}")
     assert _through_proxy(stranger, "member", PASSWORD, STRANGER).status_code == 429
+
+
+def test_behind_a_proxy_on_a_unix_socket_the_owner_is_told_apart(user, limits):
+    # gunicorn gives a UNIX-socket peer an empty REMOTE_ADDR; only the proxy can be that peer.
+    stranger = Client()
+    for _ in range(3):
+        _through_proxy(stranger, "member", WRONG, STRANGER, proxy="")
+    assert _through_proxy(stranger, "member", PASSWORD, STRANGER, proxy="").status_code == 429
+    owner = Client()
+    assert _through_proxy(owner, "member", PASSWORD, OWNER, proxy="").status_code == 302
+
+
+def test_forwarded_for_from_an_unnamed_peer_is_ignored(user, limits):
+    stranger = Client()
+    for n in range(3):
+        _through_proxy(stranger, "member", WRONG, f"192.0.2.{n}", proxy="198.51.100.99")
+    owner = Client()
+    assert (
+        _through_proxy(owner, "member", PASSWORD, OWNER, proxy="198.51.100.99").status_code == 429
+    )
