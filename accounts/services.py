@@ -26,8 +26,8 @@ def claim_account_mails(
 ) -> list[User]:
     """Record one request from `ip_address` and return the accounts it may mail now.
 
-    None when the address has made ACCOUNT_MAIL_LIMIT_PER_IP requests in the window (and then
-    nothing is recorded, so a flood leaves at most that many rows); otherwise those of
+    None of them when the address has made ACCOUNT_MAIL_LIMIT_PER_IP requests in the window (and
+    then nothing is recorded, so a flood leaves at most that many rows); otherwise those of
     `accounts` that have had fewer than ACCOUNT_MAIL_LIMIT mails of this kind in the window.
     Kinds count apart, so that notices of sign-ups cannot use up an owner's password resets.
     """
@@ -37,7 +37,8 @@ def claim_account_mails(
     recent = MailRequest.objects.filter(created_at__gte=since)
     if recent.filter(ip_address=ip_address).count() >= settings.ACCOUNT_MAIL_LIMIT_PER_IP:
         return []
-    # Locking the accounts' rows makes concurrent requests for one account count one by one.
+    # Locking the accounts' rows makes concurrent requests for one account count one by one, so
+    # its limit is exact; the address's may let a burst of concurrent requests a few past it.
     candidates = User.objects.select_for_update().filter(pk__in=[a.pk for a in accounts])
     allowed = [
         account
