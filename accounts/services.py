@@ -1,63 +1,90 @@
-"""Writes and queries for sign-in throttling."""
+"""Writes for accounts."""
 
-import math
+import logging
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Max
+from django.contrib.auth.models import User
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
 from django.utils import timezone
 
-from accounts.models import LoginFailure
+from accounts.models import MailKind, MailRequest
+
+logger = logging.getLogger("spar.accounts")
 
 
-def normalise_username(username: str) -> str:
-    # Throttle "Alice" and "alice" together: the attacker picks the spelling.
-    return username.strip().lower()[:150]
+@transaction.atomic
+def claim_account_mails(
+    *,
+    kind: MailKind,
+    accounts: Iterable[User],
+    ip_address: str | None,
+    now: datetime | None = None,
+) -> list[User]:
+    """Record one request from `ip_address` and return the accounts it may mail now.
 
-
-def lockout_remaining(*, username: str, ip_address: str | None, now: datetime | None = None) -> int:
-    """Seconds until a sign-in may be tried again, or 0 when it may be tried now."""
+    None of them when the address has made ACCOUNT_MAIL_LIMIT_PER_IP requests in the window (and
+    then nothing is recorded, so a flood leaves at most that many rows); otherwise those of
+    `accounts` that have had fewer than ACCOUNT_MAIL_LIMIT mails of this kind in the window.
+    Kinds count apart, so that notices of sign-ups cannot use up an owner's password resets.
+    """
     now = now or timezone.now()
-    window = timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS)
-    since = now - window
-    remaining = 0
-    checks = [
-        (
-            LoginFailure.objects.filter(username=normalise_username(username)),
-            settings.LOGIN_FAILURE_LIMIT,
-        )
+    since = now - timedelta(seconds=settings.ACCOUNT_MAIL_WINDOW_SECONDS)
+    MailRequest.objects.filter(created_at__lt=since).delete()
+    recent = MailRequest.objects.filter(created_at__gte=since)
+    if recent.filter(ip_address=ip_address).count() >= settings.ACCOUNT_MAIL_LIMIT_PER_IP:
+        return []
+    # Locking the accounts' rows makes concurrent requests for one account count one by one, so
+    # its limit is exact; the address's may let a burst of concurrent requests a few past it.
+    candidates = User.objects.select_for_update().filter(pk__in=[a.pk for a in accounts])
+    allowed = [
+        account
+        for account in candidates.order_by("pk")
+        if recent.filter(account=account, kind=kind).count() < settings.ACCOUNT_MAIL_LIMIT
     ]
-    if ip_address:
-        checks.append(
-            (
-                LoginFailure.objects.filter(ip_address=ip_address),
-                settings.LOGIN_FAILURE_LIMIT_PER_IP,
-            )
-        )
-    for queryset, limit in checks:
-        recent = queryset.filter(created_at__gt=since)
-        stats = recent.aggregate(latest=Max("created_at"))
-        if stats["latest"] is None:
-            continue
-        if recent.count() >= limit:
-            # Locked until the window has passed since the latest failure.
-            seconds = (stats["latest"] + window - now).total_seconds()
-            remaining = max(remaining, math.ceil(seconds))
-    return remaining
-
-
-def record_login_failure(
-    *, username: str, ip_address: str | None, now: datetime | None = None
-) -> LoginFailure:
-    """Store one failed attempt; old rows beyond the window are pruned on the way."""
-    now = now or timezone.now()
-    cutoff = now - timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS)
-    LoginFailure.objects.filter(created_at__lt=cutoff).delete()
-    return LoginFailure.objects.create(
-        username=normalise_username(username), ip_address=ip_address, created_at=now
+    MailRequest.objects.bulk_create(
+        [
+            MailRequest(kind=kind, ip_address=ip_address, account=account, created_at=now)
+            for account in allowed or [None]
+        ]
     )
+    return allowed
 
 
-def clear_login_failures(*, username: str) -> None:
-    """A successful sign-in forgives the account's earlier failures."""
-    LoginFailure.objects.filter(username=normalise_username(username)).delete()
+def sign_up(
+    *, username: str, email: str, password: str, ip_address: str | None, reset_url: str
+) -> User:
+    """Create an account and return it.
+
+    An e-mail address that another account already uses is left off the new account, and that
+    account is told by mail instead (within the mail limits). The person signing up sees the
+    same either way, so sign-up reveals no account's address, as password reset does not.
+    """
+    owners = list(User.objects.filter(email__iexact=email)) if email else []
+    user = User.objects.create_user(
+        username=username, email="" if owners else email, password=password
+    )
+    if owners:
+        for owner in claim_account_mails(
+            kind=MailKind.SIGNUP_ADDRESS_TAKEN, accounts=owners, ip_address=ip_address
+        ):
+            _mail_account(
+                owner,
+                "registration/signup_address_taken",
+                {"account": owner, "reset_url": reset_url},
+            )
+    return user
+
+
+def _mail_account(account: User, template: str, context: dict) -> None:
+    subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
+    body = render_to_string(f"{template}_email.txt", context)
+    try:
+        send_mail(subject, body, None, [account.email])
+    except Exception:
+        # As Django's password reset does: a mail server down must not turn into an error page
+        # that only appears when the address is in use.
+        logger.exception("could not mail account %s", account.pk)

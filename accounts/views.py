@@ -1,26 +1,19 @@
+from typing import Any
+
 from django.contrib.auth import login
-from django.contrib.auth.views import LoginView
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from accounts.forms import SignupForm, ThrottledAuthenticationForm
+from accounts import services, throttle
+from accounts.forms import PasswordResetForm, SignupForm
 from core.types import AnyRequest
-
-
-class ThrottledLoginView(LoginView):
-    form_class = ThrottledAuthenticationForm
-    redirect_authenticated_user = True
-
-    def form_invalid(self, form: ThrottledAuthenticationForm) -> HttpResponse:
-        response = super().form_invalid(form)
-        if form.locked_out:
-            response.status_code = 429
-        return response
 
 
 def _safe_next(request: AnyRequest) -> str:
@@ -32,6 +25,34 @@ def _safe_next(request: AnyRequest) -> str:
     return reverse("core:home")
 
 
+def locked_out(
+    request: AnyRequest, original_response: HttpResponse | None, credentials: dict | None
+) -> HttpResponse:
+    """The answer to a sign-in the throttle refused, on any login form (AXES_LOCKOUT_CALLABLE).
+
+    Our login page with the reason, so the admin's login form answers the same way and the form
+    stays at hand for another account.
+    """
+    minutes = throttle.lockout_minutes(request, credentials)
+    form = AuthenticationForm(request, initial={"username": request.POST.get("username", "")})
+    context = {
+        "form": form,
+        "next": _safe_next(request),
+        "lockout_wait": f"{minutes} minute" + ("" if minutes == 1 else "s"),
+    }
+    return render(request, "registration/login.html", context, status=429)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    form_class = PasswordResetForm
+    success_url = reverse_lazy("accounts:password_reset_done")
+    email_template_name = "registration/password_reset_email.txt"
+    subject_template_name = "registration/password_reset_subject.txt"
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "ip_address": throttle.client_ip(self.request)}
+
+
 @sensitive_post_parameters("password1", "password2")
 @csrf_protect
 @require_http_methods(["GET", "POST"])
@@ -40,7 +61,13 @@ def signup(request: AnyRequest) -> HttpResponse:
         return redirect("core:home")
     form = SignupForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        user = form.save()
+        user = services.sign_up(
+            username=form.cleaned_data["username"],
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["password1"],
+            ip_address=throttle.client_ip(request),
+            reset_url=request.build_absolute_uri(reverse("accounts:password_reset")),
+        )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return HttpResponseRedirect(_safe_next(request))
     return render(request, "registration/signup.html", {"form": form, "next": _safe_next(request)})

@@ -5,7 +5,9 @@ DEBUG=0, which then demands SECRET_KEY and ALLOWED_HOSTS. Malformed values fail 
 rather than being silently replaced by a default.
 """
 
+import ipaddress
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -87,6 +89,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "axes",
     "core",
     "accounts",
     "casebank",
@@ -106,6 +109,11 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so that its 400 passes through the headers above; it still runs before the CSRF
+    # check reads the body, since views and their process_view hooks come after every __call__.
+    "core.middleware.UndecodableFormMiddleware",
+    # Turns a sign-in refused by the throttle into our lockout page (AXES_LOCKOUT_CALLABLE).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -176,10 +184,45 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "core:home"
 
-# Failed sign-ins allowed per account (and, more generously, per client address) in the window.
-LOGIN_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+# Sign-in throttling by django-axes, which counts failures in the database (so every worker
+# process sees the same count) for every form that signs in through authenticate(): ours and the
+# admin's. A lockout holds one account from one address, so a stranger cannot lock the owner
+# out; many accounts failing from one address lock that address (accounts/throttle.py).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "accounts.throttle.LoginThrottle"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 LOGIN_FAILURE_LIMIT_PER_IP = envint("LOGIN_FAILURE_LIMIT_PER_IP", 30, minimum=1)
 LOGIN_FAILURE_WINDOW_SECONDS = envint("LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60, minimum=1)
+AXES_COOLOFF_TIME = timedelta(seconds=LOGIN_FAILURE_WINDOW_SECONDS)
+AXES_RESET_ON_SUCCESS = True
+# A refused attempt during a lockout does not restart it: "try again in N minutes" stays true.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "accounts.throttle.client_ip"
+# Proxies whose X-Forwarded-For names the client to the throttle; gunicorn.conf.py reads the same
+# variable to decide whose X-Forwarded-Proto to believe.
+FORWARDED_ALLOW_IPS = envlist("FORWARDED_ALLOW_IPS", [])
+for _network in set(FORWARDED_ALLOW_IPS) - {"*"}:
+    try:
+        ipaddress.ip_network(_network)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"FORWARDED_ALLOW_IPS lists addresses or networks (or *); got {_network!r}."
+        ) from None
+AXES_USERNAME_CALLABLE = "accounts.throttle.username_key"
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+# Only failures are kept (and only for the window): no record of every successful sign-in.
+AXES_DISABLE_ACCESS_LOG = True
+
+# Mail that a stranger can make Spar send to an account (password reset, and the notice of a
+# sign-up with an address in use): at most so many per account, and so many requests per client
+# address, in the window. Counted in the database (accounts.models.MailRequest).
+ACCOUNT_MAIL_LIMIT = envint("ACCOUNT_MAIL_LIMIT", 3, minimum=1)
+ACCOUNT_MAIL_LIMIT_PER_IP = envint("ACCOUNT_MAIL_LIMIT_PER_IP", 10, minimum=1)
+ACCOUNT_MAIL_WINDOW_SECONDS = envint("ACCOUNT_MAIL_WINDOW_SECONDS", 60 * 60, minimum=1)
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")

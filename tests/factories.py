@@ -2,7 +2,6 @@ import factory
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from accounts.models import LoginFailure
 from casebank.models import Case, CaseItem, CaseStatus, ClarificationFact, StepProbe, Tag
 from interviews.models import Session, SessionState
 from rubrics.models import Category, Item, Rubric, RubricVersion, Step, VersionStatus
@@ -19,15 +18,6 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
     password = factory.django.Password(PASSWORD)
-
-
-class LoginFailureFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = LoginFailure
-
-    username = "member"
-    ip_address = "127.0.0.1"
-    created_at = factory.LazyFunction(timezone.now)
 
 
 class CategoryFactory(factory.django.DjangoModelFactory):

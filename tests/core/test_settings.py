@@ -97,12 +97,42 @@ def _manage(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess
         ({"DEBUG": "0", "SECRET_KEY": "x" * 60, "ALLOWED_HOSTS": "a.example"}, "SECRET_KEY"),
         ({"DEBUG": "perhaps"}, "DEBUG must be one of"),
         ({"DATABASE_URL": "nonsense://"}, "DATABASE_URL"),
+        ({"LOGIN_FAILURE_LIMIT": "0"}, "LOGIN_FAILURE_LIMIT must be at least 1"),
+        ({"ACCOUNT_MAIL_LIMIT_PER_IP": "ten"}, "ACCOUNT_MAIL_LIMIT_PER_IP must be a whole number"),
+        ({"FORWARDED_ALLOW_IPS": "10.0.0.1,proxy.local"}, "FORWARDED_ALLOW_IPS lists addresses"),
     ],
 )
 def test_production_refuses_to_start_misconfigured(env, message):
     result = _manage(["check"], env)
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_throttle_and_mail_limits_follow_the_environment():
+    env = {
+        "LOGIN_FAILURE_LIMIT": "7",
+        "LOGIN_FAILURE_LIMIT_PER_IP": "40",
+        "LOGIN_FAILURE_WINDOW_SECONDS": "120",
+        "ACCOUNT_MAIL_LIMIT": "2",
+        "ACCOUNT_MAIL_LIMIT_PER_IP": "8",
+        "ACCOUNT_MAIL_WINDOW_SECONDS": "600",
+        "FORWARDED_ALLOW_IPS": "127.0.0.1,10.0.0.0/8",
+    }
+    names = [
+        "AXES_FAILURE_LIMIT",
+        "LOGIN_FAILURE_LIMIT_PER_IP",
+        "AXES_COOLOFF_TIME",
+        "ACCOUNT_MAIL_LIMIT",
+        "ACCOUNT_MAIL_LIMIT_PER_IP",
+        "ACCOUNT_MAIL_WINDOW_SECONDS",
+        "FORWARDED_ALLOW_IPS",
+    ]
+    script = f"from django.conf import settings; print([getattr(settings, n) for n in {names}])"
+    result = _manage(["shell", "-c", script], env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == (
+        "[7, 40, datetime.timedelta(seconds=120), 2, 8, 600, ['127.0.0.1', '10.0.0.0/8']]"
+    )
 
 
 def test_check_deploy_passes_in_production_mode():
