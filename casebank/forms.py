@@ -353,7 +353,7 @@ class ExclusionFormSet(LabelledRowsFormSet):
     row_name = "not applicable item"
 
     def clean(self) -> None:
-        super().clean()
+        # Our own check replaces Django's unique check (see CaseItemFormSet.clean).
         seen: set[str] = set()
         for form in live_forms(self):
             key = form.cleaned_data.get("item_key")
@@ -448,9 +448,6 @@ class CaseItemForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        published = self.instance.case.status == CaseStatus.PUBLISHED
-        if published and "categories" in cleaned and not cleaned["categories"]:
-            self.add_error("categories", rules.PUBLISH_NEEDS_CATEGORY)
         overlaps = self._find_overlaps(cleaned)
         self._show_overlaps(overlaps)
         # Asked again only when the item is new or changed: an item kept as it was needs no
@@ -492,3 +489,7 @@ class CaseItemFormSet(LabelledRowsFormSet):
                     "within a case.",
                 )
             keys.setdefault(key, number)
+        if self.instance.status == CaseStatus.PUBLISHED:
+            for form in live:
+                if "categories" in form.cleaned_data and not form.cleaned_data["categories"]:
+                    form.add_error("categories", rules.PUBLISH_NEEDS_CATEGORY)
