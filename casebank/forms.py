@@ -363,10 +363,12 @@ class ExclusionFormSet(LabelledRowsFormSet):
 
 
 class CaseItemForm(forms.ModelForm):
+    # Shown only when a rubric item of the step is similar; until then the box is in the page
+    # but hidden (a hidden input would leave the admin's label pointing at nothing).
     not_duplicate = forms.BooleanField(
         label="Not a duplicate",
         required=False,
-        widget=forms.HiddenInput,
+        widget=forms.CheckboxInput(attrs={"hidden": True}),
         help_text="Tick to keep this item although a rubric item of its step is similar.",
     )
 
@@ -443,7 +445,7 @@ class CaseItemForm(forms.ModelForm):
         self.overlaps = overlaps
         if overlaps:
             field = self.fields["not_duplicate"]
-            field.widget = forms.CheckboxInput()
+            field.widget.attrs.pop("hidden", None)
             field.help_text = "; ".join(_overlap_text(o) for o in overlaps) + "."
 
     def clean(self) -> dict[str, Any]:

@@ -35,6 +35,22 @@
     }
   });
 
+  // A row added with "Add another" is a copy of the template row, whose inputs are labelled for
+  // a "new fact"; number them like the others ("Question, fact 5").
+  document.addEventListener("formset:added", function (event) {
+    var row = event.target;
+    var index = /-(\d+)$/.exec(row.id || "");
+    if (!index) {
+      return;
+    }
+    row.querySelectorAll("[aria-label]").forEach(function (input) {
+      input.setAttribute(
+        "aria-label",
+        input.getAttribute("aria-label").replace(/, new (.+)$/, ", $1 " + (Number(index[1]) + 1))
+      );
+    });
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     var summary = document.getElementById("error-summary");
     if (summary) {
