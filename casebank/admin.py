@@ -80,6 +80,10 @@ class CaseItemInline(admin.StackedInline):
     verbose_name = "case item"
     verbose_name_plural = "Case items (added to the rubric's checklist of their step)"
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CaseItem]:
+        # The forms read each item's categories: one query for all rows, not one per row.
+        return super().get_queryset(request).prefetch_related("categories")
+
 
 class ExclusionInline(admin.TabularInline):
     model = CaseExclusion

@@ -55,7 +55,8 @@ class RubricContext:
     version: RubricVersion | None
     steps: tuple[RubricStep, ...]  # always one per step; unnamed when no rubric is loaded
     items: tuple[ChecklistEntry, ...]  # in the room's order: by step, then position
-    category_names: dict[str, str] = field(default_factory=dict)
+    category_names: dict[str, str] = field(default_factory=dict)  # by slug
+    category_choices: tuple[tuple[int, str], ...] = ()  # (pk, name), in the rubric's order
 
     @property
     def name(self) -> str:
@@ -87,12 +88,14 @@ class RubricContext:
 
 
 def rubric_context() -> RubricContext:
-    """Read once per admin request: three queries (version, steps, items with categories)."""
+    """Read once per admin request, in five queries whatever the size of the rubric."""
     version = latest_published_version()
-    categories = dict(Category.objects.values_list("slug", "name"))
+    categories = list(Category.objects.values_list("pk", "slug", "name"))
+    names = {slug: name for _, slug, name in categories}
+    choices = tuple((pk, name) for pk, _, name in categories)
     if version is None:
         steps = tuple(RubricStep(n, "") for n in range(1, STEP_COUNT + 1))
-        return RubricContext(None, steps, (), categories)
+        return RubricContext(None, steps, (), names, choices)
     named = {
         step.number: RubricStep(step.number, step.name, step.budget_45, step.budget_60)
         for step in version.steps.all()
@@ -117,7 +120,7 @@ def rubric_context() -> RubricContext:
         .prefetch_related("categories")
         .order_by("step__number", "position", "id")
     )
-    return RubricContext(version, steps, items, categories)
+    return RubricContext(version, steps, items, names, choices)
 
 
 # --- preview ----------------------------------------------------------------------------------

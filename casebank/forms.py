@@ -417,8 +417,11 @@ class CaseItemForm(forms.ModelForm):
             choices=[("", "Choose a step…"), *rubric.step_choices()],
             help_text="The step whose checklist shows this item, after the rubric's own items.",
         )
-        self.fields["categories"].help_text = rules.CATEGORY_HELP
-        self.fields["categories"].required = False
+        categories = self.fields["categories"]
+        categories.help_text = rules.CATEGORY_HELP
+        categories.required = False
+        # Read once per request, not once per item row (the queryset still checks a POST).
+        categories.choices = rubric.category_choices
         self.overlaps: list[Overlap] = []
         if self.instance.pk is not None and not self.is_bound:
             self._show_overlaps(self._find_overlaps(self.initial))

@@ -29,6 +29,9 @@ ADD = reverse("admin:casebank_case_add")
 PREVIEW_ADD = reverse("admin:casebank_case_preview_add")
 # Session, user, filtered and total counts, the page of cases, the tags for the tag filter.
 QUERIES_CHANGELIST = 6
+# Session, user, the case; the rubric (version, categories, steps, items, their categories); the
+# case's probes, tags, facts, items with their categories, exclusions; the staff authors.
+QUERIES_CHANGE_PAGE = 15
 STEP_NAMES = [
     "Clarify requirements and goals",
     "Frame the ML problem",
@@ -785,3 +788,20 @@ def test_tag_admin_search(admin_client):
     response = admin_client.get(reverse("admin:casebank_tag_changelist"), {"q": "fra"})
     assert response.status_code == 200
     assert [t.slug for t in response.context["cl"].result_list] == ["fraud"]
+
+
+def test_change_page_query_count_does_not_grow_with_items_or_facts(
+    admin_client, rubric, django_assert_num_queries
+):
+    case = CaseFactory()
+    metrics = CategoryFactory(slug="metrics")
+    CaseItemFactory(case=case, categories=[metrics])
+    ClarificationFactFactory(case=case)
+    url = change_url(case)
+    with django_assert_num_queries(QUERIES_CHANGE_PAGE):
+        assert admin_client.get(url).status_code == 200
+    for n in range(5):
+        CaseItemFactory(case=case, key=f"more-{n}", categories=[metrics])
+        ClarificationFactFactory(case=case)
+    with django_assert_num_queries(QUERIES_CHANGE_PAGE):
+        assert admin_client.get(url).status_code == 200
