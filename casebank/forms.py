@@ -76,8 +76,7 @@ class LibraryFilterForm(forms.Form):
         if data["tag"] is not None:
             cases = cases.filter(tags=data["tag"])
         if data["unpractised"]:
-            # Excluding across the reverse relation is a single NOT EXISTS subquery.
-            cases = cases.exclude(sessions__candidate=user)
+            cases = cases.not_done_by(user)
         return cases
 
 

@@ -1,6 +1,7 @@
 """Case studies: what the candidate is asked, and what the interviewer needs to run the case."""
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
@@ -67,6 +68,21 @@ class CaseQuerySet(models.QuerySet["Case"]):
 
     def for_library(self) -> "CaseQuerySet":
         return self.published().prefetch_related("tags").order_by("title")
+
+    def not_done_by(
+        self, user: AbstractBaseUser, *, nor_interviewed: bool = False
+    ) -> "CaseQuerySet":
+        """Cases the user has not had as candidate, in any state (a session that never finished
+        still showed them the prompt); with nor_interviewed, nor interviewed on (they have read
+        its model answer). Excluding across the reverse relation is one NOT EXISTS subquery."""
+        cases = self.exclude(sessions__candidate=user)
+        if nor_interviewed:
+            cases = cases.exclude(sessions__interviewer=user)
+        return cases
+
+    def pick_random(self) -> "Case | None":
+        """One of these cases at random ("Surprise me"): variety, not security."""
+        return self.order_by("?").first()
 
 
 class Case(models.Model):

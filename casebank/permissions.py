@@ -1,28 +1,12 @@
-"""Who may see which parts of a case.
-
-The brief, probes and model answer are interviewer material: sending them to someone who may
-later be the case's candidate would spoil the case for them.
+"""Who may see a case at all. Who may see its interviewer material (the brief, answers, probes,
+case items and model answer) depends on the user's sessions, so that rule is interviews':
+interviews.permissions.sees_case_material.
 """
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Q
 from django.http import Http404
 
 from casebank.models import Case
-
-
-def can_view_interviewer_material(user: AbstractBaseUser | AnonymousUser, case: Case) -> bool:
-    """Staff; the interviewer of a session using the case; who finished it as candidate."""
-    if not user.is_authenticated:
-        return False
-    if user.is_staff:
-        return True
-    # Imported here: interviews depends on casebank, not the other way round.
-    from interviews.models import SessionState
-
-    return case.sessions.filter(
-        Q(interviewer=user) | Q(candidate=user, state=SessionState.FINISHED)
-    ).exists()
 
 
 def can_view_case(user: AbstractBaseUser | AnonymousUser, case: Case) -> bool:

@@ -9,6 +9,10 @@ from casebank.forms import LibraryFilterForm
 from casebank.models import Case
 from core.types import AuthedRequest
 
+# The one import from a higher app, on purpose: whether a user may see a case's interviewer
+# material depends on their interview sessions, a rule that belongs to interviews.
+from interviews.permissions import sees_case_material
+
 
 @require_GET
 @login_required
@@ -33,7 +37,7 @@ def case_library(request: AuthedRequest) -> HttpResponse:
 @login_required
 def case_detail(request: AuthedRequest, slug: str) -> HttpResponse:
     case = permissions.get_case_for_user(request.user, slug)
-    show_notes = permissions.can_view_interviewer_material(request.user, case)
+    show_notes = sees_case_material(request.user, case)
     context = {
         "case": case,
         # Questions only, as strings: the template cannot reach an answer through them.

@@ -93,7 +93,6 @@ INSTALLED_APPS = [
     "rubrics",
     "interviews",
     "scorecards",
-    "progress",
 ]
 
 MIDDLEWARE = [
@@ -126,6 +125,7 @@ TEMPLATES = [
             ],
             "builtins": [
                 "core.templatetags.spar",
+                "rubrics.templatetags.scores",
                 "django.templatetags.static",
                 "django_htmx.templatetags.django_htmx",
             ],

@@ -7,6 +7,5 @@ urlpatterns = [
     path("cases/", include("casebank.urls")),
     path("", include("interviews.urls")),
     path("", include("scorecards.urls")),
-    path("", include("progress.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,11 +1,11 @@
 from typing import Any
 
 from django import forms
-from django.db.models import QuerySet
+from django.contrib.auth.models import AbstractBaseUser
 
 from casebank.models import Case
 from interviews.models import COMMENT_LIMIT, HINT_LIMIT, NOTE_LIMIT, MarkValue, SessionMode
-from interviews.services import LENGTHS
+from interviews.services import LENGTHS, ControlAction
 from rubrics.models import RubricVersion
 
 STEP_NUMBERS = range(1, 8)
@@ -39,11 +39,15 @@ class CreateSessionForm(forms.Form):
     surprise = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(
-        self, *args: Any, cases: QuerySet[Case], versions: QuerySet[RubricVersion], **kwargs: Any
+        self, *args: Any, user: AbstractBaseUser, hide_done: bool = False, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["case"].queryset = cases
-        self.fields["rubric_version"].queryset = versions
+        self.user = user
+        cases = Case.objects.published().order_by("title")
+        self.fields["case"].queryset = cases.not_done_by(user) if hide_done else cases
+        self.fields["rubric_version"].queryset = RubricVersion.objects.published().select_related(
+            "rubric"
+        )
         for number in STEP_NUMBERS:
             self.fields[f"budget_{number}"] = forms.IntegerField(
                 label=f"Step {number}",
@@ -55,7 +59,13 @@ class CreateSessionForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        if not cleaned.get("case") and not cleaned.get("surprise"):
+        if cleaned.get("surprise"):
+            cleaned["case"] = Case.objects.published().not_done_by(self.user).pick_random()
+            if cleaned["case"] is None:
+                raise forms.ValidationError(
+                    "You have done every published case as candidate already."
+                )
+        elif not cleaned.get("case") and "case" not in self.errors:
             self.add_error("case", "Choose a case, or press “Surprise me”.")
         return cleaned
 
@@ -71,26 +81,22 @@ class CreateSessionForm(forms.Form):
 
 
 class CaseListFilterForm(forms.Form):
+    """The query string of the new-session page: a list filter and a case chosen in advance
+    (the case page's "Start a session with this case" link)."""
+
     hide_done = forms.BooleanField(required=False, label="Hide cases I have done as candidate")
+    case = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
 
 class ControlForm(forms.Form):
-    action = forms.ChoiceField(
-        choices=[
-            ("start", "Start"),
-            ("next", "Next step"),
-            ("previous", "Previous step"),
-            ("jump", "Go to step"),
-            ("pause", "Pause"),
-            ("resume", "Resume"),
-            ("finish", "Finish"),
-        ]
+    action = forms.TypedChoiceField(
+        choices=[(action.value, action.label) for action in ControlAction], coerce=ControlAction
     )
     step = forms.IntegerField(required=False, min_value=1, max_value=99)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        if cleaned.get("action") == "jump" and not cleaned.get("step"):
+        if cleaned.get("action") == ControlAction.JUMP and not cleaned.get("step"):
             self.add_error("step", "Say which step to go to.")
         return cleaned
 

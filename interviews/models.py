@@ -4,11 +4,16 @@ All writes go through interviews/services.py, which bumps `Session.version` in t
 transaction as every change, so a poll can tell in one indexed read whether anything changed.
 """
 
+from datetime import datetime
+from fractions import Fraction
+
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import models
 from django.urls import reverse
 
 from casebank.models import LONG_TEXT_LIMIT, Case, ClarificationFact
+from interviews.digest import read_digest
 from rubrics.models import RubricVersion
 from rubrics.models import Step as RubricStep
 
@@ -42,6 +47,10 @@ class SelfAssessment(models.TextChoices):
 class SessionQuerySet(models.QuerySet["Session"]):
     def for_user_list(self) -> "SessionQuerySet":
         return self.select_related("case", "interviewer", "candidate").order_by("-created_at")
+
+    def of_user(self, user: AbstractBaseUser) -> "SessionQuerySet":
+        """The sessions the user takes part in, in either role."""
+        return self.filter(models.Q(interviewer=user) | models.Q(candidate=user))
 
 
 class Session(models.Model):
@@ -127,6 +136,22 @@ class Session(models.Model):
     @property
     def is_live(self) -> bool:
         return self.state in {SessionState.RUNNING, SessionState.PAUSED}
+
+    @property
+    def exact_total(self) -> Fraction | None:
+        """The total percentage exactly, from the stored digest; `total_percent` is rounded to
+        three places for sorting and filtering, and must not be rounded again for display."""
+        total = read_digest(self.result).total
+        if total is None and self.total_percent is not None:
+            return Fraction(self.total_percent)
+        return total
+
+    def step_elapsed(self, step: "SessionStep", now: datetime) -> float:
+        """Seconds spent on a step, including the stretch running right now."""
+        seconds = step.elapsed_seconds
+        if self.running_since is not None and step.number == self.current_step:
+            seconds += max(0.0, (now - self.running_since).total_seconds())
+        return seconds
 
 
 class SessionStep(models.Model):

@@ -9,9 +9,11 @@ import logging
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404
 
-from interviews.models import Session
+from casebank.models import Case
+from interviews.models import Session, SessionState
 
 logger = logging.getLogger("spar.permissions")
 
@@ -46,6 +48,20 @@ def controls_flow(role: Role | None, session: Session) -> bool:
 def sees_interviewer_material(role: Role | None) -> bool:
     """Checklist, probes, brief, facts' answers and live scores: never the candidate's."""
     return role in {Role.INTERVIEWER, Role.OBSERVER}
+
+
+def sees_case_material(user: AnyUser, case: Case) -> bool:
+    """Whether a case's interviewer material (brief, answers, probes, case items, model answer)
+    may reach this user outside a room: staff, the interviewer of a session using the case, and
+    who finished it as candidate. Anyone else may still be its candidate one day, and sending it
+    to them would spoil the case."""
+    if not user.is_authenticated:
+        return False
+    if user.is_staff:
+        return True
+    return case.sessions.filter(
+        Q(interviewer=user) | Q(candidate=user, state=SessionState.FINISHED)
+    ).exists()
 
 
 def writes_notes(role: Role | None) -> bool:
@@ -113,6 +129,25 @@ def get_poll_row(user: AnyUser, session_id: int) -> dict[str, int]:
         _denied(user, session_id, "to poll")
         raise Http404("No such session.")
     return row
+
+
+class InviteRefused(Exception):
+    """An invite link that cannot be used; the message says why."""
+
+
+def get_invited_session(user: AnyUser, token: str) -> Session:
+    """The session an invite link leads to, if the link can still be used by this user: it
+    exists, and the session has no candidate yet or already has this user as candidate."""
+    session = (
+        Session.objects.select_related("case", "interviewer").filter(invite_token=token).first()
+    )
+    if session is None:
+        raise InviteRefused(
+            "This invite link is not valid any more: it was used, revoked or mistyped."
+        )
+    if session.candidate_id not in {None, user.pk}:
+        raise InviteRefused("This session already has a candidate.")
+    return session
 
 
 def swaps_roles(role: Role | None) -> bool:

@@ -1,16 +1,26 @@
-"""Read-side helpers that assemble what the room shows, in a fixed number of queries."""
+"""What the room shows, read lazily: each part is queried only when a template renders it.
 
-from dataclasses import dataclass, field
+A poll after a change renders only the fragments that changed, so a poll where a fact was revealed
+never builds the checklist or runs the evidence matcher. Interviewer material (the checklist,
+probes, hints, answers) is only ever read for a role that may see it; for a candidate those parts
+are empty, whatever a template asks for.
+"""
+
+from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
-from casebank.models import CaseItem, ClarificationFact, StepProbe
+from casebank.checklist import ChecklistItem
+from casebank.models import ClarificationFact, StepProbe
+from interviews import checklist, permissions
 from interviews.models import Hint, Mark, MarkSource, Session, SessionStep
-from interviews.permissions import Role, controls_flow, sees_interviewer_material
-from interviews.services import step_elapsed
+from interviews.permissions import Role
 from rubrics import evidence, scoring
-from rubrics.models import Item
-from rubrics.services import CASE_ITEM_PREFIX
+
+
+def dom_id(key: str) -> str:
+    """The element id of a checklist item, in the room and on the scorecard."""
+    return "item-" + key.replace(":", "--")
 
 
 @dataclass
@@ -37,25 +47,17 @@ class StepView:
 
 @dataclass
 class ChecklistEntry:
-    key: str
-    title: str
-    probe: str
-    candidate_text: str
-    kind: str
-    points: int
-    required: bool
-    categories: list[str]
-    keywords: list[str]
+    item: ChecklistItem
     mark: Mark | None = None
     matches: tuple[evidence.EvidenceMatch, ...] = ()
 
     @property
-    def is_red_flag(self) -> bool:
-        return self.kind == scoring.Kind.RED_FLAG
+    def key(self) -> str:
+        return self.item.key
 
     @property
     def dom_id(self) -> str:
-        return "item-" + self.key.replace(":", "--")
+        return dom_id(self.item.key)
 
 
 @dataclass
@@ -64,23 +66,51 @@ class FactView:
     revealed: bool
 
 
-@dataclass
 class RoomState:
-    session: Session
-    role: Role
-    now: datetime
-    steps: list[StepView]
-    facts: list[FactView]
-    controls: bool
-    interviewer_view: bool
-    checklist: list[ChecklistEntry] = field(default_factory=list)
-    step_score: scoring.Score | None = None
-    probes: str = ""
-    hints: list[Hint] = field(default_factory=list)
+    """The room for one viewer at one moment. Templates read booleans, never roles."""
+
+    def __init__(self, session: Session, role: Role, now: datetime) -> None:
+        self.session = session
+        self.role = role
+        self.now = now
+        self.is_interviewer = role == Role.INTERVIEWER
+        self.is_candidate = role == Role.CANDIDATE
+        self.is_observer = role == Role.OBSERVER
+        self.sees_material = permissions.sees_interviewer_material(role)
+        self.can_control = permissions.controls_flow(role, session)
+        self.writes_notes = permissions.writes_notes(role)
+        self.can_mark = self.is_interviewer and session.is_live
+        self.can_hint = self.is_interviewer and session.is_live
+        self.can_reveal = self.is_interviewer and not session.is_finished
+        self.can_comment = self.is_interviewer and not session.is_finished
+        self.manages_invite = self.is_interviewer and session.candidate_id is None
+
+    @cached_property
+    def steps(self) -> list[StepView]:
+        session = self.session
+        return [
+            StepView(
+                step=step,
+                name=step.rubric_step.name,
+                description=step.rubric_step.description,
+                seconds=session.step_elapsed(step, self.now),
+                budget_seconds=step.budget_minutes * 60,
+                is_current=step.number == session.current_step,
+            )
+            for step in session.steps.select_related("rubric_step")
+        ]
 
     @property
     def current(self) -> StepView:
         return next(s for s in self.steps if s.is_current)
+
+    @property
+    def is_first_step(self) -> bool:
+        return self.session.current_step == 1
+
+    @property
+    def is_last_step(self) -> bool:
+        return self.session.current_step == len(self.steps)
 
     @property
     def total_elapsed(self) -> int:
@@ -91,105 +121,63 @@ class RoomState:
     def total_budget_seconds(self) -> int:
         return self.session.length_minutes * 60
 
-    @property
-    def revealed_facts(self) -> list[FactView]:
-        return [f for f in self.facts if f.revealed]
+    @cached_property
+    def facts(self) -> list[FactView]:
+        """Every fact with its answer for who may see them; only revealed ones otherwise."""
+        session = self.session
+        revealed = set(session.reveals.values_list("fact_id", flat=True))
+        if not self.sees_material:
+            # Unrevealed answers are not even read for the candidate.
+            return [FactView(fact, True) for fact in session.case.facts.filter(pk__in=revealed)]
+        return [FactView(fact, fact.pk in revealed) for fact in session.case.facts.all()]
 
+    @cached_property
+    def checklist(self) -> list[ChecklistEntry]:
+        """The current step's items with the interviewer's marks and evidence from the notes."""
+        if not self.sees_material:
+            return []
+        session = self.session
+        number = session.current_step
+        items = checklist.session_checklist(session, step=number)
+        marks = {
+            m.item_key: m
+            for m in session.marks.filter(source=MarkSource.INTERVIEWER, step_number=number)
+        }
+        notes = self.current.step.notes
+        index = _phrase_index(tuple((i.key, i.keywords) for i in items))
+        found = evidence.find_evidence(notes, index) if notes else {}
+        return [
+            ChecklistEntry(item, mark=marks.get(item.key), matches=found.get(item.key, ()))
+            for item in items
+        ]
 
-def room_state(
-    session: Session, role: Role, now: datetime, *, with_material: bool = True
-) -> RoomState:
-    steps = [
-        StepView(
-            step=step,
-            name=step.rubric_step.name,
-            description=step.rubric_step.description,
-            seconds=step_elapsed(session, step, now),
-            budget_seconds=step.budget_minutes * 60,
-            is_current=step.number == session.current_step,
+    @cached_property
+    def step_score(self) -> scoring.Score | None:
+        entries = self.checklist
+        if not entries:
+            return None
+        marks = checklist.item_marks(
+            (e.mark for e in entries if e.mark is not None), (e.key for e in entries)
         )
-        for step in session.steps.select_related("rubric_step")
-    ]
-    revealed = set(session.reveals.values_list("fact_id", flat=True))
-    facts = [FactView(fact, fact.pk in revealed) for fact in session.case.facts.all()]
-    interviewer_view = sees_interviewer_material(role)
-    state = RoomState(
-        session=session,
-        role=role,
-        now=now,
-        steps=steps,
-        facts=facts,
-        controls=controls_flow(role, session),
-        interviewer_view=interviewer_view,
-    )
-    if interviewer_view and with_material:
-        _add_interviewer_material(state)
-    return state
+        card = scoring.score([e.item.scoring_item for e in entries], marks)
+        return card.steps.get(self.session.current_step)
 
+    @cached_property
+    def probes(self) -> str:
+        if not self.sees_material:
+            return ""
+        session = self.session
+        probe = StepProbe.objects.filter(case_id=session.case_id, step=session.current_step).first()
+        return probe.text if probe else ""
 
-def _add_interviewer_material(state: RoomState) -> None:
-    session = state.session
-    number = session.current_step
-    state.checklist = checklist_for_step(session, number)
-    marks = {
-        m.item_key: m
-        for m in session.marks.filter(source=MarkSource.INTERVIEWER, step_number=number)
-    }
-    current = state.current.step
-    index = _phrase_index(tuple((e.key, tuple(e.keywords)) for e in state.checklist))
-    found = evidence.find_evidence(current.notes, index) if current.notes else {}
-    for entry in state.checklist:
-        entry.mark = marks.get(entry.key)
-        entry.matches = found.get(entry.key, ())
-    state.step_score = step_score(state.checklist, number)
-    probe = StepProbe.objects.filter(case_id=session.case_id, step=number).first()
-    state.probes = probe.text if probe else ""
-    state.hints = list(session.hints.filter(step_number=number))
+    @cached_property
+    def hints(self) -> list[Hint]:
+        if not self.sees_material:
+            return []
+        return list(self.session.hints.filter(step_number=self.session.current_step))
 
-
-def checklist_for_step(session: Session, number: int) -> list[ChecklistEntry]:
-    rubric_items = Item.objects.filter(
-        step__version_id=session.rubric_version_id, step__number=number
-    ).prefetch_related("categories")
-    case_items = CaseItem.objects.filter(case_id=session.case_id, step=number).prefetch_related(
-        "categories"
-    )
-    entries = [_entry(item, item.key) for item in rubric_items]
-    entries += [_entry(item, f"{CASE_ITEM_PREFIX}{item.key}") for item in case_items]
-    return entries
-
-
-def _entry(item: Item | CaseItem, key: str) -> ChecklistEntry:
-    return ChecklistEntry(
-        key=key,
-        title=item.title,
-        probe=item.probe,
-        candidate_text=item.candidate_text,
-        kind=item.kind,
-        points=item.points,
-        required=item.required,
-        categories=[c.name for c in item.categories.all()],
-        keywords=item.keyword_list,
-    )
-
-
-def step_score(entries: list[ChecklistEntry], number: int) -> scoring.Score | None:
-    items = [
-        scoring.Item(
-            key=e.key, step=number, title=e.title, points=e.points, kind=e.kind, required=e.required
-        )
-        for e in entries
-    ]
-    marks = {
-        e.key: scoring.ItemMark(
-            scoring.Mark(e.mark.mark) if e.mark and e.mark.mark else None,
-            after_hint=bool(e.mark and e.mark.after_hint),
-        )
-        for e in entries
-    }
-    if not items:
-        return None
-    return scoring.score(items, marks).steps.get(number)
+    def entry(self, key: str) -> ChecklistEntry | None:
+        return next((e for e in self.checklist if e.key == key), None)
 
 
 @lru_cache(maxsize=256)

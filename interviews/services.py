@@ -1,18 +1,17 @@
 """The only place that writes sessions. Every write bumps Session.version in its transaction."""
 
-import random
+import enum
 import secrets
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from fractions import Fraction
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from casebank.models import Case, CaseItem, ClarificationFact
+from casebank.models import Case, ClarificationFact
+from interviews import checklist, digest
 from interviews.models import (
     FactReveal,
     Hint,
@@ -25,8 +24,7 @@ from interviews.models import (
     SessionStep,
 )
 from rubrics import scoring
-from rubrics.models import Item, RubricVersion
-from rubrics.services import CASE_ITEM_PREFIX, scoring_items
+from rubrics.models import RubricVersion
 
 INVITE_TOKEN_BYTES = 32  # 256 bits: unguessable, and short enough for a chat message
 LENGTHS = (45, 60)
@@ -50,28 +48,28 @@ class InviteUnavailable(SessionError):
     """The invite link was spent, revoked or never existed."""
 
 
-def _bump(session: Session, *stamps: str) -> None:
-    """Advance the session's version, and the named stamps to the new version, in one UPDATE."""
+def bump(session: Session, *stamps: str) -> None:
+    """Advance the session's version, and the named stamps to the new version, in one UPDATE.
+
+    The only way a version or a stamp moves: every write calls it in its transaction, so a poll
+    can tell in one indexed read whether anything changed, and which parts. `session` must have
+    been read under the row lock in this transaction (`lock`), so its version plus one is the new
+    version and nothing needs reading back.
+    """
     new_version = F("version") + 1
     Session.objects.filter(pk=session.pk).update(
         version=new_version, **dict.fromkeys(stamps, new_version)
     )
-    session.refresh_from_db(fields=["version", *stamps])
+    session.version += 1
+    for stamp in stamps:
+        setattr(session, stamp, session.version)
 
 
-def _locked(session: Session) -> Session:
-    """Re-read the session under a row lock, so concurrent controls apply one after another."""
-    return Session.objects.select_for_update().get(pk=session.pk)
-
-
-def pick_unseen_case(user: AbstractBaseUser) -> Case | None:
-    """ "Surprise me": a random published case the user has not had as candidate."""
-    unseen = list(
-        Case.objects.published().exclude(sessions__candidate=user).values_list("pk", flat=True)
-    )
-    if not unseen:
-        return None
-    return Case.objects.get(pk=random.choice(unseen))  # noqa: S311 -- variety, not security
+def lock(session: Session) -> Session:
+    """Re-read the session, in place, under a row lock, so that concurrent writes to one session
+    apply one after another (SQLite: the IMMEDIATE transaction already holds the write lock)."""
+    session.refresh_from_db(from_queryset=Session.objects.select_for_update())
+    return session
 
 
 def new_invite_token() -> str:
@@ -117,21 +115,21 @@ def create_session(
 
 @transaction.atomic
 def regenerate_invite(*, session: Session) -> Session:
-    session = _locked(session)
+    session = lock(session)
     if session.candidate_id is not None:
         raise SessionError("This session already has a candidate; the invite link is spent.")
     session.invite_token = new_invite_token()
     session.save(update_fields=["invite_token"])
-    _bump(session, "flow_stamp")
+    bump(session, "flow_stamp")
     return session
 
 
 @transaction.atomic
 def revoke_invite(*, session: Session) -> Session:
-    session = _locked(session)
+    session = lock(session)
     session.invite_token = None
     session.save(update_fields=["invite_token"])
-    _bump(session, "flow_stamp")
+    bump(session, "flow_stamp")
     return session
 
 
@@ -157,8 +155,49 @@ def join_session(*, token: str, user: AbstractBaseUser) -> Session:
     session.candidate = user
     session.state = SessionState.READY
     session.save(update_fields=["candidate", "state"])
-    _bump(session, "flow_stamp")
+    bump(session, "flow_stamp")
     return session
+
+
+class ControlAction(enum.StrEnum):
+    """What the interviewer's flow controls ask for (the candidate's, in solo practice)."""
+
+    START = "start"
+    NEXT = "next"
+    PREVIOUS = "previous"
+    JUMP = "jump"
+    PAUSE = "pause"
+    RESUME = "resume"
+    FINISH = "finish"
+
+    @property
+    def label(self) -> str:
+        return {"jump": "Go to step", "next": "Next step", "previous": "Previous step"}.get(
+            self.value, self.value.capitalize()
+        )
+
+
+def control_session(
+    *, session: Session, action: ControlAction, step: int | None = None, now: datetime | None = None
+) -> Session:
+    """Apply one flow control; `step` is the target of JUMP."""
+    match action:
+        case ControlAction.START:
+            return start_session(session=session, now=now)
+        case ControlAction.PAUSE:
+            return pause_session(session=session, now=now)
+        case ControlAction.RESUME:
+            return resume_session(session=session, now=now)
+        case ControlAction.FINISH:
+            return finish_session(session=session, now=now)
+        case ControlAction.NEXT:
+            return go_to_step(session=session, number=session.current_step + 1, now=now)
+        case ControlAction.PREVIOUS:
+            return go_to_step(session=session, number=session.current_step - 1, now=now)
+        case ControlAction.JUMP:
+            if step is None:
+                raise SessionError("Say which step to go to.")
+            return go_to_step(session=session, number=step, now=now)
 
 
 def _step(session: Session, number: int) -> SessionStep:
@@ -180,7 +219,7 @@ def _stop_clock(session: Session, now: datetime) -> None:
 @transaction.atomic
 def start_session(*, session: Session, now: datetime | None = None) -> Session:
     now = now or timezone.now()
-    session = _locked(session)
+    session = lock(session)
     if session.state == SessionState.WAITING:
         raise SessionError("The candidate has not joined yet: send them the invite link first.")
     if session.state != SessionState.READY:
@@ -189,7 +228,7 @@ def start_session(*, session: Session, now: datetime | None = None) -> Session:
     session.started_at = session.running_since = now
     session.current_step = 1
     session.save(update_fields=["state", "started_at", "running_since", "current_step"])
-    _bump(session, "flow_stamp")
+    bump(session, "flow_stamp")
     return session
 
 
@@ -197,7 +236,7 @@ def start_session(*, session: Session, now: datetime | None = None) -> Session:
 def go_to_step(*, session: Session, number: int, now: datetime | None = None) -> Session:
     """Move to another step; the clock of the step left stops, the new one's runs."""
     now = now or timezone.now()
-    session = _locked(session)
+    session = lock(session)
     if not session.is_live:
         raise SessionError("Steps can only change while the interview is running or paused.")
     _step(session, number)
@@ -208,33 +247,33 @@ def go_to_step(*, session: Session, number: int, now: datetime | None = None) ->
     session.current_step = number
     session.running_since = now if running else None
     session.save(update_fields=["current_step", "running_since"])
-    _bump(session, "flow_stamp")
+    bump(session, "flow_stamp")
     return session
 
 
 @transaction.atomic
 def pause_session(*, session: Session, now: datetime | None = None) -> Session:
     now = now or timezone.now()
-    session = _locked(session)
+    session = lock(session)
     if session.state != SessionState.RUNNING:
         raise SessionError("Only a running interview can be paused.")
     _stop_clock(session, now)
     session.state = SessionState.PAUSED
     session.save(update_fields=["state", "running_since"])
-    _bump(session, "flow_stamp")
+    bump(session, "flow_stamp")
     return session
 
 
 @transaction.atomic
 def resume_session(*, session: Session, now: datetime | None = None) -> Session:
     now = now or timezone.now()
-    session = _locked(session)
+    session = lock(session)
     if session.state != SessionState.PAUSED:
         raise SessionError("Only a paused interview can be resumed.")
     session.state = SessionState.RUNNING
     session.running_since = now
     session.save(update_fields=["state", "running_since"])
-    _bump(session, "flow_stamp")
+    bump(session, "flow_stamp")
     return session
 
 
@@ -242,7 +281,7 @@ def resume_session(*, session: Session, now: datetime | None = None) -> Session:
 def finish_session(*, session: Session, now: datetime | None = None) -> Session:
     """Stop the clock, freeze the marks and store the score computed from them."""
     now = now or timezone.now()
-    session = _locked(session)
+    session = lock(session)
     if not session.is_live:
         raise SessionError("Only a running or paused interview can be finished.")
     _stop_clock(session, now)
@@ -251,102 +290,23 @@ def finish_session(*, session: Session, now: datetime | None = None) -> Session:
     session.invite_token = None
     session.save(update_fields=["state", "finished_at", "running_since", "invite_token"])
     _store_result(session)
-    _bump(session, "flow_stamp", "marks_stamp")
+    bump(session, "flow_stamp", "marks_stamp")
     return session
 
 
-def result_source(session: Session) -> MarkSource:
-    """Whose marks make the session's score: the interviewer's, or the candidate's when solo."""
-    return MarkSource.SELF if session.is_solo else MarkSource.INTERVIEWER
-
-
 def _store_result(session: Session) -> None:
-    card = score_session(session, source=result_source(session))
-    session.total_percent = _decimal(card.total.percent)
+    card = checklist.score_session(session, source=checklist.result_source(session))
+    percent = card.total.percent
+    session.total_percent = None if percent is None else Decimal(scoring.decimal_text(percent, 3))
     session.band = card.band.value
-    session.result = result_summary(session, card)
-    session.save(update_fields=["total_percent", "band", "result"])
-
-
-def _decimal(percent: Fraction | None) -> Decimal | None:
-    if percent is None:
-        return None
-    return (Decimal(percent.numerator) / Decimal(percent.denominator)).quantize(Decimal("0.001"))
-
-
-def _text(percent: Fraction | None) -> str | None:
-    value = _decimal(percent)
-    return None if value is None else str(value)
-
-
-def result_summary(session: Session, card: scoring.Scorecard) -> dict[str, object]:
-    """The plain-data digest of a finished session that the progress page reads (see
-    Session.result). Percentages are decimal strings with three places, exact enough to chart."""
-    steps = list(session.steps.all())
-    return {
-        "total": _text(card.total.percent),
-        "band": card.band.value,
-        "capped": card.capped,
-        "steps": {str(number): _text(score.percent) for number, score in card.steps.items()},
-        "categories": {slug: _text(score.percent) for slug, score in card.categories.items()},
-        "missed": [
-            line.item.key
-            for line in card.lines
-            if line.item.kind == scoring.Kind.EXPECTED and not line.earned
-        ],
-        "red_flags": [line.item.key for line in card.lines if line.deducted],
-        "titles": {line.item.key: line.item.title for line in card.lines},
-        "overrun_seconds": {
-            str(step.number): max(0, round(step.elapsed_seconds - step.budget_minutes * 60))
-            for step in steps
-        },
-    }
-
-
-def session_items(session: Session) -> list[scoring.Item]:
-    return scoring_items(session.rubric_version, session.case.extra_items.all())
-
-
-def score_session(
-    session: Session, *, source: MarkSource, items: list[scoring.Item] | None = None
-) -> scoring.Scorecard:
-    """The scorecard for the session's marks of one source, by the rubric's rules."""
-    items = items if items is not None else session_items(session)
-    marks = {
-        mark.item_key: scoring.ItemMark(
-            scoring.Mark(mark.mark) if mark.mark else None, after_hint=mark.after_hint
-        )
-        for mark in session.marks.filter(source=source)
-    }
-    known = {item.key for item in items}
-    # Marks of items no longer in the version cannot happen (versions never change), but a
-    # case item deleted by an author must not break an old session's score.
-    marks = {key: value for key, value in marks.items() if key in known}
-    return scoring.score(items, marks, session.rubric_version.thresholds)
-
-
-@dataclass(frozen=True)
-class ItemRef:
-    key: str
-    step: int
-    kind: str
-
-
-def find_item(session: Session, key: str) -> ItemRef | None:
-    """The rubric or case item behind a scoring key, if it belongs to this session."""
-    if key.startswith(CASE_ITEM_PREFIX):
-        row = (
-            CaseItem.objects.filter(case_id=session.case_id, key=key[len(CASE_ITEM_PREFIX) :])
-            .values("step", "kind")
-            .first()
-        )
-        return row and ItemRef(key=key, step=row["step"], kind=row["kind"])
-    row = (
-        Item.objects.filter(step__version_id=session.rubric_version_id, key=key)
-        .values("step__number", "kind")
-        .first()
+    session.result = digest.write_digest(
+        card,
+        (
+            digest.StepTime(step.number, step.elapsed_seconds, step.budget_minutes)
+            for step in session.steps.all()
+        ),
     )
-    return row and ItemRef(key=key, step=row["step__number"], kind=row["kind"])
+    session.save(update_fields=["total_percent", "band", "result"])
 
 
 _RED_FLAG_MARKS = {MarkValue.OBSERVED, ""}
@@ -366,8 +326,8 @@ def set_mark(
 ) -> Mark:
     """Record (or clear, with mark="") a checklist mark, timestamped."""
     now = now or timezone.now()
-    session = _locked(session)
-    item = find_item(session, item_key)
+    session = lock(session)
+    item = checklist.find_session_item(session, item_key)
     if item is None:
         raise SessionError("That checklist item is not part of this session.")
     allowed = _RED_FLAG_MARKS if item.kind == scoring.Kind.RED_FLAG else _EXPECTED_MARKS
@@ -397,9 +357,9 @@ def set_mark(
             "marked_by": by,
         },
     )
-    if session.is_finished and source == result_source(session):
+    if session.is_finished and source == checklist.result_source(session):
         _store_result(session)
-    _bump(session, "marks_stamp")
+    bump(session, "marks_stamp")
     return result
 
 
@@ -414,6 +374,7 @@ def save_notes(
 ) -> SessionStep:
     """Save the candidate's notes for a step unless they changed since base_version."""
     now = now or timezone.now()
+    lock(session)
     if session.state in {SessionState.WAITING}:
         raise SessionError("Notes open once the candidate has joined.")
     step = _step(session, step_number)
@@ -426,30 +387,32 @@ def save_notes(
         if step.notes == text:
             return step  # the same text arrived twice (a retried request): nothing is lost
         raise NotesConflict(step)
-    _bump(session, "notes_stamp")
+    bump(session, "notes_stamp")
     return step
 
 
 @transaction.atomic
 def save_comment(*, session: Session, step_number: int, text: str) -> SessionStep:
+    lock(session)
     if session.is_finished:
         raise SessionError("The interview is finished; comments are frozen.")
     step = _step(session, step_number)
     step.comment = text
     step.save(update_fields=["comment"])
-    _bump(session, "marks_stamp")
+    bump(session, "marks_stamp")
     return step
 
 
 @transaction.atomic
 def add_hint(*, session: Session, step_number: int, text: str, now: datetime | None = None) -> Hint:
+    lock(session)
     if not session.is_live:
         raise SessionError("Hints can only be logged while the interview runs.")
     _step(session, step_number)
     hint = Hint.objects.create(
         session=session, step_number=step_number, text=text, created_at=now or timezone.now()
     )
-    _bump(session, "marks_stamp")
+    bump(session, "marks_stamp")
     return hint
 
 
@@ -459,6 +422,7 @@ def set_fact_revealed(
 ) -> None:
     if fact.case_id != session.case_id:
         raise SessionError("That fact belongs to another case.")
+    lock(session)
     if session.is_finished:
         raise SessionError("The interview is finished.")
     if revealed:
@@ -467,70 +431,4 @@ def set_fact_revealed(
         )
     else:
         FactReveal.objects.filter(session=session, fact=fact).delete()
-    _bump(session, "facts_stamp")
-
-
-def step_elapsed(session: Session, step: SessionStep, now: datetime) -> float:
-    """Seconds spent on a step, including the stretch running right now."""
-    seconds = step.elapsed_seconds
-    if session.running_since is not None and step.number == session.current_step:
-        seconds += max(0.0, (now - session.running_since).total_seconds())
-    return seconds
-
-
-@transaction.atomic
-def swap_roles(*, session: Session, by: AbstractBaseUser, case: Case | None) -> Session:
-    """The next round of the peer loop: a new session with the finished session's roles reversed.
-
-    Same rubric version, length and step budgets; `case` is the caller's pick for the new
-    candidate (the view uses the progress page's next-case rule among the cases they have
-    neither done as candidate nor interviewed on), None when no such case is left. The new
-    candidate is set directly: no invite link, the session is ready to start. Either participant
-    may ask; when a swapped session is already waiting (a double click, or both people
-    clicking), that one is returned instead of a second one, and the row lock on the finished
-    session makes the later request wait for the earlier one.
-    """
-    session = _locked(session)
-    if session.is_solo:
-        raise SessionError("Solo practice has no partner to swap roles with.")
-    if not session.is_finished:
-        raise SessionError("Roles can be swapped once the interview is finished.")
-    if by.pk not in {session.interviewer_id, session.candidate_id}:
-        raise SessionError("Only the interviewer and the candidate can swap roles.")
-    new_interviewer, new_candidate = session.candidate, session.interviewer
-    if new_interviewer is None or new_candidate is None:
-        raise SessionError("This session has no candidate to swap roles with.")
-    waiting = (
-        Session.objects.filter(
-            interviewer=new_interviewer,
-            candidate=new_candidate,
-            rubric_version=session.rubric_version,
-            length_minutes=session.length_minutes,
-            state=SessionState.READY,
-            created_at__gte=session.finished_at,
-        )
-        .order_by("-created_at", "-pk")
-        .first()
-    )
-    if waiting is not None:
-        return waiting
-    if case is None:
-        raise SessionError(
-            f"{new_candidate.get_username()} has done or interviewed on every published case "
-            "already, so there is no fresh case to swap to. Start a session from “New session” "
-            "and pick a case to repeat."
-        )
-    swapped = create_session(
-        host=new_interviewer,
-        case=case,
-        rubric_version=session.rubric_version,
-        length_minutes=session.length_minutes,
-        mode=SessionMode.PEER,
-        budgets=dict(session.steps.values_list("number", "budget_minutes")),
-    )
-    swapped.candidate = new_candidate
-    swapped.state = SessionState.READY
-    swapped.invite_token = None
-    swapped.save(update_fields=["candidate", "state", "invite_token"])
-    _bump(swapped, "flow_stamp")
-    return swapped
+    bump(session, "facts_stamp")

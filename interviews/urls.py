@@ -22,5 +22,4 @@ urlpatterns = [
     path("sessions/<int:session_id>/summary/", views.summary, name="summary"),
     # Tokens are URL-safe base64, so anything else (a NUL byte, a slash) never reaches the view.
     path("join/<slug:token>/", views.join, name="join"),
-    path("sessions/<int:session_id>/swap/", views.swap_roles, name="swap"),
 ]

@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
+from django.forms import Form
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
-from casebank.models import Case, ClarificationFact
+from casebank.models import ClarificationFact
 from core.markdown import render_markdown
 from core.types import AuthedRequest
 from interviews import permissions, services
@@ -24,54 +24,36 @@ from interviews.forms import (
     NotesForm,
     StateForm,
 )
-from interviews.models import Session, SessionState
+from interviews.models import COMMENT_LIMIT, HINT_LIMIT, NOTE_LIMIT, Session, SessionState
 from interviews.permissions import Role
-from interviews.room import room_state
-from progress.overview import next_case_for
-from rubrics.models import RubricVersion
+from interviews.room import RoomState
 from rubrics.services import latest_published_version
 
 ROOM = "interviews/room.html"
+# The limits the room's text fields show (maxlength) are the ones the forms enforce.
+LIMITS = {"note": NOTE_LIMIT, "comment": COMMENT_LIMIT, "hint": HINT_LIMIT}
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def create_session(request: AuthedRequest) -> HttpResponse:
     filters = CaseListFilterForm(request.GET)
-    hide_done = filters.is_valid() and filters.cleaned_data["hide_done"]
-    cases = Case.objects.published().order_by("title")
-    if hide_done:
-        cases = cases.exclude(sessions__candidate=request.user)
-    versions = RubricVersion.objects.published().select_related("rubric")
+    chosen = filters.cleaned_data if filters.is_valid() else {}
+    hide_done = chosen.get("hide_done", False)
     latest = latest_published_version()
-    initial = {"rubric_version": latest, "case": request.GET.get("case")}
+    initial = {"rubric_version": latest, "case": chosen.get("case")}
     data = request.POST if request.method == "POST" else None
-    form = CreateSessionForm(data, cases=cases, versions=versions, initial=initial)
+    form = CreateSessionForm(data, user=request.user, hide_done=hide_done, initial=initial)
     if request.method == "POST" and form.is_valid():
-        case = form.cleaned_data["case"]
-        if form.cleaned_data["surprise"] or case is None:
-            case = services.pick_unseen_case(request.user)
-            if case is None:
-                form.add_error(None, "You have done every published case as candidate already.")
-                return _render_create(request, form, filters, latest)
         session = services.create_session(
             host=request.user,
-            case=case,
+            case=form.cleaned_data["case"],
             rubric_version=form.cleaned_data["rubric_version"],
             length_minutes=form.cleaned_data["length_minutes"],
             mode=form.cleaned_data["mode"],
             budgets=form.budgets(),
         )
         return redirect(session)
-    return _render_create(request, form, filters, latest)
-
-
-def _render_create(
-    request: AuthedRequest,
-    form: CreateSessionForm,
-    filters: CaseListFilterForm,
-    latest: RubricVersion | None,
-) -> HttpResponse:
     return render(
         request,
         "interviews/create.html",
@@ -83,9 +65,7 @@ def _render_create(
 @login_required
 @require_GET
 def session_list(request: AuthedRequest) -> HttpResponse:
-    sessions = Session.objects.for_user_list().filter(
-        Q(interviewer=request.user) | Q(candidate=request.user)
-    )
+    sessions = Session.objects.for_user_list().of_user(request.user)
     as_interviewer = [s for s in sessions if s.interviewer_id == request.user.pk]
     as_candidate = [s for s in sessions if s.candidate_id == request.user.pk]
     return render(
@@ -96,10 +76,10 @@ def session_list(request: AuthedRequest) -> HttpResponse:
 
 
 def _room_context(request: AuthedRequest, session: Session, role: Role) -> dict[str, object]:
-    state = room_state(session, role, timezone.now())
+    state = RoomState(session, role, timezone.now())
     invite_url = (
         request.build_absolute_uri(reverse("interviews:join", args=[session.invite_token]))
-        if session.invite_token and session.candidate_id is None and role == Role.INTERVIEWER
+        if state.manages_invite and session.invite_token
         else ""
     )
     return {
@@ -108,6 +88,7 @@ def _room_context(request: AuthedRequest, session: Session, role: Role) -> dict[
         "role": role,
         "invite_url": invite_url,
         "version": session.version,
+        "limits": LIMITS,
     }
 
 
@@ -152,23 +133,10 @@ def control(request: AuthedRequest, session_id: int) -> HttpResponse:
     form = ControlForm(request.POST)
     if not form.is_valid():
         return _room_error(request, session, role, _first_error(form), status=400)
-    action = form.cleaned_data["action"]
     try:
-        if action == "start":
-            session = services.start_session(session=session)
-        elif action == "pause":
-            session = services.pause_session(session=session)
-        elif action == "resume":
-            session = services.resume_session(session=session)
-        elif action == "finish":
-            session = services.finish_session(session=session)
-        else:
-            target = {
-                "next": session.current_step + 1,
-                "previous": session.current_step - 1,
-                "jump": form.cleaned_data["step"],
-            }[action]
-            session = services.go_to_step(session=session, number=target)
+        session = services.control_session(
+            session=session, action=form.cleaned_data["action"], step=form.cleaned_data["step"]
+        )
     except services.SessionError as exc:
         return _room_error(request, session, role, str(exc), status=409)
     if session.is_finished:
@@ -181,7 +149,6 @@ def _after_write(request: AuthedRequest, session: Session, role: Role) -> HttpRe
     """htmx: re-render the room's live parts in place; without JS: back to the room."""
     if not request.htmx:
         return redirect(session)
-    session.refresh_from_db()
     context = _room_context(request, session, role)
     context["changed"] = {"flow": True, "notes": True, "facts": True, "marks": True}
     context["clear_error"] = True
@@ -200,8 +167,8 @@ def _room_error(
     return redirect(session)
 
 
-def _first_error(form: object) -> str:
-    errors = form.errors.get_json_data()  # type: ignore[attr-defined]
+def _first_error(form: Form) -> str:
+    errors = form.errors.get_json_data()
     for field_errors in errors.values():
         for error in field_errors:
             return error["message"]
@@ -230,9 +197,6 @@ def invite(request: AuthedRequest, session_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def join(request: AuthedRequest, token: str) -> HttpResponse:
-    session = (
-        Session.objects.select_related("case", "interviewer").filter(invite_token=token).first()
-    )
     if request.method == "POST":
         try:
             joined = services.join_session(token=token, user=request.user)
@@ -242,22 +206,12 @@ def join(request: AuthedRequest, token: str) -> HttpResponse:
             return render(request, "interviews/join.html", {"error": str(exc)}, status=409)
         messages.success(request, "You joined as the candidate. Your interviewer will start soon.")
         return redirect(joined)
-    if session is None:
-        return render(
-            request,
-            "interviews/join.html",
-            {"error": "This invite link is not valid any more: it was used, revoked or mistyped."},
-            status=410,
-        )
+    try:
+        session = permissions.get_invited_session(request.user, token)
+    except permissions.InviteRefused as exc:
+        return render(request, "interviews/join.html", {"error": str(exc)}, status=410)
     if session.candidate_id == request.user.pk:
         return redirect(session)
-    if session.candidate_id is not None:
-        return render(
-            request,
-            "interviews/join.html",
-            {"error": "This session already has a candidate."},
-            status=410,
-        )
     return render(request, "interviews/join.html", {"session": session})
 
 
@@ -337,11 +291,10 @@ def mark_item(request: AuthedRequest, session_id: int) -> HttpResponse:
         return _room_error(request, session, role, str(exc), status=409)
     if not request.htmx:
         return redirect(session)
-    # Only the marked item changes on screen, so keyboard focus stays where the interviewer is.
-    session.refresh_from_db()
+    # Only the marked item and the step's score change on screen, so keyboard focus stays where
+    # the interviewer is; set_mark left `session` as it now stands.
     context = _room_context(request, session, role)
-    entries = {entry.key: entry for entry in context["state"].checklist}
-    context["entry"] = entries.get(form.cleaned_data["item"])
+    context["entry"] = context["state"].entry(form.cleaned_data["item"])
     return render(request, "interviews/room.html#mark-update", context)
 
 
@@ -395,28 +348,3 @@ def summary(request: AuthedRequest, session_id: int) -> HttpResponse:
     """The old address of a finished session's result, kept for links: the scorecard replaced it."""
     permissions.get_session_for_user(request.user, session_id)  # outsiders still get 404
     return redirect("scorecards:scorecard", session_id)
-
-
-@login_required
-@require_POST
-def swap_roles(request: AuthedRequest, session_id: int) -> HttpResponse:
-    session, _role = permissions.get_session_to_swap(request.user, session_id)
-    new_candidate = session.interviewer
-    pick = next_case_for(new_candidate, unseen_as_interviewer=True) if new_candidate else None
-    try:
-        swapped = services.swap_roles(
-            session=session,
-            by=request.user,
-            case=Case.objects.get(pk=pick.case_id) if pick else None,
-        )
-    except services.SessionError as exc:
-        messages.error(request, str(exc))
-        return redirect("scorecards:scorecard", session.pk)
-    candidate = swapped.candidate.get_username()
-    messages.success(
-        request,
-        f"Roles swapped. In this new session {swapped.interviewer.get_username()} is the "
-        f"interviewer and {candidate} the candidate, on “{swapped.case.title}”, a case new to "
-        f"{candidate}. The interviewer starts it when you are both ready.",
-    )
-    return redirect(swapped)

@@ -8,7 +8,7 @@ are product rules, so they must be readable and testable without a database. Ari
 import enum
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from fractions import Fraction
 
 FIRST_STEP = 1
@@ -222,10 +222,7 @@ def format_percent(percent: Fraction | None) -> str:
     """Show a percent with one decimal, halves rounded up ("72.45" → "72.5"); None shows "—"."""
     if percent is None:
         return NO_PERCENT
-    # Truncating to hundredths first is exact for round-half-up to tenths (the hundredths digit
-    # alone decides), and avoids the inexact Decimal division of, say, 200/3.
-    hundredths = Decimal(int(percent * 100)).scaleb(-2)
-    return str(hundredths.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+    return decimal_text(percent, 1)
 
 
 def score(
@@ -286,7 +283,7 @@ def _line(item: Item, item_mark: ItemMark) -> Line:
         if mark not in (None, Mark.OBSERVED):
             raise ValueError(f"Red flag {item.key!r} can only be observed, not {mark}.")
         if mark is Mark.OBSERVED:
-            explanation = f"red flag observed: −{_format_number(points)} pt"
+            explanation = f"red flag observed: −{decimal_text(points)} pt"
             return Line(item, mark, after_hint, Fraction(0), points, explanation)
         return Line(item, mark, after_hint, Fraction(0), Fraction(0), "red flag not observed: 0 pt")
 
@@ -302,13 +299,13 @@ def _line(item: Item, item_mark: ItemMark) -> Line:
 
 
 def _explain(mark: Mark | None, after_hint: bool, share: Fraction, item: Item) -> str:
-    points = _format_number(Fraction(item.points))
+    points = decimal_text(Fraction(item.points))
     if mark is None:
         return f"not marked, counts as missed: 0 of {points} pt"
     label = f"{mark}, after a hint" if after_hint else str(mark)
     if share in (0, 1):
-        return f"{label}: {_format_number(share * item.points)} of {points} pt"
-    earned = _format_number(share * item.points)
+        return f"{label}: {decimal_text(share * item.points)} of {points} pt"
+    earned = decimal_text(share * item.points)
     return f"{label}: {_SHARE_GLYPHS[share]} × {points} pt = {earned} pt"
 
 
@@ -326,7 +323,16 @@ def _format_threshold(value: Fraction | int) -> str:
     return str(value) if isinstance(value, int) or value.denominator == 1 else format_percent(value)
 
 
-def _format_number(value: Fraction) -> str:
-    # Points are whole numbers times ½ or ¼, so the decimal is exact: 1, 0.5, 0.25.
-    exact = Decimal(value.numerator) / Decimal(value.denominator)
-    return f"{exact.normalize():f}"
+def decimal_text(value: Fraction, places: int | None = None) -> str:
+    """A Fraction as a decimal string, the one way Spar writes exact numbers out.
+
+    With `places` None the value must have a finite decimal expansion (points are whole numbers
+    times ½ or ¼: "1", "0.5", "2.25") and is written exactly; otherwise it is rounded half up to
+    `places` places ("66.667"), as `format_percent` rounds. Never negative in Spar's use.
+    """
+    if places is None:
+        exact = Decimal(value.numerator) / Decimal(value.denominator)
+        return f"{exact.normalize():f}"
+    scaled = value * 10**places
+    rounded = int(scaled) + (1 if scaled - int(scaled) >= Fraction(1, 2) else 0)
+    return f"{Decimal(rounded).scaleb(-places):f}"

@@ -7,7 +7,6 @@ was bumped (`load_rubric_file`).
 """
 
 import enum
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,10 +14,9 @@ from typing import Any
 import yaml
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max, prefetch_related_objects
+from django.db.models import Max
 from django.utils import timezone
 
-from casebank.models import CaseItem
 from rubrics import scoring
 from rubrics.models import (
     Category,
@@ -41,7 +39,6 @@ from rubrics.rubricformat import (
 )
 
 DEFAULT_RUBRIC_FILE = Path(__file__).resolve().parent / "data" / "default_rubric.yaml"
-CASE_ITEM_PREFIX = "case:"
 
 
 class RubricFileError(Exception):
@@ -355,40 +352,3 @@ def latest_published_version(rubric_slug: str | None = None) -> RubricVersion | 
     if rubric_slug is not None:
         versions = versions.filter(rubric__slug=rubric_slug)
     return versions.order_by("-published_at", "-number", "-pk").first()
-
-
-def scoring_items(
-    version: RubricVersion, extra_items: Iterable[CaseItem] = ()
-) -> list[scoring.Item]:
-    """The scoring engine's items for a version plus a case's extra items, ordered by step.
-
-    Case item keys get the prefix "case:" so they never collide with the rubric's keys. Two
-    queries for the rubric items, one more for the case items' categories unless prefetched.
-    """
-    rubric_items = (
-        Item.objects.filter(step__version=version)
-        .select_related("step")
-        .prefetch_related("categories")
-        .order_by("step__number", "position", "id")
-    )
-    case_items = list(extra_items)
-    prefetch_related_objects(case_items, "categories")
-    converted = [_scoring_item(item, key=item.key, step=item.step.number) for item in rubric_items]
-    converted += [
-        _scoring_item(item, key=f"{CASE_ITEM_PREFIX}{item.key}", step=item.step)
-        for item in case_items
-    ]
-    # A stable sort: within a step, the rubric's items come before the case's.
-    return sorted(converted, key=lambda item: item.step)
-
-
-def _scoring_item(item: Item | CaseItem, *, key: str, step: int) -> scoring.Item:
-    return scoring.Item(
-        key=key,
-        step=step,
-        title=item.title,
-        points=item.points,
-        kind=scoring.Kind(item.kind),
-        required=item.required,
-        categories=tuple(category.slug for category in item.categories.all()),
-    )

@@ -1,18 +1,23 @@
-"""The scorecard as a JSON document and as a Markdown file, from the same Report the page shows.
+"""The scorecard as a JSON document and as a Markdown file, from the same Report the page shows,
+and the progress history as CSV.
 
-Both carry only what the requesting role may see: the view builds the Report for that role.
+The scorecard exports carry only what the requesting role may see: the view builds the Report for
+that role.
 """
 
+from collections.abc import Iterator
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
 from rubrics import scoring
+from rubrics.scoring import decimal_text
 from scorecards import calibration
 from scorecards.models import Rescore
+from scorecards.progress import HistoryRow
 from scorecards.report import ItemRow, Report, StepReport
-from scorecards.serialize import decimal_text, fraction_text, scores_data
+from scorecards.serialize import fraction_text, scores_data
 
 FORMAT_VERSION = 1
 
@@ -302,3 +307,34 @@ def _rescore_markdown(rescore: Rescore) -> list[str]:
     for entry in unmapped.get("new", []):
         lines.append(f"- New in this version, no mark, counts as missed: {entry['title']}")
     return [*lines, ""]
+
+
+# --- the progress history as CSV rows, safe to open in a spreadsheet ----------------------------
+
+HEADER = ["date", "case", "interviewer", "total_percent", "band", "overrun_minutes", "session_id"]
+# A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets (OWASP:
+# CSV injection); tab and carriage return are included because some apps strip them first.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: str) -> str:
+    """The cell with a leading ' when it would otherwise be read as a formula."""
+    return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
+
+
+def history_rows(rows: list[HistoryRow]) -> Iterator[list[str]]:
+    yield HEADER
+    for row in rows:
+        total = row.digest.total
+        yield [
+            spreadsheet_safe(cell)
+            for cell in (
+                row.date,
+                row.session.case.title,
+                row.interviewer,
+                "" if total is None else row.total,
+                row.band if row.digest.band else "",
+                row.overrun_minutes,
+                str(row.session.pk),
+            )
+        ]

@@ -3,8 +3,9 @@ from typing import Any
 
 from django import forms
 
+from casebank.checklist import ItemRef
+from interviews.checklist import find_session_item
 from interviews.models import Mark, MarkValue, Session
-from interviews.services import ItemRef, find_item
 from rubrics import scoring
 from rubrics.models import RubricVersion
 from scorecards.services import SelfMark
@@ -85,7 +86,7 @@ class ItemForm(forms.Form):
         self.session = session
 
     def clean_item(self) -> ItemRef:
-        ref = find_item(self.session, self.cleaned_data["item"])
+        ref = find_session_item(self.session, self.cleaned_data["item"])
         if ref is None:
             raise forms.ValidationError("That checklist item is not part of this session.")
         return ref

@@ -9,17 +9,17 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
-from casebank.models import CaseItem
+from casebank.checklist import expected_count
+from interviews.checklist import item_marks, result_source, session_checklist
 from interviews.models import Hint, Mark, MarkSource, Session, SessionStep
 from interviews.permissions import Role
-from interviews.services import result_source
+from interviews.room import dom_id
 from rubrics import scoring
-from rubrics.models import Category, Item, RubricVersion
-from rubrics.services import CASE_ITEM_PREFIX, scoring_items
+from rubrics.models import Category, RubricVersion
+from rubrics.scoring import decimal_text
+from rubrics.templatetags.scores import percent
 from scorecards import calibration, charts, permissions
 from scorecards.models import Rescore
-from scorecards.serialize import decimal_text
-from scorecards.services import item_marks
 
 HIGHLIGHTS = 5  # items listed under "Strengths" and under "Work on next"
 
@@ -37,22 +37,12 @@ class Checklist:
 
 
 def load_checklist(session: Session) -> Checklist:
-    """Five queries: rubric items, their categories, case items, theirs, the rubric's texts."""
-    case_items = list(
-        CaseItem.objects.filter(case_id=session.case_id).prefetch_related("categories")
+    """Four queries: rubric items, their categories, case items, theirs."""
+    items = session_checklist(session)
+    return Checklist(
+        items=[item.scoring_item for item in items],
+        texts={item.key: item.candidate_text for item in items},
     )
-    items = scoring_items(session.rubric_version, case_items)
-    texts = dict(
-        Item.objects.filter(step__version_id=session.rubric_version_id).values_list(
-            "key", "candidate_text"
-        )
-    )
-    texts |= {f"{CASE_ITEM_PREFIX}{item.key}": item.candidate_text for item in case_items}
-    return Checklist(items=items, texts=texts)
-
-
-def dom_id(key: str) -> str:
-    return "item-" + key.replace(":", "--")
 
 
 # --- the self-assessment page -------------------------------------------------------------------
@@ -111,17 +101,14 @@ class SelfAssessmentCounts:
 
 def self_assessment_counts(session: Session) -> SelfAssessmentCounts:
     """How far the self-assessment is, in three counting queries, for the per-item save."""
-    expected = scoring.Kind.EXPECTED
     marked = (
         session.marks.filter(source=MarkSource.SELF)
         .exclude(mark__in=["", scoring.Mark.OBSERVED])
         .count()
     )
-    total = (
-        Item.objects.filter(step__version_id=session.rubric_version_id, kind=expected).count()
-        + CaseItem.objects.filter(case_id=session.case_id, kind=expected).count()
+    return SelfAssessmentCounts(
+        marked=marked, expected=expected_count(session.rubric_version_id, session.case_id)
     )
-    return SelfAssessmentCounts(marked=marked, expected=total)
 
 
 # --- the scorecard --------------------------------------------------------------------------------
@@ -198,7 +185,7 @@ class StepReport:
 
     @property
     def overrun_seconds(self) -> int:
-        # Rounded like interviews.services.result_summary's overrun, so both agree.
+        # Rounded like the stored digest's overrun (interviews.digest.StepTime), so both agree.
         return max(0, round(self.elapsed_seconds - self.budget_seconds))
 
     @property
@@ -249,14 +236,13 @@ class RescoreView:
 
 
 def _shown(score: dict[str, object]) -> str:
-    """A stored score's display, with the percent sign when it has a percent."""
-    return f"{score['display']} %" if score["percent"] is not None else str(score["display"])
+    """A stored re-score's percentage, shown from its exact value like every other score."""
+    exact = score.get("percent_exact")
+    return percent(Fraction(str(exact)) if exact is not None else None)
 
 
 def percent_text(score: scoring.Score | None) -> str:
-    if score is None:
-        return ""
-    return f"{score.display} %" if score.percent is not None else score.display
+    return "" if score is None else percent(score)
 
 
 @dataclass

@@ -4,25 +4,13 @@ Pure Python, no Django import. Every number is a decimal string; a percent, whic
 repeating decimal (200/3), also comes as the exact fraction it was computed as.
 """
 
-from decimal import Decimal
 from fractions import Fraction
 
 from rubrics import scoring
+from rubrics.scoring import decimal_text
 from scorecards import rescoring
 
 PERCENT_PLACES = 3
-
-
-def decimal_text(value: Fraction, places: int | None = None) -> str:
-    """A Fraction as a decimal string: exact when `places` is None (points are multiples of ¼,
-    so they always are), else rounded half up to `places` places ("66.667")."""
-    if places is None:
-        exact = Decimal(value.numerator) / Decimal(value.denominator)
-        return f"{exact.normalize():f}"
-    scaled = value * 10**places
-    # Half up, as scoring.format_percent rounds; scores are never negative.
-    rounded = int(scaled) + (1 if scaled - int(scaled) >= Fraction(1, 2) else 0)
-    return f"{Decimal(rounded).scaleb(-places):f}"
 
 
 def fraction_text(value: Fraction) -> str:

@@ -1,25 +1,34 @@
-"""Writes for scorecards: the candidate's self-assessment and re-scores.
+"""Writes after the interview: the candidate's self-assessment, re-scores and swapping roles.
 
 Self marks are interviews' Mark rows with source=self, written through interviews.services.set_mark
 (which checks each item and its kind, and keeps a solo session's stored result in sync). Every
-change here bumps Session.version in its transaction, as interviews.services does, so an open
-room or scorecard can tell that something changed.
+change here bumps Session.version through interviews.services.bump, so an open room or scorecard
+can tell that something changed.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
+from casebank.checklist import case_checklist
+from casebank.models import Case
+from interviews import checklist
 from interviews import services as interview_services
-from interviews.models import Mark, MarkSource, MarkValue, SelfAssessment, Session
+from interviews.models import (
+    Mark,
+    MarkSource,
+    MarkValue,
+    SelfAssessment,
+    Session,
+    SessionMode,
+    SessionState,
+)
 from interviews.services import SessionError
 from rubrics import scoring
 from rubrics.models import RubricVersion
-from rubrics.services import scoring_items
 from scorecards import rescoring, serialize
 from scorecards.models import Rescore
 
@@ -31,17 +40,6 @@ _HINTABLE = {MarkValue.COVERED, MarkValue.PARTIAL}
 
 class ScorecardError(SessionError):
     """A request that does not fit the session's state; the message is shown to the user."""
-
-
-def item_marks(rows: Iterable[Mark], known: Iterable[str]) -> dict[str, scoring.ItemMark]:
-    """Stored Mark rows as the scoring engine's marks, leaving out keys it does not know (a case
-    item deleted since), as interviews.services.score_session does."""
-    keys = set(known)
-    return {
-        row.item_key: scoring.ItemMark(scoring.Mark(row.mark) if row.mark else None, row.after_hint)
-        for row in rows
-        if row.item_key in keys
-    }
 
 
 def _open_self_assessment(session: Session, by: AbstractBaseUser) -> Session:
@@ -125,11 +123,9 @@ def save_self_marks(
 
 
 def _close(session: Session, state: SelfAssessment) -> Session:
-    new_version = F("version") + 1
-    Session.objects.filter(pk=session.pk).update(
-        self_assessment=state, version=new_version, marks_stamp=new_version
-    )
-    session.refresh_from_db(fields=["self_assessment", "version", "marks_stamp"])
+    session.self_assessment = state
+    session.save(update_fields=["self_assessment"])
+    interview_services.bump(session, "marks_stamp")
     return session
 
 
@@ -186,11 +182,10 @@ def rescore_session(
         raise ScorecardError(f"Version {version.number} is not published.")
     if version.pk == own.pk:
         raise ScorecardError(f"The session was scored under version {version.number} already.")
-    case_items = list(session.case.extra_items.prefetch_related("categories"))
-    old_items = scoring_items(own, case_items)
-    new_items = scoring_items(version, case_items)
-    rows = session.marks.filter(source=interview_services.result_source(session))
-    marks = item_marks(rows, (item.key for item in old_items))
+    old_items = [item.scoring_item for item in case_checklist(own.pk, session.case_id)]
+    new_items = [item.scoring_item for item in case_checklist(version.pk, session.case_id)]
+    rows = session.marks.filter(source=checklist.result_source(session))
+    marks = checklist.item_marks(rows, (item.key for item in old_items))
     mapped = rescoring.map_marks(old_items, new_items, marks)
     card = scoring.score(new_items, mapped.marks, version.thresholds)
     return Rescore.objects.create(
@@ -201,3 +196,61 @@ def rescore_session(
         result=serialize.scores_data(card),
         unmapped_keys=serialize.mapping_data(mapped),
     )
+
+
+@transaction.atomic
+def swap_roles(*, session: Session, by: AbstractBaseUser, case: Case | None) -> Session:
+    """The next round of the peer loop: a new session with the finished session's roles reversed.
+
+    Same rubric version, length and step budgets; `case` is the caller's pick for the new
+    candidate (the view uses the progress page's next-case rule among the cases they have
+    neither done as candidate nor interviewed on), None when no such case is left. The new
+    candidate is set directly: no invite link, the session is ready to start. Either participant
+    may ask; when a swapped session is already waiting (a double click, or both people
+    clicking), that one is returned instead of a second one, and the row lock on the finished
+    session makes the later request wait for the earlier one.
+    """
+    session = interview_services.lock(session)
+    if session.is_solo:
+        raise SessionError("Solo practice has no partner to swap roles with.")
+    if not session.is_finished:
+        raise SessionError("Roles can be swapped once the interview is finished.")
+    if by.pk not in {session.interviewer_id, session.candidate_id}:
+        raise SessionError("Only the interviewer and the candidate can swap roles.")
+    new_interviewer, new_candidate = session.candidate, session.interviewer
+    if new_interviewer is None or new_candidate is None:
+        raise SessionError("This session has no candidate to swap roles with.")
+    waiting = (
+        Session.objects.filter(
+            interviewer=new_interviewer,
+            candidate=new_candidate,
+            rubric_version=session.rubric_version,
+            length_minutes=session.length_minutes,
+            state=SessionState.READY,
+            created_at__gte=session.finished_at,
+        )
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if waiting is not None:
+        return waiting
+    if case is None:
+        raise SessionError(
+            f"{new_candidate.get_username()} has done or interviewed on every published case "
+            "already, so there is no fresh case to swap to. Start a session from “New session” "
+            "and pick a case to repeat."
+        )
+    swapped = interview_services.create_session(
+        host=new_interviewer,
+        case=case,
+        rubric_version=session.rubric_version,
+        length_minutes=session.length_minutes,
+        mode=SessionMode.PEER,
+        budgets=dict(session.steps.values_list("number", "budget_minutes")),
+    )
+    swapped.candidate = new_candidate
+    swapped.state = SessionState.READY
+    swapped.invite_token = None
+    swapped.save(update_fields=["candidate", "state", "invite_token"])
+    interview_services.bump(swapped, "flow_stamp")
+    return swapped

@@ -19,4 +19,7 @@ urlpatterns = [
         name="skip_self_assessment",
     ),
     path("sessions/<int:session_id>/rescores/", views.rescore_session, name="rescore"),
+    path("sessions/<int:session_id>/swap/", views.swap_roles, name="swap"),
+    path("progress/", views.progress_overview, name="progress"),
+    path("progress/history.csv", views.progress_csv, name="progress_csv"),
 ]

@@ -1,3 +1,4 @@
+import csv
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -7,12 +8,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from casebank.models import Case
 from core.types import AuthedRequest
 from interviews.models import MarkSource, Session
-from interviews.permissions import Role, get_session_for_user
+from interviews.permissions import Role, get_session_for_user, get_session_to_swap, offers_swap
+from interviews.room import dom_id
 from interviews.services import SessionError
 from rubrics import scoring
-from scorecards import exports, permissions, report, services
+from scorecards import exports, permissions, progress, report, services
 from scorecards.forms import (
     ItemForm,
     RescoreForm,
@@ -40,7 +43,7 @@ class _Entry:
 
     @property
     def dom_id(self) -> str:
-        return report.dom_id(self.item.key)
+        return dom_id(self.item.key)
 
 
 @dataclass
@@ -108,6 +111,8 @@ def _render_scorecard(
             "rescore_form": rescore_form,
             "comparing": built.calibration is not None,
             "from_self": built.source == MarkSource.SELF,
+            "offers_swap": offers_swap(role, session),
+            "is_candidate": role == Role.CANDIDATE,
         },
         status=status,
     )
@@ -186,7 +191,7 @@ def _self_mark_response(
         request,
         f"{SELF_ASSESSMENT}#self-mark-saved",
         {
-            "entry": {"dom_id": report.dom_id(key)},
+            "entry": {"dom_id": dom_id(key)},
             "error": error,
             "saved": not error,
             "marked": data.marked,
@@ -220,7 +225,7 @@ def mark_self(request: AuthedRequest, session_id: int) -> HttpResponse:
     except SessionError as exc:
         return _self_mark_response(request, session, ref.key, error=str(exc), status=409)
     if not request.htmx:
-        return redirect(f"{_scorecard_url(session)}#{report.dom_id(ref.key)}")
+        return redirect(f"{_scorecard_url(session)}#{dom_id(ref.key)}")
     return _self_mark_response(request, session, ref.key)
 
 
@@ -255,3 +260,51 @@ def rescore_session(request: AuthedRequest, session_id: int) -> HttpResponse:
         return redirect(_scorecard_url(session))
     messages.success(request, f"{rescore.label}. The original scorecard is unchanged.")
     return redirect(rescore)
+
+
+@login_required
+@require_POST
+def swap_roles(request: AuthedRequest, session_id: int) -> HttpResponse:
+    session, _role = get_session_to_swap(request.user, session_id)
+    new_candidate = session.interviewer
+    pick = (
+        progress.next_case_for(new_candidate, unseen_as_interviewer=True) if new_candidate else None
+    )
+    try:
+        swapped = services.swap_roles(
+            session=session,
+            by=request.user,
+            case=Case.objects.get(pk=pick.case_id) if pick else None,
+        )
+    except SessionError as exc:
+        messages.error(request, str(exc))
+        return redirect(_scorecard_url(session))
+    candidate = swapped.candidate.get_username()
+    messages.success(
+        request,
+        f"Roles swapped. In this new session {swapped.interviewer.get_username()} is the "
+        f"interviewer and {candidate} the candidate, on “{swapped.case.title}”, a case new to "
+        f"{candidate}. The interviewer starts it when you are both ready.",
+    )
+    return redirect(swapped)
+
+
+# The progress page and its CSV take no input: they show the logged-in user's own sessions.
+
+
+@login_required
+@require_GET
+def progress_overview(request: AuthedRequest) -> HttpResponse:
+    return render(
+        request, "scorecards/progress.html", {"overview": progress.build_overview(request.user)}
+    )
+
+
+@login_required
+@require_GET
+def progress_csv(request: AuthedRequest) -> HttpResponse:
+    rows = list(reversed(progress.finished_as_candidate(request.user)))  # newest first, as shown
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="spar-history.csv"'
+    csv.writer(response).writerows(exports.history_rows(rows))
+    return response

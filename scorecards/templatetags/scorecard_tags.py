@@ -4,8 +4,8 @@ from fractions import Fraction
 
 from django import template
 
-from scorecards.report import dom_id
-from scorecards.serialize import decimal_text
+from interviews.room import dom_id
+from rubrics.scoring import decimal_text
 
 register = template.Library()
 

@@ -64,7 +64,7 @@ PAGES = [
     PageSpec("room-candidate", "interviews:room", "cai", lambda w: [w.running.pk]),
     PageSpec("scorecard-interviewer", "scorecards:scorecard", "ines", lambda w: [w.finished.pk]),
     PageSpec("scorecard-candidate", "scorecards:scorecard", "cai", lambda w: [w.finished.pk]),
-    PageSpec("progress", "progress:overview", "cai"),
+    PageSpec("progress", "scorecards:progress", "cai"),
     PageSpec("admin-case-change", "admin:casebank_case_change", "staff", lambda w: [w.case.pk]),
 ]
 

@@ -196,12 +196,10 @@ def test_two_people_run_a_whole_session(new_page, live_server, ines, cai):
     # A reload mid-step keeps the notes and the time.
     session.refresh_from_db()
     assert session.current_step == 2
-    elapsed = services.step_elapsed(session, _step(session, 2), timezone.now())
+    elapsed = session.step_elapsed(_step(session, 2), timezone.now())
     time.sleep(max(0.0, 2.2 - elapsed))
-    floor = int(services.step_elapsed(session, _step(session, 2), timezone.now()))
-    total_floor = int(
-        sum(services.step_elapsed(session, s, timezone.now()) for s in session.steps.all())
-    )
+    floor = int(session.step_elapsed(_step(session, 2), timezone.now()))
+    total_floor = int(sum(session.step_elapsed(s, timezone.now()) for s in session.steps.all()))
     guest.reload()
     expect(guest.locator("#notes-1")).to_have_value(STEP_1_NOTES)
     assert _step(session, 1).notes == STEP_1_NOTES

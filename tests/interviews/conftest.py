@@ -4,7 +4,6 @@ The case texts carry markers (…-SECRET) so the leak tests can look for them in
 """
 
 import io
-from datetime import UTC, datetime
 
 import pytest
 from django.contrib.auth.models import User
@@ -15,27 +14,12 @@ from interviews import services
 from interviews.models import Session, SessionMode
 from rubrics.models import RubricVersion
 from rubrics.services import latest_published_version
+from tests.builders import make_peer_session
 from tests.factories import (
     CaseFactory,
     CaseItemFactory,
     ClarificationFactFactory,
     StepProbeFactory,
-)
-
-T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
-
-# A probe of the default rubric's first item, interviewer-only: it must never reach a candidate.
-RUBRIC_PROBE = "Tick it when the candidate states a single primary goal in business terms."
-RUBRIC_ITEM_TITLE = "Names the business objective"
-
-SECRETS = (
-    "INTERVIEWER-BRIEF-SECRET",
-    "MODEL-ANSWER-SECRET",
-    "PROBE-SECRET",
-    "CASE-ITEM-PROBE-SECRET",
-    "FACT-ANSWER-SECRET",
-    RUBRIC_PROBE,
-    RUBRIC_ITEM_TITLE,
 )
 
 
@@ -57,29 +41,6 @@ def case(db: None) -> Case:
     StepProbeFactory(case=case, step=1)
     CaseItemFactory(case=case, step=1, key="twist", title="Handles the twist", points=1)
     return case
-
-
-def make_peer_session(
-    *,
-    interviewer: User,
-    candidate: User,
-    case: Case,
-    rubric_version: RubricVersion,
-    start: bool = True,
-    length_minutes: int = 45,
-) -> Session:
-    """A peer session the candidate joined through the invite link, started at T0 by default."""
-    session = services.create_session(
-        host=interviewer,
-        case=case,
-        rubric_version=rubric_version,
-        length_minutes=length_minutes,
-        mode=SessionMode.PEER,
-    )
-    session = services.join_session(token=session.invite_token, user=candidate)
-    if start:
-        session = services.start_session(session=session, now=T0)
-    return session
 
 
 @pytest.fixture

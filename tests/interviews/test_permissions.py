@@ -8,15 +8,17 @@ from django.http import Http404
 from django.urls import reverse
 
 from interviews import permissions, services
-from interviews.models import Session, SessionMode
+from interviews.models import Session, SessionMode, SessionState
 from interviews.permissions import Role
+from tests.builders import SECRETS, T0, make_peer_session
 from tests.factories import (
     CaseFactory,
     CaseItemFactory,
     ClarificationFactFactory,
+    SessionFactory,
     StepProbeFactory,
+    UserFactory,
 )
-from tests.interviews.conftest import SECRETS, T0, make_peer_session
 
 pytestmark = pytest.mark.django_db
 
@@ -428,3 +430,68 @@ def test_outsider_404_reveals_nothing(client, outsider, secret_session):
     assert response.status_code == 404
     text = response.content.decode()
     assert secret_session.case.title not in text
+
+
+# --- a case's interviewer material outside the room ---------------------------------------
+
+
+def _user_in_role(role: str, case):
+    """A user standing in `role` towards `case`."""
+    if role == "anonymous":
+        return AnonymousUser()
+    if role == "staff":
+        return UserFactory(is_staff=True)
+    user = UserFactory()
+    match role:
+        case "interviewer":
+            SessionFactory(case=case, interviewer=user, state=SessionState.WAITING)
+        case "interviewer-finished":
+            SessionFactory(case=case, interviewer=user, state=SessionState.FINISHED)
+        case "candidate-waiting":
+            SessionFactory(case=case, candidate=user, state=SessionState.WAITING)
+        case "candidate-running":
+            SessionFactory(case=case, candidate=user, state=SessionState.RUNNING)
+        case "candidate-paused":
+            SessionFactory(case=case, candidate=user, state=SessionState.PAUSED)
+        case "candidate-finished":
+            SessionFactory(case=case, candidate=user, state=SessionState.FINISHED)
+        case "candidate-finished-another-case":
+            SessionFactory(candidate=user, state=SessionState.FINISHED)
+        case "interviewer-of-another-case":
+            SessionFactory(interviewer=user, state=SessionState.RUNNING)
+        case "outsider":
+            # Sessions of the case exist, just not with this user in them.
+            SessionFactory(case=case, state=SessionState.FINISHED)
+        case _:
+            raise AssertionError(f"unknown role {role}")
+    return user
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        ("anonymous", False),
+        ("outsider", False),
+        ("staff", True),
+        ("interviewer", True),
+        ("interviewer-finished", True),
+        ("candidate-waiting", False),
+        ("candidate-running", False),
+        ("candidate-paused", False),
+        ("candidate-finished", True),
+        ("candidate-finished-another-case", False),
+        ("interviewer-of-another-case", False),
+    ],
+)
+def test_sees_case_material(role, expected):
+    case = CaseFactory()
+    user = _user_in_role(role, case)
+    assert permissions.sees_case_material(user, case) is expected
+
+
+def test_interviewer_who_was_also_candidate_before_finishing_still_sees_material():
+    case = CaseFactory()
+    user = UserFactory()
+    SessionFactory(case=case, candidate=user, state=SessionState.RUNNING)
+    SessionFactory(case=case, interviewer=user, state=SessionState.READY)
+    assert permissions.sees_case_material(user, case) is True

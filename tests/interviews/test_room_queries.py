@@ -10,6 +10,7 @@ from interviews import services
 from interviews.models import Mark, Session, SessionMode
 from rubrics import scoring
 from rubrics.models import Category
+from tests.builders import T0, make_peer_session, scoring_items
 from tests.factories import (
     CaseFactory,
     CaseItemFactory,
@@ -17,7 +18,6 @@ from tests.factories import (
     StepProbeFactory,
     UserFactory,
 )
-from tests.interviews.conftest import T0, make_peer_session
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +33,11 @@ ROOM_QUERIES_INTERVIEWER = 13
 # login's two, already done).
 STATE_CHANGED_CANDIDATE = 1 + ROOM_QUERIES_CANDIDATE
 STATE_CHANGED_INTERVIEWER = 1 + ROOM_QUERIES_INTERVIEWER
+# After a notes change only the notes and their evidence are rendered: the candidate's poll reads
+# the session and nothing else; the interviewer's reads the steps (the notes) and the current
+# step's checklist with its marks (the evidence), but no facts, probe or hints.
+NOTES_CHANGED_CANDIDATE = 4
+NOTES_CHANGED_INTERVIEWER = 10
 # django_session, auth_user, and one read of the session row's version and participants.
 STATE_UNCHANGED = 3
 
@@ -61,7 +66,7 @@ def _build(interviewer, candidate, rubric_version, *, facts, case_items, noted_s
             text=f"Step {number}: business goal, latency budget, data sources, drift.",
             base_version=0,
         )
-    items = services.session_items(session)
+    items = scoring_items(session)
     for item in items[:marks]:
         services.go_to_step(session=session, number=item.step, now=T0)
         services.set_mark(
@@ -128,20 +133,25 @@ def test_room_query_count(client, request, django_assert_num_queries, size, role
 
 @pytest.mark.parametrize("size", ["small", "big"])
 @pytest.mark.parametrize(
-    ("role", "queries"),
-    [("interviewer", STATE_CHANGED_INTERVIEWER), ("candidate", STATE_CHANGED_CANDIDATE)],
+    ("role", "queries", "notes_queries"),
+    [
+        ("interviewer", STATE_CHANGED_INTERVIEWER, NOTES_CHANGED_INTERVIEWER),
+        ("candidate", STATE_CHANGED_CANDIDATE, NOTES_CHANGED_CANDIDATE),
+    ],
 )
-def test_state_changed_query_count(client, request, django_assert_num_queries, size, role, queries):
+def test_state_changed_query_count(
+    client, request, django_assert_num_queries, size, role, queries, notes_queries
+):
     session = request.getfixturevalue(size)
     client.force_login(request.getfixturevalue(role))
     url = reverse("interviews:state", args=[session.pk])
     with django_assert_num_queries(queries):
         response = client.get(url, {"v": 0}, headers=HX)
     assert response.status_code == 200
-    # A notes change alone: fewer fragments, the same queries.
+    # A notes change alone: fewer fragments, and only the queries they need.
     before = session.version
     services.save_notes(session=session, step_number=1, text="changed", base_version=1, now=T0)
-    with django_assert_num_queries(queries):
+    with django_assert_num_queries(notes_queries):
         response = client.get(url, {"v": before}, headers=HX)
     assert response.status_code == 200
     assert 'id="flow"' not in response.content.decode()

@@ -8,9 +8,9 @@ import pytest
 from interviews import services
 from interviews.models import Mark, MarkSource, Session, SessionMode, SessionState, SessionStep
 from rubrics import scoring
-from rubrics.services import create_draft_version, publish_version, scoring_items
+from rubrics.services import create_draft_version, publish_version
+from tests.builders import T0, make_peer_session, scoring_items
 from tests.factories import CaseFactory, CaseItemFactory, ClarificationFactFactory, UserFactory
-from tests.interviews.conftest import T0, make_peer_session
 
 pytestmark = pytest.mark.django_db
 
@@ -285,16 +285,16 @@ def test_finish_session_stops_the_clock(running_session):
     assert session.running_since is None
     step2 = session.steps.get(number=2)
     assert step2.elapsed_seconds == 45.0
-    assert services.step_elapsed(session, step2, T0 + timedelta(hours=5)) == 45.0
+    assert session.step_elapsed(step2, T0 + timedelta(hours=5)) == 45.0
 
 
 def test_step_elapsed_includes_the_open_stretch_of_the_running_step(running_session):
     session = services.go_to_step(session=running_session, number=2, now=T0 + timedelta(seconds=90))
     steps = {s.number: s for s in session.steps.all()}
     later = T0 + timedelta(seconds=125)
-    assert services.step_elapsed(session, steps[2], later) == 35.0
-    assert services.step_elapsed(session, steps[1], later) == 90.0
-    assert services.step_elapsed(session, steps[3], later) == 0.0
+    assert session.step_elapsed(steps[2], later) == 35.0
+    assert session.step_elapsed(steps[1], later) == 90.0
+    assert session.step_elapsed(steps[3], later) == 0.0
 
 
 @pytest.mark.parametrize("number", [0, 8])
@@ -580,7 +580,7 @@ def test_finish_stores_the_score_of_the_marks(running_session, interviewer):
     _mark(running_session, "case:twist", "covered", by=interviewer)
     session = _fresh(services.finish_session(session=running_session, now=T0))
 
-    items = scoring_items(session.rubric_version, session.case.extra_items.all())
+    items = scoring_items(session)
     card = scoring.score(
         items,
         {
@@ -600,7 +600,7 @@ def test_finish_stores_the_score_of_the_marks(running_session, interviewer):
 
 def test_finish_with_a_strong_interview_gives_a_capped_band(running_session, interviewer):
     session = running_session
-    items = scoring_items(session.rubric_version, session.case.extra_items.all())
+    items = scoring_items(session)
     expected = [i for i in items if i.kind == scoring.Kind.EXPECTED]
     # Everything covered but one required item of step 1 missed: a hire percent, capped band.
     for number in range(1, 8):

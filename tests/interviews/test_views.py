@@ -9,8 +9,8 @@ from django.utils import timezone
 from casebank.models import CaseStatus
 from interviews import services
 from interviews.models import Hint, Mark, MarkSource, Session, SessionMode, SessionState
+from tests.builders import T0, make_peer_session
 from tests.factories import CaseFactory, ClarificationFactFactory, UserFactory
-from tests.interviews.conftest import T0, make_peer_session
 
 pytestmark = pytest.mark.django_db
 
@@ -253,10 +253,11 @@ def test_room_waiting_session_shows_invite_link_to_interviewer(
     )
     client.force_login(interviewer)
     html = client.get(_url("room", session)).content.decode()
-    assert f'value="http://testserver/join/{session.invite_token}/"' in html
+    token = session.invite_token
+    assert f'value="http://testserver/join/{token}/"' in html
     services.revoke_invite(session=session)
     html = client.get(_url("room", session)).content.decode()
-    assert session.invite_token not in html
+    assert token not in html
     assert "The link was revoked." in html
 
 

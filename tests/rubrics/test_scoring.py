@@ -18,6 +18,7 @@ from rubrics.scoring import (
     Score,
     Scorecard,
     Thresholds,
+    decimal_text,
     format_percent,
     score,
 )
@@ -708,3 +709,19 @@ def test_pure_module_check_catches_django_imports() -> None:
     for source in sources:
         modules = _imported_modules(ast.parse(source))
         assert any(m == "django" or m.startswith(("django.", ".")) for m in modules), source
+
+
+@pytest.mark.parametrize(
+    ("value", "places", "text"),
+    [
+        (Fraction(9, 4), None, "2.25"),
+        (Fraction(10), None, "10"),
+        (Fraction(0), None, "0"),
+        (Fraction(200, 3), 3, "66.667"),
+        (Fraction(100, 3), 3, "33.333"),
+        (Fraction(1, 2000), 3, "0.001"),  # half up
+        (Fraction(100), 3, "100.000"),
+    ],
+)
+def test_decimal_text(value, places, text):
+    assert decimal_text(value, places) == text

@@ -6,19 +6,14 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from casebank.models import CaseItem
-from rubrics import scoring
 from rubrics.models import Item, ItemKind, RubricVersion, Step, VersionStatus
 from rubrics.services import (
     create_draft_version,
     ensure_editable,
     latest_published_version,
     publish_version,
-    scoring_items,
 )
 from tests.factories import (
-    CaseFactory,
-    CaseItemFactory,
     CategoryFactory,
     ItemFactory,
     RubricFactory,
@@ -260,77 +255,3 @@ def test_latest_published_version_ignores_drafts():
 
     assert latest_published_version("tiny") is None
     assert latest_published_version() is None
-
-
-def test_scoring_items_converts_rubric_and_case_items(published):
-    case = CaseFactory()
-    CaseItemFactory(
-        case=case,
-        step=1,
-        key="twist",
-        title="Handles the twist",
-        points=3,
-        required=True,
-        categories=[CategoryFactory(slug="latency")],
-    )
-    CaseItemFactory(case=case, step=2, key="objective", kind=ItemKind.RED_FLAG, title="Flag")
-
-    items = scoring_items(published, CaseItem.objects.filter(case=case))
-
-    assert items == [
-        scoring.Item(
-            key="objective",
-            step=1,
-            title=Item.objects.get(key="objective").title,
-            points=2,
-            required=True,
-            categories=("metrics",),
-        ),
-        scoring.Item(
-            key="jumps-to-model",
-            step=1,
-            title=Item.objects.get(key="jumps-to-model").title,
-            points=3,
-            kind=scoring.Kind.RED_FLAG,
-        ),
-        scoring.Item(
-            key="case:twist",
-            step=1,
-            title="Handles the twist",
-            points=3,
-            required=True,
-            categories=("latency",),
-        ),
-        scoring.Item(
-            key="latency-budget",
-            step=2,
-            title=Item.objects.get(key="latency-budget").title,
-            points=1,
-            categories=("metrics", "latency"),
-        ),
-        scoring.Item(
-            key="case:objective", step=2, title="Flag", points=1, kind=scoring.Kind.RED_FLAG
-        ),
-    ]
-    # The engine accepts them: keys are unique even where the case reuses a rubric key.
-    assert scoring.score(items, {}).total.possible == 6
-
-
-@pytest.mark.parametrize("count", [1, 30])
-def test_scoring_items_query_count_is_fixed(django_assert_num_queries, count):
-    version = RubricVersionFactory()
-    categories = [CategoryFactory(), CategoryFactory()]
-    steps = [StepFactory(version=version, number=number) for number in range(1, 8)]
-    for index in range(count):
-        ItemFactory(step=steps[index % 7], categories=categories)
-    case = CaseFactory()
-    for _ in range(count):
-        CaseItemFactory(case=case, categories=categories)
-    case_items = list(CaseItem.objects.filter(case=case))
-
-    # Rubric items with their steps, their categories, the case items' categories.
-    with django_assert_num_queries(3):
-        items = scoring_items(version, case_items)
-
-    assert len(items) == 2 * count
-    assert {item.categories for item in items} == {tuple(c.slug for c in categories)}

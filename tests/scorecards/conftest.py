@@ -5,8 +5,7 @@ mark timestamps are exact. Interviewer-only text carries …-SECRET markers for 
 """
 
 import io
-from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import User
@@ -18,91 +17,8 @@ from interviews.models import Session, SessionMode
 from rubrics import scoring
 from rubrics.models import Category, Item, RubricVersion
 from rubrics.services import create_draft_version, latest_published_version, publish_version
+from tests.builders import COMMENT_SECRET, HINT_SECRET, NOTES, T0, Kit, make_kit, play_session
 from tests.factories import CaseFactory, CaseItemFactory, ItemFactory
-from tests.interviews.conftest import make_peer_session
-
-T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
-# Seconds on each step. Budgets (45 minutes): 5, 4, 8, 9, 5, 7, 4 minutes; step 1 runs over
-# by 90 s (1.5 min) and step 3 by 31 s (0.5 min); the others finish in time.
-STEP_SECONDS = {1: 390, 2: 240, 3: 511, 4: 300, 5: 300, 6: 420, 7: 200}
-
-COMMENT_SECRET = "COMMENT-SECRET: good framing, *weak* on scale."
-HINT_SECRET = "HINT-SECRET: think about QPS"
-NOTES = {1: "Goal: **bookings**. p99 under 100 ms.", 2: "Binary classification of clicks."}
-
-# Every way an expected item can be marked, cycled over the items; None leaves it unmarked.
-CYCLE: tuple[tuple[str, bool] | None, ...] = (
-    ("covered", False),
-    ("partial", False),
-    ("missed", False),
-    ("covered", True),
-    ("partial", True),
-    None,
-)
-
-SelfMarks = Mapping[str, tuple[str, bool]]
-
-
-def varied_marks(items: Sequence[scoring.Item], shift: int = 0) -> dict[str, tuple[str, bool]]:
-    """A mark for most items, of every kind: the CYCLE on expected items, every third red flag
-    observed. `shift` moves the cycle, to get a different but equally varied set."""
-    marks = {}
-    for index, item in enumerate(items):
-        if item.kind is scoring.Kind.RED_FLAG:
-            if (index + shift) % 3 == 0:
-                marks[item.key] = ("observed", False)
-            continue
-        choice = CYCLE[(index + shift) % len(CYCLE)]
-        if choice is not None:
-            marks[item.key] = choice
-    return marks
-
-
-def play_session(
-    *,
-    interviewer: User,
-    candidate: User,
-    case: Case,
-    rubric_version: RubricVersion,
-    marks: Callable[[list[scoring.Item]], SelfMarks] = varied_marks,
-    hints: Mapping[int, Sequence[str]] | None = None,
-    comments: Mapping[int, str] | None = None,
-    notes: Mapping[int, str] | None = None,
-) -> Session:
-    """A peer session started at T0, walked through steps 1–7 with STEP_SECONDS on each, marked,
-    hinted and commented as given, then finished."""
-    session = make_peer_session(
-        interviewer=interviewer, candidate=candidate, case=case, rubric_version=rubric_version
-    )
-    items = services.session_items(session)
-    wanted = marks(items)
-    clock = T0
-    for number in range(1, 8):
-        if number > 1:
-            session = services.go_to_step(session=session, number=number, now=clock)
-        for item in items:
-            if item.step == number and item.key in wanted:
-                mark, after_hint = wanted[item.key]
-                services.set_mark(
-                    session=session,
-                    item_key=item.key,
-                    mark=mark,
-                    after_hint=after_hint,
-                    by=interviewer,
-                    now=clock + timedelta(seconds=10),
-                )
-        for text in (hints or {}).get(number, ()):
-            services.add_hint(
-                session=session, step_number=number, text=text, now=clock + timedelta(seconds=20)
-            )
-        if comments and number in comments:
-            services.save_comment(session=session, step_number=number, text=comments[number])
-        if notes and number in notes:
-            services.save_notes(
-                session=session, step_number=number, text=notes[number], base_version=0
-            )
-        clock += timedelta(seconds=STEP_SECONDS[number])
-    return services.finish_session(session=session, now=clock)
 
 
 @pytest.fixture
@@ -201,3 +117,8 @@ def v2(rubric_version: RubricVersion) -> RubricVersion:
         position=99,
     )
     return publish_version(version=draft)
+
+
+@pytest.fixture
+def kit(db: None) -> Kit:
+    return make_kit()

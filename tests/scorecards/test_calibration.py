@@ -233,22 +233,6 @@ def test_bar_chart_geometry():
 # --- serialisation
 
 
-@pytest.mark.parametrize(
-    ("value", "places", "text"),
-    [
-        (Fraction(9, 4), None, "2.25"),
-        (Fraction(10), None, "10"),
-        (Fraction(0), None, "0"),
-        (Fraction(200, 3), 3, "66.667"),
-        (Fraction(100, 3), 3, "33.333"),
-        (Fraction(1, 2000), 3, "0.001"),  # half up
-        (Fraction(100), 3, "100.000"),
-    ],
-)
-def test_decimal_text(value, places, text):
-    assert serialize.decimal_text(value, places) == text
-
-
 def test_scores_data_carries_every_score_exactly():
     items = [
         expected("a", points=2, categories=("metrics",)),

@@ -10,7 +10,7 @@ from django.urls import reverse
 from interviews.models import SelfAssessment, Session, SessionMode, SessionState
 from interviews.permissions import Role
 from scorecards import permissions, services
-from tests.interviews.conftest import make_peer_session
+from tests.builders import make_peer_session
 
 pytestmark = pytest.mark.django_db
 

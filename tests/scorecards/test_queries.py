@@ -8,8 +8,8 @@ from django.urls import reverse
 from interviews.models import Session
 from rubrics.models import Category
 from scorecards import services
+from tests.builders import play_session, varied_marks
 from tests.factories import CaseFactory, CaseItemFactory
-from tests.scorecards.conftest import play_session, varied_marks
 
 pytestmark = pytest.mark.django_db
 
@@ -45,11 +45,11 @@ def big(interviewer, candidate, rubric_version, v2) -> Session:
 
 
 # django_session and auth_user come first in every request. Then: the session with its case,
-# version and people; the version's rubric (its name); the case items and their categories; the
-# rubric items with their steps and their categories; the rubric items' texts; all marks; the
-# hints; the steps with their rubric steps; the re-scores with their versions and authors; the
-# category names.
-REPORT = 2 + 1 + 1 + 2 + 2 + 1 + 1 + 1 + 1 + 1 + 1
+# version and people; the version's rubric (its name); the checklist: the rubric items with
+# their steps and texts, their categories, the case items, theirs; all marks; the hints; the
+# steps with their rubric steps; the re-scores with their versions and authors; the category
+# names.
+REPORT = 2 + 1 + 1 + 4 + 1 + 1 + 1 + 1 + 1
 EXPECTED = {
     # … plus the other published versions, for the re-score form.
     ("scorecard", "interviewer"): REPORT + 1,
@@ -57,8 +57,8 @@ EXPECTED = {
     ("scorecard", "candidate"): REPORT,
     ("json", "interviewer"): REPORT,
     ("markdown", "interviewer"): REPORT,
-    # The self-assessment: the session, the checklist (five), the candidate's marks, the steps.
-    ("scorecard", "pending-candidate"): 2 + 1 + 5 + 1 + 1,
+    # The self-assessment: the session, the checklist (four), the candidate's marks, the steps.
+    ("scorecard", "pending-candidate"): 2 + 1 + 4 + 1 + 1,
 }
 
 
@@ -76,9 +76,9 @@ def test_query_counts(client, request, django_assert_num_queries, users, size, e
 
 # The per-item save: the login's two; the session; the item's kind; the service's row lock, then
 # interviews' set_mark (its own lock and item check, the upsert's read and write, the version
-# bump and re-read), with the savepoints of the nested transactions (eight); the three counts for
-# the progress line.
-SELF_MARK = 2 + 1 + 1 + 1 + 6 + 8 + 3
+# bump), with the savepoints of the nested transactions (eight); the three counts for the
+# progress line.
+SELF_MARK = 2 + 1 + 1 + 1 + 5 + 8 + 3
 
 
 @pytest.mark.parametrize("size", ["small", "big"])

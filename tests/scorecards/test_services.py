@@ -4,17 +4,17 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from casebank.checklist import case_checklist
 from interviews import services as interview_services
 from interviews.models import Mark, MarkSource, SelfAssessment, Session
 from rubrics import scoring
-from rubrics.services import create_draft_version, scoring_items
+from rubrics.services import create_draft_version
 from scorecards import rescoring, services
 from scorecards.models import Rescore
 from scorecards.serialize import scores_data
 from scorecards.services import ScorecardError
+from tests.builders import T0, make_peer_session, play_session
 from tests.factories import RubricVersionFactory, StepFactory
-from tests.interviews.conftest import make_peer_session
-from tests.scorecards.conftest import T0, play_session
 
 pytestmark = pytest.mark.django_db
 
@@ -253,7 +253,7 @@ def test_rescore_maps_by_key_and_stores_an_additional_result(
         ],
     }
     # The case item maps to itself; the new items count as missed.
-    new_items = scoring_items(v2, list(case.extra_items.all()))
+    new_items = [item.scoring_item for item in case_checklist(v2.pk, case.pk)]
     expected = scoring.score(
         new_items,
         {

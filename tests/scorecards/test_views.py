@@ -5,12 +5,11 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from interviews import services as interview_services
 from interviews.models import Mark, MarkSource, SelfAssessment, Session
 from rubrics import scoring
 from scorecards import services
 from scorecards.models import Rescore
-from tests.scorecards.conftest import COMMENT_SECRET, HINT_SECRET, T0
+from tests.builders import COMMENT_SECRET, HINT_SECRET, T0, scoring_items
 
 pytestmark = pytest.mark.django_db
 
@@ -121,7 +120,7 @@ def test_pending_candidate_gets_the_self_assessment_form(client, candidate, fini
     assert "<strong>0 of 62</strong> expected items marked." in html
     # One radio group per item, all on "not marked" (the interviewer's marks are not here).
     checked = _checked(html)
-    assert len(checked) == len(interview_services.session_items(finished))
+    assert len(checked) == len(scoring_items(finished))
     assert set(checked.values()) == {""}
     # The candidate's own notes help them remember.
     assert "<p>Goal: <strong>bookings</strong>. p99 under 100 ms.</p>" in html
@@ -350,7 +349,7 @@ def test_submit_reveals_the_comparison(client, interviewer, candidate, finished)
     assert _fresh(finished).self_assessment == SelfAssessment.SUBMITTED
 
     own = scoring.score(
-        interview_services.session_items(finished),
+        scoring_items(finished),
         {
             "business-objective": scoring.ItemMark(scoring.Mark.COVERED),
             "scale-estimates": scoring.ItemMark(scoring.Mark.COVERED),

@@ -168,7 +168,7 @@ SAMPLES: dict[str, list[Sample]] = {
         )
     ],
     "interviews:join": [Sample("GET", lambda w: {"token": w.waiting.invite_token}, _members(200))],
-    "interviews:swap": [
+    "scorecards:swap": [
         Sample(
             "POST",
             FINISHED,
@@ -218,8 +218,8 @@ SAMPLES: dict[str, list[Sample]] = {
             data=lambda w: {"version": 0},
         )
     ],
-    "progress:overview": [Sample("GET", NO_ARGS, _members(200))],
-    "progress:csv": [Sample("GET", NO_ARGS, _members(200))],
+    "scorecards:progress": [Sample("GET", NO_ARGS, _members(200))],
+    "scorecards:progress_csv": [Sample("GET", NO_ARGS, _members(200))],
 }
 
 

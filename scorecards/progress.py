@@ -2,7 +2,7 @@
 
 Sessions are read once, with their case and partner, and each one's stored result digest
 (`Session.result`); nothing is re-scored per request, so the page costs the same with 1 session or
-500. The maths lives in progress/stats.py and progress/charts.py.
+500. The maths lives in scorecards/stats.py and scorecards/charts.py.
 """
 
 from dataclasses import dataclass
@@ -16,10 +16,10 @@ from django.utils import timezone
 
 from casebank.models import Case, CaseItem, CaseStatus, Domain
 from interviews.models import SelfAssessment, Session, SessionState
-from progress import charts, stats
 from rubrics import scoring
 from rubrics.models import Category, RubricVersion
 from rubrics.services import latest_published_version
+from scorecards import charts, stats
 
 # Where a history row links to: the session's scorecard.
 SESSION_RESULT_URL = "scorecards:scorecard"
@@ -171,9 +171,7 @@ def case_options(
     """Published cases the user has not done as candidate (in any state, as "Surprise me"
     counts them), with their extra items' categories; two queries. With unseen_as_interviewer,
     also leave out the cases the user has interviewed on: they have read its model answer."""
-    cases = Case.objects.published().exclude(sessions__candidate=user)
-    if unseen_as_interviewer:
-        cases = cases.exclude(sessions__interviewer=user)
+    cases = Case.objects.published().not_done_by(user, nor_interviewed=unseen_as_interviewer)
     cases = cases.order_by("title").values_list("pk", "title", "slug", "domain", "difficulty")
     # Every published case's items, in one query whatever the number of cases: a small table.
     item_categories: dict[int, dict[int, list[str]]] = {}

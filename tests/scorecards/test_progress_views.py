@@ -12,14 +12,14 @@ from django.urls import reverse
 from casebank.models import Case
 from interviews import services
 from interviews.models import SelfAssessment, Session, SessionMode, SessionState
+from tests.builders import T0, Kit, finish_on_kit
 from tests.factories import CaseFactory, CaseItemFactory, SessionFactory, UserFactory
-from tests.progress.conftest import T0, Kit, finished
-from tests.progress.htmltables import tables
+from tests.htmltables import tables
 
 pytestmark = pytest.mark.django_db
 
-OVERVIEW = reverse("progress:overview")
-CSV = reverse("progress:csv")
+OVERVIEW = reverse("scorecards:progress")
+CSV = reverse("scorecards:progress_csv")
 
 
 @dataclass
@@ -41,7 +41,7 @@ def story(kit, interviewer, candidate) -> Story:
     Averages: requirements 58.333, latency 33.333, leakage 33.333: latency wins the tie by
     position.
     """
-    a = finished(
+    a = finish_on_kit(
         version=kit.version,
         candidate=candidate,
         interviewer=interviewer,
@@ -55,7 +55,7 @@ def story(kit, interviewer, candidate) -> Story:
         minutes=(6, 4),
         start=T0,
     )
-    b = finished(
+    b = finish_on_kit(
         version=kit.version,
         candidate=candidate,
         interviewer=interviewer,
@@ -64,7 +64,7 @@ def story(kit, interviewer, candidate) -> Story:
         minutes=(5, 6),
         start=T0 + timedelta(days=7),
     )
-    c = finished(
+    c = finish_on_kit(
         version=kit.version,
         candidate=candidate,
         interviewer=None,
@@ -92,14 +92,14 @@ def leaks(kit, outsider) -> None:
     """Sessions that must never show on cai's page: someone else's, with a partner who is not
     cai, and a draft case."""
     other = UserFactory(username="zed-interviewer")
-    finished(
+    finish_on_kit(
         version=kit.version,
         candidate=outsider,
         interviewer=other,
         case=CaseFactory(title="Leaky case", domain="vision"),
         marks={"goal": "missed", "random-split": "observed"},
     )
-    finished(
+    finish_on_kit(
         version=kit.version,
         candidate=other,
         interviewer=outsider,
@@ -109,13 +109,14 @@ def leaks(kit, outsider) -> None:
 
 
 def test_digests_match_the_hand_worked_story(story):
-    assert story.a.result["total"] == "33.333"
+    # Percentages are stored exactly, as fractions, so they are rounded once, when shown.
+    assert story.a.result["total"] == "100/3"
     assert story.a.result["categories"] == {
-        "data-leakage": "0.000",
-        "latency": "50.000",
-        "requirements": "75.000",
+        "data-leakage": "0",
+        "latency": "50",
+        "requirements": "75",
     }
-    assert story.b.result["steps"] == {"1": "50.000", "2": "100.000"}
+    assert story.b.result["steps"] == {"1": "50", "2": "100"}
     assert story.c.result["missed"] == ["split"]
     assert story.c.result["red_flags"] == ["random-split"]
     assert story.c.result["overrun_seconds"] == {"1": 120, "2": 0}
@@ -245,7 +246,7 @@ def test_overview_without_history_recommends_the_default(client, kit, user):
 
 
 def test_overview_when_every_case_is_done(client, kit, candidate, interviewer):
-    finished(version=kit.version, candidate=candidate, interviewer=interviewer)
+    finish_on_kit(version=kit.version, candidate=candidate, interviewer=interviewer)
     client.force_login(candidate)
     html = client.get(OVERVIEW).content.decode()
     assert "You have done every published case as candidate." in html
@@ -322,7 +323,7 @@ def test_csv_for_a_user_without_history_is_the_header(client, user):
 )
 def test_csv_guards_against_formula_injection(client, kit, candidate, title, username, cells):
     partner = UserFactory(username=username)
-    finished(
+    finish_on_kit(
         version=kit.version,
         candidate=candidate,
         interviewer=partner,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from progress import stats
-from progress.stats import Average, CaseOption, CategoryInfo, Digest, ItemTally, StepOverrun
+from scorecards import stats
+from scorecards.stats import Average, CaseOption, CategoryInfo, Digest, ItemTally, StepOverrun
 
 D1 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 D2 = datetime(2025, 3, 8, 12, 0, tzinfo=UTC)

@@ -7,7 +7,7 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 
 from interviews.models import Hint, Mark, Session, SessionState
-from progress import overview
+from scorecards import progress as overview
 
 pytestmark = pytest.mark.django_db
 

@@ -1,9 +1,9 @@
 """Progress maths over finished sessions' result digests: pure Python, no Django import.
 
 The progress page never re-scores a session: it reads each session's stored digest
-(`Session.result`, kept in sync by interviews.services) and turns a list of digests into
+(`Session.result`, written and read by interviews.digest) and turns a list of digests into
 averages, tallies and the next-case recommendation here, where the rules are plain to read and
-testable without a database (tests/progress/test_stats.py).
+testable without a database.
 """
 
 from collections import Counter
@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
 
+from interviews.digest import read_digest
 from rubrics.scoring import format_percent
 
 # Difficulty order for the no-history default: start gently.
@@ -42,11 +43,6 @@ class Digest:
         return sum(self.overrun_seconds.values())
 
 
-def _percent(value: object) -> Fraction | None:
-    # The digest stores percentages as decimal strings ("41.667"); Fraction reads them exactly.
-    return None if value is None else Fraction(str(value))
-
-
 def digest_from_result(
     *,
     session_id: int,
@@ -55,27 +51,25 @@ def digest_from_result(
     domain: str,
     total: Fraction | None,
     band: str,
-    result: Mapping[str, object] | None,
+    result: object,
 ) -> Digest:
-    """A Digest from a session's stored `result`; sessions finished before the digest existed
-    have none, and count with their total and band only."""
-    result = result or {}
-    steps = result.get("steps") or {}
-    categories = result.get("categories") or {}
-    overruns = result.get("overrun_seconds") or {}
+    """A Digest from a session's stored `result`. The digest's exact total wins over `total`
+    (the session's three-place decimal, which would round twice); sessions finished before the
+    digest existed, or with a digest that does not parse, count with their total and band."""
+    stored = read_digest(result)
     return Digest(
         session_id=session_id,
         finished_at=finished_at,
         case_title=case_title,
         domain=domain,
-        total=total,
+        total=stored.total if stored.total is not None else total,
         band=band,
-        steps={int(number): _percent(value) for number, value in steps.items()},
-        categories={slug: _percent(value) for slug, value in categories.items()},
-        missed=tuple(result.get("missed") or ()),
-        red_flags=tuple(result.get("red_flags") or ()),
-        titles=dict(result.get("titles") or {}),
-        overrun_seconds={int(number): int(value) for number, value in overruns.items()},
+        steps=stored.steps,
+        categories=stored.categories,
+        missed=stored.missed,
+        red_flags=stored.red_flags,
+        titles=stored.titles,
+        overrun_seconds=stored.overrun_seconds,
     )
 
 

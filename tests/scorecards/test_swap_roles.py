@@ -1,4 +1,4 @@
-"""Swap roles, the peer loop: interviews.services.swap_roles and its view."""
+"""Swap roles, the peer loop: scorecards.services.swap_roles and its view."""
 
 from datetime import timedelta
 
@@ -9,9 +9,10 @@ from django.urls import reverse
 from casebank.models import Case
 from interviews import services
 from interviews.models import SelfAssessment, Session, SessionMode, SessionState
-from progress.overview import next_case_for
+from scorecards import services as scorecard_services
+from scorecards.progress import next_case_for
+from tests.builders import T0, finish_on_kit
 from tests.factories import CaseFactory, CaseItemFactory, UserFactory
-from tests.progress.conftest import T0, finished
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +21,7 @@ def _swap(session: Session, by) -> Session:
     """Swap as the view does: the new candidate's next case by the progress page's rule."""
     pick = next_case_for(session.interviewer, unseen_as_interviewer=True)
     case = Case.objects.get(pk=pick.case_id) if pick else None
-    return services.swap_roles(session=session, by=by, case=case)
+    return scorecard_services.swap_roles(session=session, by=by, case=case)
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def done(kit, interviewer, candidate) -> Session:
     """ines interviewed cai on "Done case"; cases left: a staff one and a junior one."""
     CaseFactory(title="Alpha staff case", difficulty="staff")
     CaseFactory(title="Beta junior case", difficulty="junior")
-    return finished(
+    return finish_on_kit(
         version=kit.version,
         candidate=candidate,
         interviewer=interviewer,
@@ -55,14 +56,14 @@ def test_swap_roles_reverses_the_roles(done, interviewer, candidate):
 
 def test_swap_roles_targets_the_new_candidates_weakest_category(kit, interviewer, candidate):
     # ines was candidate once (weak on latency), then interviewed cai.
-    finished(
+    finish_on_kit(
         version=kit.version,
         candidate=interviewer,
         interviewer=candidate,
         case=CaseFactory(title="Ines's old case"),
         marks={"goal": "covered", "latency": "missed", "split": "covered"},
     )
-    session = finished(
+    session = finish_on_kit(
         version=kit.version,
         candidate=candidate,
         interviewer=interviewer,
@@ -100,7 +101,7 @@ def test_swap_roles_never_picks_a_case_the_new_candidate_has_done_or_seen(
         mode=SessionMode.PEER,
     )
     # … and has just interviewed cai on Mike.
-    session = finished(
+    session = finish_on_kit(
         version=kit.version,
         candidate=candidate,
         interviewer=interviewer,
@@ -165,9 +166,11 @@ def test_swap_roles_errors(kit, interviewer, candidate, outsider, setup, message
         services.join_session(token=session.invite_token, user=candidate)
         session = services.start_session(session=session, now=T0)
     elif setup == "solo":
-        session = finished(version=kit.version, candidate=candidate, interviewer=None, case=case)
+        session = finish_on_kit(
+            version=kit.version, candidate=candidate, interviewer=None, case=case
+        )
     else:
-        session = finished(
+        session = finish_on_kit(
             version=kit.version, candidate=candidate, interviewer=interviewer, case=case
         )
         if setup == "all-done":
@@ -191,7 +194,7 @@ def test_swap_roles_errors(kit, interviewer, candidate, outsider, setup, message
 
 
 def _swap_url(session: Session) -> str:
-    return reverse("interviews:swap", args=[session.pk])
+    return reverse("scorecards:swap", args=[session.pk])
 
 
 @pytest.mark.parametrize("who", ["candidate", "interviewer"])
@@ -233,7 +236,7 @@ def test_swap_view_needs_login_and_post(client, done, candidate):
 
 
 def test_swap_view_shows_errors_as_a_message(client, kit, interviewer, candidate):
-    session = finished(version=kit.version, candidate=candidate, interviewer=None)
+    session = finish_on_kit(version=kit.version, candidate=candidate, interviewer=None)
     client.force_login(candidate)
     response = client.post(_swap_url(session), follow=True)
     assert response.status_code == 200
@@ -278,7 +281,7 @@ def test_result_pages_word_the_swap_for_each_participant(
 
 @pytest.mark.parametrize("page", PAGES)
 def test_result_pages_of_solo_practice_offer_no_swap(client, kit, candidate, page):
-    session = finished(version=kit.version, candidate=candidate, interviewer=None)
+    session = finish_on_kit(version=kit.version, candidate=candidate, interviewer=None)
     client.force_login(candidate)
     html = client.get(reverse(page, args=[session.pk])).content.decode()
     assert _swap_url(session) not in html

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from progress import charts
-from progress.charts import AxisLabel, ChartPoint
+from scorecards import charts
+from scorecards.charts import AxisLabel, ChartPoint
 
 
 def test_charts_module_imports_no_django():

@@ -11,8 +11,9 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
 
+from casebank.checklist import CASE_ITEM_PREFIX
 from casebank.models import Case
-from interviews import services
+from interviews import checklist, services
 from interviews.models import MarkSource, Session, SessionMode
 from rubrics import scoring
 from rubrics.models import RubricVersion
@@ -263,7 +264,7 @@ def _run(
     )
     session = services.join_session(token=session.invite_token, user=candidate)
     session = services.start_session(session=session, now=start)
-    items = services.session_items(session)
+    items = [item.scoring_item for item in checklist.session_checklist(session)]
     at = start
     for number, minutes in enumerate(demo.minutes, start=1):
         if number > 1:
@@ -301,7 +302,7 @@ def _run(
 def _key(key: str, items: Iterable[scoring.Item]) -> str:
     """A demo refers to case items by their own key; the session knows them as case:<key>."""
     keys = {item.key for item in items}
-    return key if key in keys else f"case:{key}"
+    return key if key in keys else f"{CASE_ITEM_PREFIX}{key}"
 
 
 def _marks(demo: DemoSession, items: list[scoring.Item]) -> list[tuple[str, str, bool]]:

@@ -4,9 +4,9 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from core.management.demo_sessions import seed_demo_sessions
 from interviews.models import Session, SessionState
 from rubrics.services import latest_published_version
+from scorecards.demo import seed_demo_sessions
 
 DEMO_PASSWORD = "spar-demo-2026"  # noqa: S105 -- a published demo password, refused when DEBUG=0
 DEMO_USERS = (

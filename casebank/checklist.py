@@ -1,0 +1,127 @@
+"""A case's checklist under a rubric version: the rubric's items plus the case's own items.
+
+This is the one place that joins the two. The room, the scorecard, the self-assessment,
+re-scoring and the admin's preview all read the checklist through it, so an item is found, keyed
+and ordered the same way everywhere. Case items get keys prefixed with "case:", so they never
+collide with the rubric's keys.
+"""
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from django.db.models import QuerySet
+
+from casebank.models import CaseItem
+from rubrics import scoring
+from rubrics.models import Item
+
+CASE_ITEM_PREFIX = "case:"
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    key: str  # the scoring key: the rubric item's key, or "case:<key>" for a case item
+    step: int
+    title: str
+    candidate_text: str
+    probe: str
+    kind: scoring.Kind
+    points: int
+    required: bool
+    categories: tuple[str, ...]  # slugs
+    category_names: tuple[str, ...]
+    keywords: tuple[str, ...]
+    from_case: bool
+
+    @property
+    def is_red_flag(self) -> bool:
+        return self.kind is scoring.Kind.RED_FLAG
+
+    @cached_property
+    def scoring_item(self) -> scoring.Item:
+        return scoring.Item(
+            key=self.key,
+            step=self.step,
+            title=self.title,
+            points=self.points,
+            kind=self.kind,
+            required=self.required,
+            categories=self.categories,
+        )
+
+
+def _item(row: Item | CaseItem, *, key: str, step: int, from_case: bool) -> ChecklistItem:
+    categories = list(row.categories.all())
+    return ChecklistItem(
+        key=key,
+        step=step,
+        title=row.title,
+        candidate_text=row.candidate_text,
+        probe=row.probe,
+        kind=scoring.Kind(row.kind),
+        points=row.points,
+        required=row.required,
+        categories=tuple(c.slug for c in categories),
+        category_names=tuple(c.name for c in categories),
+        keywords=tuple(row.keyword_list),
+        from_case=from_case,
+    )
+
+
+def case_checklist(
+    version_id: int, case_id: int, *, step: int | None = None
+) -> list[ChecklistItem]:
+    """The checklist in order (by step; within a step the rubric's items, then the case's), of
+    one step or all. Four queries: each kind of item, and each kind's categories."""
+    rubric_rows: QuerySet[Item] = Item.objects.filter(step__version_id=version_id)
+    case_rows: QuerySet[CaseItem] = CaseItem.objects.filter(case_id=case_id)
+    if step is not None:
+        rubric_rows = rubric_rows.filter(step__number=step)
+        case_rows = case_rows.filter(step=step)
+    items = [
+        _item(row, key=row.key, step=row.step.number, from_case=False)
+        for row in rubric_rows.select_related("step")
+        .prefetch_related("categories")
+        .order_by("step__number", "position", "id")
+    ]
+    items += [
+        _item(row, key=f"{CASE_ITEM_PREFIX}{row.key}", step=row.step, from_case=True)
+        for row in case_rows.prefetch_related("categories").order_by("position", "id")
+    ]
+    # A stable sort: within a step, the rubric's items stay before the case's.
+    return sorted(items, key=lambda item: item.step)
+
+
+@dataclass(frozen=True)
+class ItemRef:
+    """Just enough of an item to check a mark against it: one query to find."""
+
+    key: str
+    step: int
+    kind: scoring.Kind
+
+
+def find_item(version_id: int, case_id: int, key: str) -> ItemRef | None:
+    """The rubric or case item behind a scoring key, if it is in this checklist."""
+    if key.startswith(CASE_ITEM_PREFIX):
+        row = (
+            CaseItem.objects.filter(case_id=case_id, key=key.removeprefix(CASE_ITEM_PREFIX))
+            .values("step", "kind")
+            .first()
+        )
+        return row and ItemRef(key=key, step=row["step"], kind=scoring.Kind(row["kind"]))
+    row = (
+        Item.objects.filter(step__version_id=version_id, key=key)
+        .values("step__number", "kind")
+        .first()
+    )
+    return row and ItemRef(key=key, step=row["step__number"], kind=scoring.Kind(row["kind"]))
+
+
+def expected_count(version_id: int, case_id: int) -> int:
+    """How many expected (not red-flag) items the checklist has; two counting queries."""
+    expected = scoring.Kind.EXPECTED
+    return (
+        Item.objects.filter(step__version_id=version_id, kind=expected).count()
+        + CaseItem.objects.filter(case_id=case_id, kind=expected).count()
+    )

@@ -1,0 +1,47 @@
+"""A session's checklist and its marks, read for the room, the scorecard and the stored result.
+
+The join of rubric and case items is casebank.checklist's; this module adds what belongs to a
+session: whose marks make the result, and stored Mark rows turned into the scoring engine's marks.
+"""
+
+from collections.abc import Iterable
+
+from casebank.checklist import ChecklistItem, ItemRef, case_checklist, find_item
+from interviews.models import Mark, MarkSource, Session
+from rubrics import scoring
+
+
+def session_checklist(session: Session, *, step: int | None = None) -> list[ChecklistItem]:
+    return case_checklist(session.rubric_version_id, session.case_id, step=step)
+
+
+def find_session_item(session: Session, key: str) -> ItemRef | None:
+    return find_item(session.rubric_version_id, session.case_id, key)
+
+
+def result_source(session: Session) -> MarkSource:
+    """Whose marks make the session's score: the interviewer's, or the candidate's when solo."""
+    return MarkSource.SELF if session.is_solo else MarkSource.INTERVIEWER
+
+
+def item_marks(rows: Iterable[Mark], known: Iterable[str]) -> dict[str, scoring.ItemMark]:
+    """Stored Mark rows as the scoring engine's marks. Keys the checklist no longer has are left
+    out: versions never change, but an author may delete a case item after a session used it,
+    and that must not break the session's score."""
+    keys = set(known)
+    return {
+        row.item_key: scoring.ItemMark(scoring.Mark(row.mark) if row.mark else None, row.after_hint)
+        for row in rows
+        if row.item_key in keys
+    }
+
+
+def score_session(
+    session: Session, *, source: MarkSource, items: list[ChecklistItem] | None = None
+) -> scoring.Scorecard:
+    """The scorecard of the session's marks of one source, by its rubric version's rules."""
+    items = items if items is not None else session_checklist(session)
+    marks = item_marks(session.marks.filter(source=source), (item.key for item in items))
+    return scoring.score(
+        [item.scoring_item for item in items], marks, session.rubric_version.thresholds
+    )

@@ -1,0 +1,155 @@
+"""casebank.checklist: the one join of a rubric version's items with a case's items."""
+
+from decimal import Decimal
+
+import pytest
+
+from casebank.checklist import case_checklist, expected_count, find_item
+from rubrics import scoring
+from rubrics.models import Item, ItemKind, RubricVersion
+from tests.factories import (
+    CaseFactory,
+    CaseItemFactory,
+    CategoryFactory,
+    ItemFactory,
+    RubricFactory,
+    RubricVersionFactory,
+    StepFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def published() -> RubricVersion:
+    """A published v2 (over an older v1) with two steps and three items."""
+    rubric = RubricFactory(name="Tiny rubric", slug="tiny")
+    RubricVersionFactory(rubric=rubric, number=1)
+    version = RubricVersionFactory(rubric=rubric, number=2, strong_hire_threshold=Decimal("82.5"))
+    metrics = CategoryFactory(slug="metrics")
+    latency = CategoryFactory(slug="latency")
+    clarify = StepFactory(version=version, number=1, name="Clarify")
+    frame = StepFactory(version=version, number=2, name="Frame")
+    ItemFactory(
+        step=clarify,
+        key="objective",
+        points=2,
+        required=True,
+        keywords="objective\nbusiness goal",
+        categories=[metrics],
+    )
+    ItemFactory(step=clarify, key="jumps-to-model", kind=ItemKind.RED_FLAG, points=3)
+    ItemFactory(step=frame, key="latency-budget", categories=[latency, metrics])
+    return version
+
+
+def test_case_checklist_joins_rubric_and_case_items(published):
+    case = CaseFactory()
+    CaseItemFactory(
+        case=case,
+        step=1,
+        key="twist",
+        title="Handles the twist",
+        points=3,
+        required=True,
+        categories=[CategoryFactory(slug="latency")],
+    )
+    CaseItemFactory(case=case, step=2, key="objective", kind=ItemKind.RED_FLAG, title="Flag")
+
+    items = [item.scoring_item for item in case_checklist(published.pk, case.pk)]
+
+    assert items == [
+        scoring.Item(
+            key="objective",
+            step=1,
+            title=Item.objects.get(key="objective").title,
+            points=2,
+            required=True,
+            categories=("metrics",),
+        ),
+        scoring.Item(
+            key="jumps-to-model",
+            step=1,
+            title=Item.objects.get(key="jumps-to-model").title,
+            points=3,
+            kind=scoring.Kind.RED_FLAG,
+        ),
+        scoring.Item(
+            key="case:twist",
+            step=1,
+            title="Handles the twist",
+            points=3,
+            required=True,
+            categories=("latency",),
+        ),
+        scoring.Item(
+            key="latency-budget",
+            step=2,
+            title=Item.objects.get(key="latency-budget").title,
+            points=1,
+            categories=("metrics", "latency"),
+        ),
+        scoring.Item(
+            key="case:objective", step=2, title="Flag", points=1, kind=scoring.Kind.RED_FLAG
+        ),
+    ]
+    # The engine accepts them: keys are unique even where the case reuses a rubric key.
+    assert scoring.score(items, {}).total.possible == 6
+
+
+def test_case_checklist_of_one_step_carries_texts_and_keywords(published):
+    case = CaseFactory()
+    CaseItemFactory(case=case, step=1, key="twist", keywords="twist\nsurprise")
+    CaseItemFactory(case=case, step=2, key="other")
+
+    items = case_checklist(published.pk, case.pk, step=1)
+
+    assert [item.key for item in items] == ["objective", "jumps-to-model", "case:twist"]
+    objective, _, twist = items
+    assert objective.keywords == ("objective", "business goal")
+    assert objective.category_names == ("Metrics",)
+    assert objective.probe == "INTERVIEWER-ONLY probe: ask about this point."
+    assert (objective.from_case, twist.from_case) == (False, True)
+    assert twist.keywords == ("twist", "surprise")
+    assert twist.candidate_text == "The candidate was expected to handle the twist."
+
+
+def test_find_item_finds_rubric_and_case_items_of_this_checklist_only(published):
+    case = CaseFactory()
+    CaseItemFactory(case=case, step=4, key="twist", kind=ItemKind.RED_FLAG)
+    CaseItemFactory(key="elsewhere")  # another case's item
+
+    rubric_ref = find_item(published.pk, case.pk, "latency-budget")
+    case_ref = find_item(published.pk, case.pk, "case:twist")
+    assert (rubric_ref.step, rubric_ref.kind) == (2, scoring.Kind.EXPECTED)
+    assert (case_ref.key, case_ref.step, case_ref.kind) == ("case:twist", 4, scoring.Kind.RED_FLAG)
+    assert find_item(published.pk, case.pk, "case:elsewhere") is None
+    assert find_item(published.pk, case.pk, "twist") is None
+    assert find_item(published.pk, case.pk, "no-such-item") is None
+
+
+def test_expected_count_leaves_out_red_flags(published):
+    case = CaseFactory()
+    CaseItemFactory(case=case, key="one")
+    CaseItemFactory(case=case, key="flag", kind=ItemKind.RED_FLAG)
+
+    assert expected_count(published.pk, case.pk) == 3  # objective, latency-budget, case:one
+
+
+@pytest.mark.parametrize("count", [1, 30])
+def test_case_checklist_query_count_is_fixed(django_assert_num_queries, count):
+    version = RubricVersionFactory()
+    categories = [CategoryFactory(), CategoryFactory()]
+    steps = [StepFactory(version=version, number=number) for number in range(1, 8)]
+    for index in range(count):
+        ItemFactory(step=steps[index % 7], categories=categories)
+    case = CaseFactory()
+    for _ in range(count):
+        CaseItemFactory(case=case, categories=categories)
+
+    # Rubric items with their steps, their categories, the case items, their categories.
+    with django_assert_num_queries(4):
+        items = case_checklist(version.pk, case.pk)
+
+    assert len(items) == 2 * count
+    assert {item.categories for item in items} == {tuple(c.slug for c in categories)}
