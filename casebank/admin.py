@@ -22,7 +22,13 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_http_methods, require_POST
 
 from casebank import rules, services
-from casebank.authoring import RubricContext, case_preview, rubric_context
+from casebank.authoring import (
+    RubricContext,
+    case_preview,
+    rubric_context,
+    saved_checklist,
+    unsaved_checklist,
+)
 from casebank.caseformat import CaseData, ExclusionData, ExtraItemData, FactData, publish_problems
 from casebank.forms import (
     PROBE_FIELDS,
@@ -215,12 +221,13 @@ class CaseAdmin(admin.ModelAdmin):
         )
         if not allowed:
             raise PermissionDenied
+        rubric = _rubric(request)
         if request.method == "POST":
             data = self._posted_case(request, obj)
-            saved = False
+            checklist = unsaved_checklist(data, rubric)
         elif obj is not None:
             data = services.case_content(obj)
-            saved = True
+            checklist = saved_checklist(obj, rubric)
         else:
             raise Http404("Nothing to preview: the case is not saved yet.")
         context = {
@@ -228,8 +235,8 @@ class CaseAdmin(admin.ModelAdmin):
             "opts": self.opts,
             "original": obj,
             "title": f"Preview: {data.title or 'untitled case'}",
-            "preview": case_preview(data, _rubric(request)),
-            "saved": saved,
+            "preview": case_preview(data, rubric, checklist),
+            "saved": request.method != "POST",
         }
         return TemplateResponse(request, "casebank/admin_preview.html", context)
 

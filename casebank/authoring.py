@@ -1,17 +1,24 @@
 """Reads for writing cases in the admin: the rubric an author writes against, and the preview.
 
-The preview is built from a case's file-level content (`CaseData`), whether it comes from the
-database or from the admin form before saving, so both previews show the same thing.
+The checklist comes from casebank.checklist, the one join of rubric and case items the room uses.
+A preview before saving has no case rows yet: its case items come from the form, appended after
+the rubric's items of each step exactly as that join orders them.
 """
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from casebank.caseformat import CaseData, FactData
+from casebank.checklist import CASE_ITEM_PREFIX, ChecklistItem, case_checklist
+from casebank.models import Case
 from casebank.overlap import ItemText
 from casebank.rules import STEP_COUNT
-from rubrics.models import Category, Item, RubricVersion
+from rubrics import scoring
+from rubrics.models import Category, RubricVersion
 from rubrics.services import latest_published_version
+
+# No case has the id 0 (ids start at 1), so the join with it gives the rubric's items alone.
+_NO_CASE = 0
 
 
 @dataclass(frozen=True)
@@ -27,45 +34,20 @@ class RubricStep:
 
 
 @dataclass(frozen=True)
-class ChecklistEntry:
-    """One checklist item as the interviewer will see it in the room."""
-
-    key: str
-    step: int
-    title: str
-    candidate_text: str
-    probe: str
-    kind: str
-    points: int
-    required: bool
-    categories: tuple[str, ...]  # names
-    keywords: tuple[str, ...]
-    source: str  # "rubric" or "case"
-    not_applicable: str = ""  # the case's reason, for a rubric item that does not apply
-
-    @property
-    def is_red_flag(self) -> bool:
-        return self.kind == "red_flag"
-
-
-@dataclass(frozen=True)
 class RubricContext:
     """The default rubric's latest published version, as the case admin needs it."""
 
     version: RubricVersion | None
     steps: tuple[RubricStep, ...]  # always one per step; unnamed when no rubric is loaded
-    items: tuple[ChecklistEntry, ...]  # in the room's order: by step, then position
-    category_names: dict[str, str] = field(default_factory=dict)  # by slug
-    category_choices: tuple[tuple[int, str], ...] = ()  # (pk, name), in the rubric's order
+    items: tuple[ChecklistItem, ...]  # the rubric's own, in the room's order
+    category_names: dict[str, str]  # by slug
+    category_choices: tuple[tuple[int, str], ...]  # (pk, name), in the rubric's order
 
     @property
     def name(self) -> str:
         if self.version is None:
             return "no rubric loaded"
         return f"{self.version.rubric.name} v{self.version.number}"
-
-    def step(self, number: int) -> RubricStep:
-        return self.steps[number - 1]
 
     def step_choices(self) -> list[tuple[int, str]]:
         return [(step.number, step.label) for step in self.steps]
@@ -88,7 +70,7 @@ class RubricContext:
 
 
 def rubric_context() -> RubricContext:
-    """Read once per admin request, in five queries whatever the size of the rubric."""
+    """Read once per admin request, in seven queries whatever the size of the rubric."""
     version = latest_published_version()
     categories = list(Category.objects.values_list("pk", "slug", "name"))
     names = {slug: name for _, slug, name in categories}
@@ -101,29 +83,17 @@ def rubric_context() -> RubricContext:
         for step in version.steps.all()
     }
     steps = tuple(named.get(n, RubricStep(n, "")) for n in range(1, STEP_COUNT + 1))
-    items = tuple(
-        ChecklistEntry(
-            key=item.key,
-            step=item.step.number,
-            title=item.title,
-            candidate_text=item.candidate_text,
-            probe=item.probe,
-            kind=item.kind,
-            points=item.points,
-            required=item.required,
-            categories=tuple(c.name for c in item.categories.all()),
-            keywords=tuple(item.keyword_list),
-            source="rubric",
-        )
-        for item in Item.objects.filter(step__version=version)
-        .select_related("step")
-        .prefetch_related("categories")
-        .order_by("step__number", "position", "id")
-    )
+    items = tuple(case_checklist(version.pk, _NO_CASE))
     return RubricContext(version, steps, items, names, choices)
 
 
 # --- preview ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PreviewItem:
+    item: ChecklistItem
+    not_applicable: str = ""  # the case's reason, for a rubric item that does not apply
 
 
 @dataclass(frozen=True)
@@ -133,7 +103,7 @@ class PreviewStep:
     minutes_45: int | None
     minutes_60: int | None
     probes: str
-    checklist: tuple[ChecklistEntry, ...]
+    checklist: tuple[PreviewItem, ...]
 
 
 @dataclass(frozen=True)
@@ -149,9 +119,45 @@ class CasePreview:
     rubric_name: str
 
 
-def case_preview(case: CaseData, rubric: RubricContext) -> CasePreview:
+def saved_checklist(case: Case, rubric: RubricContext) -> list[ChecklistItem]:
+    """The room's checklist for a saved case, read through the one join."""
+    if rubric.version is None:
+        return []
+    return case_checklist(rubric.version.pk, case.pk)
+
+
+def unsaved_checklist(case: CaseData, rubric: RubricContext) -> list[ChecklistItem]:
+    """The checklist a case typed in the form will have: its items follow the rubric's."""
+    items = list(rubric.items)
+    for item in case.extra_items:
+        items.append(
+            ChecklistItem(
+                key=f"{CASE_ITEM_PREFIX}{item.key}",
+                step=item.step,
+                title=item.title,
+                candidate_text=item.candidate_text,
+                probe=item.probe,
+                kind=scoring.Kind(item.kind)
+                if item.kind in scoring.Kind
+                else scoring.Kind.EXPECTED,
+                points=item.points,
+                required=item.required,
+                categories=item.categories,
+                category_names=tuple(rubric.category_names.get(s, s) for s in item.categories),
+                keywords=item.keywords,
+                from_case=True,
+            )
+        )
+    # Stable, as in casebank.checklist: within a step the rubric's items stay first.
+    return sorted(items, key=lambda item: item.step)
+
+
+def case_preview(
+    case: CaseData, rubric: RubricContext, checklist: Sequence[ChecklistItem]
+) -> CasePreview:
     """What the candidate and the interviewer of a session on `case` will see."""
     budgets = dict(case.step_budgets)
+    reasons = {exclusion.key: exclusion.reason for exclusion in case.not_applicable}
     return CasePreview(
         title=case.title,
         summary=case.summary,
@@ -167,41 +173,13 @@ def case_preview(case: CaseData, rubric: RubricContext) -> CasePreview:
                 minutes_45=budgets[45][step.number - 1] if 45 in budgets else step.budget_45,
                 minutes_60=budgets[60][step.number - 1] if 60 in budgets else step.budget_60,
                 probes=case.probes[step.number - 1],
-                checklist=tuple(_merged_checklist(case, rubric, step.number)),
+                checklist=tuple(
+                    PreviewItem(item, "" if item.from_case else reasons.get(item.key, ""))
+                    for item in checklist
+                    if item.step == step.number
+                ),
             )
             for step in rubric.steps
         ),
         rubric_name=rubric.name,
     )
-
-
-def _merged_checklist(case: CaseData, rubric: RubricContext, step: int) -> Iterable[ChecklistEntry]:
-    """The room's checklist for one step: the rubric's items, then the case's own.
-
-    A private stand-in for the checklist the interviews app builds from saved rows: the preview
-    before saving has no rows, only the form's data.
-    """
-    reasons = {exclusion.key: exclusion.reason for exclusion in case.not_applicable}
-    for item in rubric.items:
-        if item.step == step:
-            reason = reasons.get(item.key, "")
-            yield (
-                item
-                if not reason
-                else ChecklistEntry(**{**item.__dict__, "not_applicable": reason})
-            )
-    for item in case.extra_items:
-        if item.step == step:
-            yield ChecklistEntry(
-                key=f"case:{item.key}",
-                step=item.step,
-                title=item.title,
-                candidate_text=item.candidate_text,
-                probe=item.probe,
-                kind=item.kind,
-                points=item.points,
-                required=item.required,
-                categories=tuple(rubric.category_names.get(s, s) for s in item.categories),
-                keywords=item.keywords,
-                source="case",
-            )

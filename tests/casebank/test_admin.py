@@ -29,9 +29,10 @@ ADD = reverse("admin:casebank_case_add")
 PREVIEW_ADD = reverse("admin:casebank_case_preview_add")
 # Session, user, filtered and total counts, the page of cases, the tags for the tag filter.
 QUERIES_CHANGELIST = 6
-# Session, user, the case; the rubric (version, categories, steps, items, their categories); the
-# case's probes, tags, facts, items with their categories, exclusions; the staff authors.
-QUERIES_CHANGE_PAGE = 15
+# Session, user, the case; the rubric (version, categories, steps, and the checklist join: items,
+# their categories, no case items); the case's probes, tags, facts, items with their categories,
+# exclusions; the staff authors.
+QUERIES_CHANGE_PAGE = 16
 STEP_NAMES = [
     "Clarify requirements and goals",
     "Frame the ML problem",
