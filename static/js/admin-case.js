@@ -51,7 +51,9 @@
     });
   });
 
-  document.addEventListener("DOMContentLoaded", function () {
+  // On "load", after the admin's own change_form.js (loaded async) has put the focus in the first
+  // field of an add page: with errors, the list of them is where to start.
+  window.addEventListener("load", function () {
     var summary = document.getElementById("error-summary");
     if (summary) {
       summary.focus();
