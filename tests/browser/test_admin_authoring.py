@@ -264,14 +264,18 @@ def test_duplicate_as_draft_is_a_button_on_the_case_page(new_page, live_server, 
     assert copy.status == CaseStatus.DRAFT
 
 
-@pytest.mark.parametrize("which", ["add", "change"])
+@pytest.mark.parametrize("which", ["add", "change", "preview"])
 def test_case_pages_have_no_serious_accessibility_violations_and_no_exceptions(
     which, new_page, live_server, author, axe_script
 ) -> None:
     case = CaseFactory()
     ClarificationFactFactory(case=case)
     CaseItem.objects.create(case=case, key="twist", step=3, title="Twist", candidate_text="x")
-    path = ADD if which == "add" else f"/admin/casebank/case/{case.pk}/change/"
+    path = {
+        "add": ADD,
+        "change": f"/admin/casebank/case/{case.pk}/change/",
+        "preview": f"/admin/casebank/case/{case.pk}/preview/",
+    }[which]
     problems = []
     for scheme in ("light", "dark"):
         page = new_page(bypass_csp=True, color_scheme=scheme)

@@ -543,7 +543,7 @@ def test_a_case_written_in_the_admin_with_crlf_round_trips_byte_for_byte(
     assert response.status_code == 302, error_summary(response)
 
     first, second = tmp_path / "first", tmp_path / "second"
-    services.export_cases(first)
+    assert services.export_cases(first).problems == []
     text = (first / "ride-demand-forecasting.md").read_text()
     assert "\r" not in text
     assert "not_applicable:\n- key: cold-start\n" in text

@@ -1,15 +1,23 @@
 """load_casebank / export_casebank: idempotent upserts, every problem at once, exact round trips."""
 
 import filecmp
+import importlib
 import shutil
 from io import StringIO
 
 import pytest
+from django.apps import apps
 from django.core.management import CommandError, call_command
 
 from casebank.models import Case, CaseExclusion, CaseItem, ClarificationFact, StepProbe
 from casebank.services import SHIPPED_CASES_DIR
 from rubrics.models import Category, RubricVersion
+from tests.factories import (
+    CaseFactory,
+    CaseItemFactory,
+    ClarificationFactFactory,
+    StepProbeFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -223,3 +231,40 @@ def test_empty_or_missing_folder_is_an_error(tmp_path):
         _load(str(tmp_path))
     with pytest.raises(CommandError, match="not a folder"):
         _load(str(tmp_path / "missing"))
+
+
+def test_export_warns_about_a_case_saved_before_the_rules(tmp_path):
+    # Saved without the admin's checks, as cases were before the rules were shared.
+    CaseFactory(slug="legacy", status="draft", model_answer="Intro.\n# Outline\n- one")
+    err = StringIO()
+    call_command("export_casebank", str(tmp_path), stdout=StringIO(), stderr=err)
+    text = (tmp_path / "legacy.md").read_text()
+    assert err.getvalue().splitlines() == [
+        f"warning: legacy.md:{line_of(text, '# Outline')}: '# Outline' is not a section; the "
+        "sections are '# Candidate prompt', '# Interviewer brief', '# Step 1 probes', "
+        "'# Step 2 probes', '# Step 3 probes', '# Step 4 probes', '# Step 5 probes', "
+        "'# Step 6 probes', '# Step 7 probes', '# Model answer outline'. For a heading inside a "
+        "section use two hashes: '## Outline'",
+        "These files will not load back until the problems are fixed, in the admin or in the "
+        "files.",
+    ]
+
+
+def test_the_migration_turns_saved_crlf_into_lf():
+    migration = importlib.import_module("casebank.migrations.0003_text_line_endings")
+    case = CaseFactory(candidate_prompt="One.\r\nTwo.\r\n", model_answer="Fine.\nAs is.")
+    fact = ClarificationFactFactory(case=case, answer="A\rB")
+    item = CaseItemFactory(case=case, keywords="a\r\nb\r\n", probe="P\u2028Q")
+    probe = StepProbeFactory(case=case, text="- x\r\n- y")
+    migration.to_lf(apps, None)
+    case.refresh_from_db()
+    assert (case.candidate_prompt, case.model_answer) == ("One.\nTwo.", "Fine.\nAs is.")
+    fact.refresh_from_db()
+    item.refresh_from_db()
+    probe.refresh_from_db()
+    assert (fact.answer, item.keywords, item.probe, probe.text) == (
+        "A\nB",
+        "a\nb",
+        "P\nQ",
+        "- x\n- y",
+    )
