@@ -18,6 +18,7 @@ from django.forms.formsets import BaseFormSet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -208,11 +209,9 @@ class CaseAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
+    @method_decorator(require_http_methods(["GET", "POST"]))
     def preview_view(self, request: HttpRequest, object_id: str | None = None) -> HttpResponse:
         """What each person will see: the saved case (GET) or the form as typed (POST)."""
-        return require_http_methods(["GET", "POST"])(self._preview)(request, object_id)
-
-    def _preview(self, request: HttpRequest, object_id: str | None) -> HttpResponse:
         obj = self._get_case(request, object_id) if object_id is not None else None
         allowed = (
             self.has_view_or_change_permission(request, obj)
@@ -240,10 +239,9 @@ class CaseAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "casebank/admin_preview.html", context)
 
+    @method_decorator(require_POST)
     def duplicate_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        return require_POST(self._duplicate)(request, object_id)
-
-    def _duplicate(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The button on the case page: a draft copy, opened for editing."""
         case = self._get_case(request, object_id)
         if not self.has_add_permission(request):
             raise PermissionDenied

@@ -1,6 +1,8 @@
 """An author writes a case in the admin, in a real browser, the way a new author would."""
 
+import json
 import re
+import subprocess
 from io import StringIO
 from pathlib import Path
 
@@ -284,3 +286,37 @@ def test_case_pages_have_no_serious_accessibility_violations_and_no_exceptions(
         problems += [f"[{scheme}] {line}" for line in _violations(page, axe_script, admin=False)]
         page.context.close()
     assert problems == []
+
+
+def test_case_pages_are_valid_html_with_no_exceptions(
+    chromium, live_server, author, vnu_command, tmp_path: Path
+) -> None:
+    case = CaseFactory()
+    ClarificationFactFactory(case=case)
+    CaseItem.objects.create(case=case, key="twist", step=3, title="Twist", candidate_text="x")
+    context = chromium.new_context(base_url=live_server.url)
+    log_in(context, author, live_server.url)
+    files = []
+    for name, path in (
+        ("add", ADD),
+        ("change", f"/admin/casebank/case/{case.pk}/change/"),
+        ("preview", f"/admin/casebank/case/{case.pk}/preview/"),
+    ):
+        response = context.request.get(path, max_redirects=0)
+        assert response.status == 200, path
+        files.append(tmp_path / f"{name}.html")
+        files[-1].write_text(response.text(), encoding="utf-8")
+    context.close()
+    result = subprocess.run(
+        [*vnu_command, "--format", "json", "--errors-only", *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    # Unlike tests/browser/test_html_validity.py, no message is left out for the admin's markup.
+    errors = [
+        f"{Path(m.get('url', '')).name}:{m.get('lastLine')}: {m['message']}"
+        for m in json.loads(result.stderr)["messages"]
+    ]
+    assert errors == []
