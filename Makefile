@@ -5,7 +5,7 @@ PORT ?= 8000
 # Browser tests run in the same pytest call; 2 workers fit a 2-core machine.
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format test-browser bench clean
+.PHONY: run test lint format test-browser bench clean whiteboard whiteboard-check
 
 # The stamp is rebuilt when the dependency list changes, so `make test` also updates the venv.
 $(VENV)/.installed: pyproject.toml
@@ -52,6 +52,27 @@ bench: $(VENV)/.installed
 	@command -v wrk >/dev/null || [ "$$(id -u)" != 0 ] || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(PY) bench/load.py
+
+# The whiteboard bundle (Excalidraw + React, see frontend/board/build.mjs) is committed, so
+# `make run` needs no Node. These rebuild it from package-lock.json; the check (run by CI) builds
+# into a temporary folder and fails if a single byte differs from the committed one.
+WHITEBOARD_DIR := static/vendor/excalidraw
+
+whiteboard:
+	npm ci --no-audit --no-fund --ignore-scripts && touch node_modules/.installed
+	node frontend/board/build.mjs $(WHITEBOARD_DIR)
+
+whiteboard-check:
+	npm ci --no-audit --no-fund --ignore-scripts && touch node_modules/.installed
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  node frontend/board/build.mjs "$$tmp/excalidraw" && \
+	  if diff -r "$$tmp/excalidraw" $(WHITEBOARD_DIR) >/dev/null; then \
+	    echo "The committed whiteboard bundle matches a fresh build."; \
+	  else \
+	    diff -rq "$$tmp/excalidraw" $(WHITEBOARD_DIR); \
+	    echo "$(WHITEBOARD_DIR) differs from a fresh build: run make whiteboard and commit it."; \
+	    exit 1; \
+	  fi
 
 clean:
 	rm -rf $(VENV) var .pytest_cache node_modules

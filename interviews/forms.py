@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 
 from casebank.models import Case
+from interviews import permissions
 from interviews.models import COMMENT_LIMIT, HINT_LIMIT, NOTE_LIMIT, MarkValue, SessionMode
 from interviews.services import LENGTHS, ControlAction
 from rubrics.models import RubricVersion
@@ -67,6 +68,13 @@ class CreateSessionForm(forms.Form):
                 )
         elif not cleaned.get("case") and "case" not in self.errors:
             self.add_error("case", "Choose a case, or press “Surprise me”.")
+        case = cleaned.get("case")
+        if (
+            case is not None
+            and cleaned.get("mode") == SessionMode.PEER
+            and permissions.candidate_on_case(self.user, case)
+        ):
+            self.add_error("case", permissions.CANDIDATE_ON_CASE)
         return cleaned
 
     def budgets(self) -> dict[int, int]:

@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.http import Http404
 
 from casebank.models import Case
-from interviews.models import Session, SessionState
+from interviews.models import SelfAssessment, Session, SessionState
 
 logger = logging.getLogger("spar.permissions")
 
@@ -50,17 +50,47 @@ def sees_interviewer_material(role: Role | None) -> bool:
     return role in {Role.INTERVIEWER, Role.OBSERVER}
 
 
+CANDIDATE_ON_CASE = (
+    "You are the candidate on this case right now: its checklist, brief and answers stay hidden "
+    "from you until you have finished that interview and assessed yourself. Pick another case."
+)
+
+
+def candidate_on_case(user: AnyUser, case: Case) -> bool:
+    """Whether the user is the candidate of a session on the case that is not over for them:
+    not finished, or finished with the self-assessment still pending. Meanwhile the case's
+    interviewer material must reach them nowhere, their own interviewer sessions included."""
+    if not user.is_authenticated:
+        return False
+    return (
+        case.sessions.filter(candidate=user)
+        .exclude(
+            state=SessionState.FINISHED,
+            self_assessment__in=[SelfAssessment.SUBMITTED, SelfAssessment.SKIPPED],
+        )
+        .exists()
+    )
+
+
 def sees_case_material(user: AnyUser, case: Case) -> bool:
     """Whether a case's interviewer material (brief, answers, probes, case items, model answer)
-    may reach this user outside a room: staff, the interviewer of a session using the case, and
-    who finished it as candidate. Anyone else may still be its candidate one day, and sending it
-    to them would spoil the case."""
+    may reach this user outside a room: staff; the interviewer of a session using the case and
+    who finished it as candidate and assessed themselves, unless they are its candidate right
+    now. Anyone else may still be its candidate one day, and sending it to them would spoil the
+    case."""
     if not user.is_authenticated:
         return False
     if user.is_staff:
         return True
+    if candidate_on_case(user, case):
+        return False
     return case.sessions.filter(
-        Q(interviewer=user) | Q(candidate=user, state=SessionState.FINISHED)
+        Q(interviewer=user)
+        | Q(
+            candidate=user,
+            state=SessionState.FINISHED,
+            self_assessment__in=[SelfAssessment.SUBMITTED, SelfAssessment.SKIPPED],
+        )
     ).exists()
 
 
@@ -106,6 +136,9 @@ def get_session_to_control(user: AnyUser, session_id: int) -> tuple[Session, Rol
 def get_session_for_interviewer(user: AnyUser, session_id: int) -> tuple[Session, Role]:
     session, role = get_session_for_user(user, session_id)
     _require(user, session_id, role == Role.INTERVIEWER, role, "use the interviewer's tools")
+    if candidate_on_case(user, session.case):
+        _denied(user, session_id, "to use the interviewer's tools while candidate on the case")
+        raise PermissionDenied(CANDIDATE_ON_CASE)
     return session, role
 
 

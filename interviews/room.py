@@ -76,13 +76,21 @@ class RoomState:
         self.is_interviewer = role == Role.INTERVIEWER
         self.is_candidate = role == Role.CANDIDATE
         self.is_observer = role == Role.OBSERVER
-        self.sees_material = permissions.sees_interviewer_material(role)
+        # An interviewer who is meanwhile this case's candidate elsewhere runs the flow, but
+        # sees and touches none of the case's interviewer material.
+        self.material_withheld = self.is_interviewer and permissions.candidate_on_case(
+            session.interviewer, session.case
+        )
+        self.sees_material = (
+            permissions.sees_interviewer_material(role) and not self.material_withheld
+        )
         self.can_control = permissions.controls_flow(role, session)
         self.writes_notes = permissions.writes_notes(role)
-        self.can_mark = self.is_interviewer and session.is_live
-        self.can_hint = self.is_interviewer and session.is_live
-        self.can_reveal = self.is_interviewer and not session.is_finished
-        self.can_comment = self.is_interviewer and not session.is_finished
+        uses_tools = self.is_interviewer and not self.material_withheld
+        self.can_mark = uses_tools and session.is_live
+        self.can_hint = uses_tools and session.is_live
+        self.can_reveal = uses_tools and not session.is_finished
+        self.can_comment = uses_tools and not session.is_finished
         self.manages_invite = self.is_interviewer and session.candidate_id is None
 
     @cached_property

@@ -11,7 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from casebank.models import Case, ClarificationFact
-from interviews import checklist, digest
+from interviews import checklist, digest, permissions
 from interviews.models import (
     FactReveal,
     Hint,
@@ -90,6 +90,8 @@ def create_session(
     if length_minutes not in LENGTHS:
         raise SessionError(f"An interview lasts {' or '.join(map(str, LENGTHS))} minutes.")
     solo = mode == SessionMode.SOLO
+    if not solo and permissions.candidate_on_case(host, case):
+        raise SessionError(permissions.CANDIDATE_ON_CASE)
     session = Session.objects.create(
         case=case,
         rubric_version=rubric_version,

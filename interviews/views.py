@@ -89,6 +89,7 @@ def _room_context(request: AuthedRequest, session: Session, role: Role) -> dict[
         "invite_url": invite_url,
         "version": session.version,
         "limits": LIMITS,
+        "candidate_on_case": permissions.CANDIDATE_ON_CASE,
     }
 
 

@@ -22,6 +22,7 @@ ALLOWED_UPWARD = {("casebank/views.py", "interviews.permissions")}
 PURE_MODULES = (
     "rubrics/scoring.py",
     "rubrics/evidence.py",
+    "interviews/board.py",
     "interviews/digest.py",
     "scorecards/stats.py",
     "scorecards/charts.py",

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from casebank.models import CaseStatus
-from interviews.models import SessionState
+from interviews.models import SelfAssessment, SessionState
 from tests.factories import (
     CaseFactory,
     CaseItemFactory,
@@ -348,7 +348,17 @@ def _viewer(role: str, case):
     if role == "interviewer":
         SessionFactory(case=case, interviewer=user, state=SessionState.RUNNING)
     elif role == "candidate-finished":
+        SessionFactory(
+            case=case,
+            candidate=user,
+            state=SessionState.FINISHED,
+            self_assessment=SelfAssessment.SUBMITTED,
+        )
+    elif role == "candidate-finished-not-assessed":
         SessionFactory(case=case, candidate=user, state=SessionState.FINISHED)
+    elif role == "candidate-running-also-interviewer":
+        SessionFactory(case=case, candidate=user, state=SessionState.RUNNING)
+        SessionFactory(case=case, interviewer=user, state=SessionState.READY)
     elif role == "candidate-running":
         SessionFactory(case=case, candidate=user, state=SessionState.RUNNING)
     elif role == "interviewer-of-another-case":
@@ -356,7 +366,18 @@ def _viewer(role: str, case):
     return user
 
 
-@pytest.mark.parametrize("role", ["outsider", "candidate-running", "interviewer-of-another-case"])
+@pytest.mark.parametrize(
+    "role",
+    [
+        "outsider",
+        "candidate-running",
+        "interviewer-of-another-case",
+        # Issue 11, hole 1: finished, but the model answer must wait for the self-assessment.
+        "candidate-finished-not-assessed",
+        # Issue 11, hole 2: a session of their own as interviewer opens nothing meanwhile.
+        "candidate-running-also-interviewer",
+    ],
+)
 def test_detail_hides_interviewer_material(client, role):
     case = secret_case()
     client.force_login(_viewer(role, case))

@@ -8,7 +8,7 @@ from django.http import Http404
 from django.urls import reverse
 
 from interviews import permissions, services
-from interviews.models import Session, SessionMode, SessionState
+from interviews.models import SelfAssessment, Session, SessionMode, SessionState
 from interviews.permissions import Role
 from tests.builders import SECRETS, T0, make_peer_session
 from tests.factories import (
@@ -454,7 +454,23 @@ def _user_in_role(role: str, case):
         case "candidate-paused":
             SessionFactory(case=case, candidate=user, state=SessionState.PAUSED)
         case "candidate-finished":
+            # Finished, but the self-assessment is still pending: the result and the model
+            # answer stay hidden until it is submitted or skipped.
             SessionFactory(case=case, candidate=user, state=SessionState.FINISHED)
+        case "candidate-finished-assessed":
+            SessionFactory(
+                case=case,
+                candidate=user,
+                state=SessionState.FINISHED,
+                self_assessment=SelfAssessment.SUBMITTED,
+            )
+        case "candidate-finished-skipped":
+            SessionFactory(
+                case=case,
+                candidate=user,
+                state=SessionState.FINISHED,
+                self_assessment=SelfAssessment.SKIPPED,
+            )
         case "candidate-finished-another-case":
             SessionFactory(candidate=user, state=SessionState.FINISHED)
         case "interviewer-of-another-case":
@@ -478,7 +494,9 @@ def _user_in_role(role: str, case):
         ("candidate-waiting", False),
         ("candidate-running", False),
         ("candidate-paused", False),
-        ("candidate-finished", True),
+        ("candidate-finished", False),
+        ("candidate-finished-assessed", True),
+        ("candidate-finished-skipped", True),
         ("candidate-finished-another-case", False),
         ("interviewer-of-another-case", False),
     ],
@@ -489,9 +507,34 @@ def test_sees_case_material(role, expected):
     assert permissions.sees_case_material(user, case) is expected
 
 
-def test_interviewer_who_was_also_candidate_before_finishing_still_sees_material():
+@pytest.mark.parametrize(
+    ("state", "assessment"),
+    [
+        (SessionState.WAITING, SelfAssessment.PENDING),
+        (SessionState.RUNNING, SelfAssessment.PENDING),
+        (SessionState.FINISHED, SelfAssessment.PENDING),
+    ],
+)
+def test_a_candidate_on_the_case_never_sees_its_material_as_interviewer(state, assessment):
+    """Being the interviewer of a session on the case does not open its material while the
+    user is, or has not yet self-assessed as, a candidate on it (issue 11, hole 2)."""
     case = CaseFactory()
     user = UserFactory()
-    SessionFactory(case=case, candidate=user, state=SessionState.RUNNING)
+    SessionFactory(case=case, candidate=user, state=state, self_assessment=assessment)
     SessionFactory(case=case, interviewer=user, state=SessionState.READY)
+    assert permissions.sees_case_material(user, case) is False
+    assert permissions.candidate_on_case(user, case) is True
+
+
+def test_once_assessed_the_former_candidate_may_interview_the_case():
+    case = CaseFactory()
+    user = UserFactory()
+    SessionFactory(
+        case=case,
+        candidate=user,
+        state=SessionState.FINISHED,
+        self_assessment=SelfAssessment.SKIPPED,
+    )
+    SessionFactory(case=case, interviewer=user, state=SessionState.READY)
+    assert permissions.candidate_on_case(user, case) is False
     assert permissions.sees_case_material(user, case) is True

@@ -9,7 +9,7 @@ from django.utils import timezone
 from casebank.models import CaseStatus
 from interviews import services
 from interviews.models import Hint, Mark, MarkSource, Session, SessionMode, SessionState
-from tests.builders import T0, make_peer_session
+from tests.builders import SECRETS, T0, make_peer_session
 from tests.factories import CaseFactory, ClarificationFactFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -182,6 +182,48 @@ def test_create_session_draft_case_is_refused(client, interviewer, rubric_versio
     response = client.post(reverse("interviews:create"), _create_data(draft, rubric_version))
     assert response.status_code == 400
     assert "Select a valid choice." in response.content.decode()
+
+
+def test_a_candidate_cannot_interview_their_own_case_meanwhile(
+    client, interviewer, candidate, case, rubric_version
+):
+    """Issue 11, hole 2: mid-interview, the candidate creates a session with the same case."""
+    make_peer_session(
+        interviewer=interviewer, candidate=candidate, case=case, rubric_version=rubric_version
+    )
+    client.force_login(candidate)
+    response = client.post(reverse("interviews:create"), _create_data(case, rubric_version))
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "You are the candidate on this case right now" in html
+    assert [secret for secret in SECRETS if secret in html] == []
+    assert Session.objects.filter(interviewer=candidate).count() == 0
+    # Solo practice is practice as candidate, and stays open.
+    solo = _create_data(case, rubric_version) | {"mode": "solo"}
+    assert client.post(reverse("interviews:create"), solo).status_code == 302
+
+
+def test_the_room_of_a_candidate_on_the_case_hides_the_material(
+    client, interviewer, candidate, case, rubric_version
+):
+    """A session created as interviewer before joining another on the same case as candidate:
+    its room shows no checklist, probe, brief or answer while the candidate role lasts."""
+    own = services.create_session(
+        host=candidate,
+        case=case,
+        rubric_version=rubric_version,
+        length_minutes=45,
+        mode=SessionMode.PEER,
+    )
+    make_peer_session(
+        interviewer=interviewer, candidate=candidate, case=case, rubric_version=rubric_version
+    )
+    client.force_login(candidate)
+    html = client.get(_url("room", own)).content.decode()
+    assert "You are the candidate on this case right now" in html
+    assert [secret for secret in SECRETS if secret in html] == []
+    poll = client.get(_url("state", own), {"v": 0}, headers=HX).content.decode()
+    assert [secret for secret in SECRETS if secret in poll] == []
 
 
 # session_list

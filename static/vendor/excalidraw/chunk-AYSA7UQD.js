@@ -1,0 +1,1 @@
+import"./chunk-3RNHDNP5.js";var a={Subset:"SUBSET"};async function o(t){let r=new Uint8Array(t),e="";for(let n=0;n<r.length;n+=32768)e+=String.fromCharCode(...r.subarray(n,n+32768));return`data:font/woff2;base64,${btoa(e)}`}async function s(t){return t}async function u(t){return o(t)}export{a as Commands,u as subsetToBase64,s as subsetToBinary,o as toBase64};

@@ -1,0 +1,1 @@
+import"./chunk-3RNHDNP5.js";var n=new URL(import.meta.url);typeof window>"u"&&typeof self<"u"&&(self.onmessage=f=>{let e=f.data.arrayBuffer;self.postMessage(e,{transfer:[e]})});export{n as WorkerUrl};
