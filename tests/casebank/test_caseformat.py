@@ -417,7 +417,9 @@ _items = st.builds(
 )
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.filter_too_much])
+# No deadline: an example takes milliseconds, but a busy two-core machine once took longer than
+# Hypothesis's default 200 ms; this test is about what reads back, not how fast.
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(
     title=_lines,
     summary=_lines,
