@@ -6,10 +6,22 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 
+from casebank.rules import (
+    ANSWER_LIMIT,
+    KEY_LIMIT,
+    LONG_TEXT_LIMIT,
+    QUESTION_LIMIT,
+    REASON_LIMIT,
+    SLUG_LIMIT,
+    STEP_COUNT,
+    SUMMARY_LIMIT,
+    TAG_LIMIT,
+    TITLE_LIMIT,
+    validate_one_line,
+    validate_section_text,
+    validate_slug,
+)
 from rubrics.models import Category, ItemFields
-
-STEP_COUNT = 7
-LONG_TEXT_LIMIT = 20_000
 
 
 class Domain(models.TextChoices):
@@ -36,7 +48,12 @@ class CaseStatus(models.TextChoices):
 
 
 class Tag(models.Model):
-    slug = models.SlugField(max_length=40, unique=True)
+    slug = models.CharField(
+        max_length=TAG_LIMIT,
+        unique=True,
+        validators=[validate_slug],
+        help_text="A lowercase word or hyphenated phrase, like “cold-start”.",
+    )
 
     class Meta:
         ordering = ["slug"]
@@ -69,9 +86,19 @@ class CaseQuerySet(models.QuerySet["Case"]):
 
 
 class Case(models.Model):
-    slug = models.SlugField(max_length=80, unique=True)
-    title = models.CharField(max_length=120)
-    summary = models.CharField(max_length=240)
+    slug = models.CharField(
+        max_length=SLUG_LIMIT,
+        unique=True,
+        validators=[validate_slug],
+        help_text="The case's address and file name: lowercase letters, digits and hyphens. "
+        "Filled in from the title.",
+    )
+    title = models.CharField(max_length=TITLE_LIMIT, validators=[validate_one_line])
+    summary = models.CharField(
+        max_length=SUMMARY_LIMIT,
+        validators=[validate_one_line],
+        help_text="One sentence for the library's list.",
+    )
     domain = models.CharField(max_length=20, choices=Domain.choices)
     difficulty = models.CharField(max_length=10, choices=Difficulty.choices)
     status = models.CharField(max_length=10, choices=CaseStatus.choices, default=CaseStatus.DRAFT)
@@ -83,17 +110,31 @@ class Case(models.Model):
         blank=True,
         related_name="authored_cases",
     )
+    # The long texts may be empty in a draft; publishing checks them (casebank.rules).
     candidate_prompt = models.TextField(
-        max_length=LONG_TEXT_LIMIT, help_text="Markdown. What the candidate reads at the start."
+        max_length=LONG_TEXT_LIMIT,
+        blank=True,
+        validators=[validate_section_text],
+        help_text="Markdown. What the candidate reads at the start. For headings use ## or more.",
     )
     interviewer_brief = models.TextField(
         max_length=LONG_TEXT_LIMIT,
+        blank=True,
+        validators=[validate_section_text],
         help_text="Markdown, interviewer only: what the case tests, its twist, common traps.",
     )
     model_answer = models.TextField(
         "model answer outline",
         max_length=LONG_TEXT_LIMIT,
+        blank=True,
+        validators=[validate_section_text],
         help_text="Markdown, interviewer only: what a strong answer covers, step by step.",
+    )
+    step_budgets = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Minutes per step for this case, by interview length: "
+        '{"45": [7 numbers], "60": [7 numbers]}; a missing length uses the rubric\'s budgets.',
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -117,14 +158,24 @@ class Case(models.Model):
     def is_published(self) -> bool:
         return self.status == CaseStatus.PUBLISHED
 
+    def budget_minutes(self, step_number: int, length: int) -> int | None:
+        """This case's minutes for a step, or None to use the rubric's budget.
+
+        Lengths pick their budgets as the rubric's steps do: 60 minutes or more use the 60 list.
+        """
+        minutes = self.step_budgets.get("60" if length >= 60 else "45")
+        if not minutes or not 1 <= step_number <= len(minutes):
+            return None
+        return minutes[step_number - 1]
+
 
 class ClarificationFact(models.Model):
     """A question the candidate may ask and the answer the interviewer reveals."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="facts")
     position = models.PositiveSmallIntegerField(default=0)
-    question = models.CharField(max_length=300)
-    answer = models.TextField(max_length=1000)
+    question = models.CharField(max_length=QUESTION_LIMIT, validators=[validate_one_line])
+    answer = models.TextField(max_length=ANSWER_LIMIT)
 
     class Meta:
         ordering = ["case", "position", "id"]
@@ -140,7 +191,9 @@ class StepProbe(models.Model):
     step = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(STEP_COUNT)]
     )
-    text = models.TextField(max_length=LONG_TEXT_LIMIT, help_text="Markdown.")
+    text = models.TextField(
+        max_length=LONG_TEXT_LIMIT, validators=[validate_section_text], help_text="Markdown."
+    )
 
     class Meta:
         ordering = ["case", "step"]
@@ -156,13 +209,46 @@ class CaseItem(ItemFields):
     """A checklist item a case adds to one step, on top of the rubric's own items."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="extra_items")
+    key = models.CharField(
+        max_length=KEY_LIMIT,
+        validators=[validate_slug],
+        help_text="Lowercase letters, digits and hyphens, unique within this case; filled in "
+        "from the item title. Marks are stored under it, so keep it once the case is in use.",
+    )
     step = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(STEP_COUNT)]
     )
-    categories = models.ManyToManyField(Category, related_name="case_items")
+    # Blank in a draft; publishing needs at least one (casebank.rules).
+    categories = models.ManyToManyField(Category, related_name="case_items", blank=True)
 
     class Meta:
         ordering = ["case", "position", "id"]
         constraints = [
             models.UniqueConstraint(fields=["case", "key"], name="caseitem_unique_key"),
         ]
+
+
+class CaseExclusion(models.Model):
+    """A rubric item that does not apply to this case (a batch system has no live A/B test)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="exclusions")
+    item_key = models.CharField(
+        "rubric item",
+        max_length=KEY_LIMIT,
+        validators=[validate_slug],
+        help_text="The key of the rubric item that does not apply.",
+    )
+    reason = models.CharField(
+        max_length=REASON_LIMIT,
+        validators=[validate_one_line],
+        help_text="One line: why the item does not apply to this case.",
+    )
+
+    class Meta:
+        ordering = ["case", "item_key"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "item_key"], name="caseexclusion_unique_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_key} (not applicable)"

@@ -16,8 +16,6 @@ BLOCKING = {"serious", "critical"}
 # Django's own admin markup and scripts, not ours: on admin pages only, these exact rule and
 # node pairs are left out. Anything else on an admin page, and everything elsewhere, still fails.
 DJANGO_ADMIN_VIOLATIONS = [
-    # TabularInline renders its inputs under column headings with no <label> (Django #36509).
-    ("label", re.compile(r"^#id_facts-\d+-(position|question|answer|DELETE)$")),
     # filter_horizontal's SelectFilter2.js puts aria-label on a role-less <span> (search icon).
     ("aria-prohibited-attr", re.compile(r"> \.help-tooltip\.search-label-icon$")),
     # autocomplete_fields' select2 widget names its combobox after an empty selection.

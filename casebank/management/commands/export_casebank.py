@@ -15,5 +15,14 @@ class Command(BaseCommand):
     def handle(
         self, *args: object, directory: Path, slugs: list[str] | None = None, **options: object
     ) -> None:
-        written = services.export_cases(directory, slugs)
-        self.stdout.write(self.style.SUCCESS(f"Wrote {len(written)} case file(s) to {directory}."))
+        report = services.export_cases(directory, slugs)
+        for problem in report.problems:
+            self.stderr.write(f"warning: {problem}")
+        if report.problems:
+            self.stderr.write(
+                "These files will not load back until the problems are fixed, in the admin or in "
+                "the files."
+            )
+        self.stdout.write(
+            self.style.SUCCESS(f"Wrote {len(report.written)} case file(s) to {directory}.")
+        )

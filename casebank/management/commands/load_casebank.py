@@ -8,8 +8,10 @@ from casebank import services
 
 class Command(BaseCommand):
     help = (
-        "Load case files (Markdown with YAML front matter) into the database, all or nothing. "
-        "Without a folder: the default rubric and the shipped library in casebank/cases/."
+        "Load case files (Markdown with YAML front matter) into the database, all or nothing; "
+        "every problem of every file is listed in one run. Without a folder: the default rubric "
+        "and the shipped library in casebank/cases/. With a folder, the default rubric is "
+        "loaded too when the database has no published rubric."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -23,10 +25,13 @@ class Command(BaseCommand):
         try:
             report = services.load_case_directory(directory)
         except services.CaseFileError as exc:
+            count = len(exc.problems)
+            what = "this problem" if count == 1 else f"these {count} problems"
             raise CommandError(
-                "Nothing was loaded. Fix these problems and run again:\n  "
-                + "\n  ".join(exc.problems)
+                f"Nothing was loaded. Fix {what} and run again:\n  " + "\n  ".join(exc.problems)
             ) from None
+        if report.rubric is not None:
+            self.stdout.write(f"{report.rubric} (the default rubric, which the cases need)")
         for label, slugs in (
             ("created", report.created),
             ("updated", report.updated),
