@@ -203,6 +203,7 @@ def _content_of(version: RubricVersion) -> VersionContent:
                         points=item.points,
                         kind=item.kind,
                         required=item.required,
+                        level=item.level,
                         keywords=tuple(item.keyword_list),
                         categories=tuple(sorted(c.slug for c in item.categories.all())),
                         position=item.position,
@@ -239,6 +240,7 @@ def _write_steps(version: RubricVersion, content: VersionContent) -> None:
                 points=item.points,
                 kind=item.kind,
                 required=item.required,
+                level=item.level,
                 keywords="\n".join(item.keywords),
                 position=item.position,
             ),
@@ -391,4 +393,6 @@ def _scoring_item(item: Item | CaseItem, *, key: str, step: int) -> scoring.Item
         kind=scoring.Kind(item.kind),
         required=item.required,
         categories=tuple(category.slug for category in item.categories.all()),
+        # Case items have no level of their own: a case's extra items are expected of everyone.
+        level=scoring.Level(item.level) if isinstance(item, Item) else scoring.Level.CORE,
     )

@@ -9,7 +9,16 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from rubrics.models import Category, Item, ItemKind, Rubric, RubricVersion, Step, VersionStatus
+from rubrics.models import (
+    Category,
+    Item,
+    ItemKind,
+    ItemLevel,
+    Rubric,
+    RubricVersion,
+    Step,
+    VersionStatus,
+)
 from rubrics.services import (
     DEFAULT_RUBRIC_FILE,
     LoadStatus,
@@ -76,6 +85,7 @@ def tiny_rubric() -> dict[str, Any]:
                         "probe": "Ask for a number.",
                         "points": 1,
                         "kind": "expected",
+                        "level": "senior",
                         "categories": ["metrics", "latency"],
                     }
                 ],
@@ -210,6 +220,12 @@ def test_load_rubric_data_stores_items_exactly():
     )
     assert objective.keyword_list == ["objective", "business goal"]
     assert Item.objects.get(key="jumps-to-model").kind == ItemKind.RED_FLAG
+    # A level is optional in the file: without one an item is core.
+    assert dict(Item.objects.values_list("key", "level")) == {
+        "objective": ItemLevel.CORE,
+        "jumps-to-model": ItemLevel.CORE,
+        "latency-budget": ItemLevel.SENIOR,
+    }
     step = Step.objects.get(version=version, number=2)
     assert (step.name, step.description, step.budget_45, step.budget_60) == (
         "Frame",
@@ -307,6 +323,12 @@ BROKEN = [
         _set(("steps", 0, "items", 0, "kind"), "bonus"),
         "step 1, item 'objective': kind must be one of 'expected', 'red_flag', not 'bonus'.",
         id="bad-kind",
+    ),
+    pytest.param(
+        _set(("steps", 0, "items", 0, "level"), "principal"),
+        "step 1, item 'objective': level must be one of 'core', 'senior', 'staff', not "
+        "'principal'.",
+        id="bad-level",
     ),
     pytest.param(
         _set(("steps", 0, "items", 0, "points"), 6),
@@ -512,3 +534,22 @@ def test_load_rubric_command_turns_file_error_into_command_error(tmp_path):
         call_command("load_rubric", str(path), stdout=StringIO())
 
     assert str(error.value) == f"{path}: step 2 has no items; every step needs at least one."
+
+
+def test_load_rubric_data_level_is_part_of_the_content():
+    published = load_rubric_data(tiny_rubric(), source="tiny.yaml").version
+    data = tiny_rubric()
+    data["steps"][1]["items"][0]["level"] = "staff"
+
+    with pytest.raises(RubricFileError, match="is published and differs"):
+        load_rubric_data(data, source="tiny.yaml")
+
+    draft = create_draft_version(source=published)
+    data["version"] = 2
+    report = load_rubric_data(data, source="tiny.yaml")
+
+    assert (report.status, report.version) == (LoadStatus.UPDATED, draft)
+    assert Item.objects.get(step__version=draft, key="latency-budget").level == ItemLevel.STAFF
+    assert Item.objects.get(step__version=published, key="latency-budget").level == (
+        ItemLevel.SENIOR
+    )

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from casebank.models import CaseItem
 from rubrics import scoring
-from rubrics.models import Item, ItemKind, RubricVersion, Step, VersionStatus
+from rubrics.models import Item, ItemKind, ItemLevel, RubricVersion, Step, VersionStatus
 from rubrics.services import (
     create_draft_version,
     ensure_editable,
@@ -55,6 +55,7 @@ def outline(version: RubricVersion) -> list[tuple[object, ...]]:
                     item.points,
                     item.kind,
                     item.required,
+                    item.level,
                     item.keywords,
                     item.position,
                     sorted(c.slug for c in item.categories.all()),
@@ -87,7 +88,9 @@ def published() -> RubricVersion:
         categories=[metrics],
     )
     ItemFactory(step=clarify, key="jumps-to-model", kind=ItemKind.RED_FLAG, points=3)
-    ItemFactory(step=frame, key="latency-budget", categories=[latency, metrics])
+    ItemFactory(
+        step=frame, key="latency-budget", level=ItemLevel.SENIOR, categories=[latency, metrics]
+    )
     return version
 
 
@@ -118,6 +121,7 @@ def test_create_draft_version_copies_steps_items_and_categories(published):
     assert Item.objects.filter(step__version=draft).count() == 3
     assert Item.objects.filter(step__version=published).count() == 3
     assert Item.categories.through.objects.filter(item__step__version=draft).count() == 3
+    assert Item.objects.get(step__version=draft, key="latency-budget").level == ItemLevel.SENIOR
 
 
 def test_create_draft_version_refuses_second_draft(published):
@@ -307,6 +311,7 @@ def test_scoring_items_converts_rubric_and_case_items(published):
             title=Item.objects.get(key="latency-budget").title,
             points=1,
             categories=("metrics", "latency"),
+            level=scoring.Level.SENIOR,
         ),
         scoring.Item(
             key="case:objective", step=2, title="Flag", points=1, kind=scoring.Kind.RED_FLAG
