@@ -182,7 +182,7 @@ RULES: tuple[str, ...] = (
     "Each red flag observed takes its points away; a red flag not marked counts as not observed.",
     "An item marked not applicable is left out: an expected item adds nothing to the points earned "
     "or available, and a red flag takes nothing away.",
-    "An expected item above the session's target level (a senior item for a junior target, a "
+    "An expected item above the target level of the session (a senior item for a junior target, a "
     "staff item for a junior or senior target) is a stretch item: covered or partly covered, what "
     "it earns is added both to the points earned and to the points available; missed or not "
     "marked, it is left out. So a stretch item can raise a score but never lower it.",

@@ -1,10 +1,11 @@
-"""Fixtures shared by the interview tests: the shipped rubric, a case full of secrets, sessions.
+"""Fixtures shared by the interview tests: the rubric, a case full of secrets, sessions.
 
 The case texts carry markers (…-SECRET) so the leak tests can look for them in every response.
 """
 
 import io
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
@@ -23,6 +24,11 @@ from tests.factories import (
 )
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+# Version 1 of the shipped rubric, frozen: these tests check session mechanics against exact
+# budgets, item counts and totals, which must not move whenever the shipped rubric's content does.
+FROZEN_RUBRIC_FILE = (
+    Path(__file__).resolve().parents[1] / "rubrics" / "data" / "default_rubric_v1.yaml"
+)
 
 # A probe of the default rubric's first item, interviewer-only: it must never reach a candidate.
 RUBRIC_PROBE = "Tick it when the candidate states a single primary goal in business terms."
@@ -41,7 +47,7 @@ SECRETS = (
 
 @pytest.fixture
 def rubric_version(db: None) -> RubricVersion:
-    call_command("load_rubric", stdout=io.StringIO())
+    call_command("load_rubric", str(FROZEN_RUBRIC_FILE), stdout=io.StringIO())
     version = latest_published_version()
     assert version is not None
     return version

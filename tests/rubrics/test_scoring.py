@@ -1,4 +1,5 @@
 import ast
+import html
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -514,6 +515,8 @@ def test_item_and_mark_accept_plain_strings() -> None:
 def test_rules_are_sentences() -> None:
     assert len(RULES) >= 5
     assert all(rule[0].isupper() and rule.endswith(".") for rule in RULES)
+    # Pages print them verbatim, and tests look for them in the HTML: nothing to escape.
+    assert [rule for rule in RULES if html.escape(rule) != rule] == []
 
 
 # --- Properties.

@@ -1,4 +1,4 @@
-"""Fixtures for the scorecard tests: the shipped rubric, a case, and sessions played to the end.
+"""Fixtures for the scorecard tests: a frozen rubric, a case, and sessions played to the end.
 
 `play_session` runs a peer session step by step with fixed clocks, so step times, overruns and
 mark timestamps are exact. Interviewer-only text carries …-SECRET markers for the leak tests.
@@ -19,7 +19,7 @@ from rubrics import scoring
 from rubrics.models import Category, Item, RubricVersion
 from rubrics.services import create_draft_version, latest_published_version, publish_version
 from tests.factories import CaseFactory, CaseItemFactory, ItemFactory
-from tests.interviews.conftest import make_peer_session
+from tests.interviews.conftest import FROZEN_RUBRIC_FILE, make_peer_session
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 # Seconds on each step. Budgets (45 minutes): 5, 4, 8, 9, 5, 7, 4 minutes; step 1 runs over
@@ -107,7 +107,7 @@ def play_session(
 
 @pytest.fixture
 def rubric_version(db: None) -> RubricVersion:
-    call_command("load_rubric", stdout=io.StringIO())
+    call_command("load_rubric", str(FROZEN_RUBRIC_FILE), stdout=io.StringIO())
     version = latest_published_version()
     assert version is not None
     return version
