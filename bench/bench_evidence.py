@@ -1,8 +1,9 @@
 """Time rubrics.evidence.find_evidence on the live-polling worst case: 20,000 characters of notes.
 
 Two scenarios, both with a compiled PhraseIndex reused across calls, as the polling view does:
-- "default rubric": the 413 keywords of rubrics/data/default_rubric.yaml against 20,000 characters
-  of the rubric's own prose, so phrases occur as they would in real notes;
+- "default rubric": every keyword of rubrics/data/default_rubric.yaml (1,127 in version 2, 413 in
+  version 1), all items at once although the room only matches one step's, against 20,000
+  characters of the rubric's own prose, so phrases occur as they would in real notes;
 - "stress": 80 items × 6 phrases drawn from an 80-word vocabulary, so nearly every word of the text
   starts several phrases and every item hits its match cap.
 

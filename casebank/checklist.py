@@ -32,6 +32,8 @@ class ChecklistItem:
     category_names: tuple[str, ...]
     keywords: tuple[str, ...]
     from_case: bool
+    # Case items have no level of their own: what a case adds is expected of every level.
+    level: scoring.Level = scoring.Level.CORE
 
     @property
     def is_red_flag(self) -> bool:
@@ -47,6 +49,7 @@ class ChecklistItem:
             kind=self.kind,
             required=self.required,
             categories=self.categories,
+            level=self.level,
         )
 
 
@@ -65,6 +68,7 @@ def _item(row: Item | CaseItem, *, key: str, step: int, from_case: bool) -> Chec
         category_names=tuple(c.name for c in categories),
         keywords=tuple(row.keyword_list),
         from_case=from_case,
+        level=scoring.Level.CORE if isinstance(row, CaseItem) else scoring.Level(row.level),
     )
 
 

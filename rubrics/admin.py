@@ -224,6 +224,7 @@ _ITEM_FIELDS = [
     "kind",
     "points",
     "required",
+    "level",
     "candidate_text",
     "probe",
     "keywords",
@@ -306,8 +307,8 @@ class StepAdmin(admin.ModelAdmin):
 @admin.register(Item)
 class ItemAdmin(admin.ModelAdmin):
     form = ItemForm
-    list_display = ["title", "step", "version", "kind", "points", "required"]
-    list_filter = ["step__version", "step__number", "kind", "required", "categories"]
+    list_display = ["title", "step", "version", "kind", "points", "required", "level"]
+    list_filter = ["step__version", "step__number", "kind", "required", "level", "categories"]
     search_fields = ["title", "key", "keywords"]
     list_select_related = ["step__version__rubric"]
     ordering = ["step__version__rubric__name", "-step__version__number", "step__number", "position"]

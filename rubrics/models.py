@@ -14,6 +14,12 @@ class ItemKind(models.TextChoices):
     RED_FLAG = scoring.Kind.RED_FLAG.value, "Red flag (subtracts points when observed)"
 
 
+class ItemLevel(models.TextChoices):
+    CORE = scoring.Level.CORE.value, "Core (expected of everyone)"
+    SENIOR = scoring.Level.SENIOR.value, "Senior (expected from senior up)"
+    STAFF = scoring.Level.STAFF.value, "Staff (expected of staff only)"
+
+
 class Category(models.Model):
     """A cross-cutting concept (metrics, data leakage, …) tracked across steps and sessions."""
 
@@ -169,6 +175,15 @@ class ItemFields(models.Model):
 class Item(ItemFields):
     step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="items")
     categories = models.ManyToManyField(Category, related_name="items")
+    level = models.CharField(
+        max_length=10,
+        choices=ItemLevel.choices,
+        default=ItemLevel.CORE,
+        help_text=(
+            "The lowest level expected to cover it. In a session aimed lower, an expected item is "
+            "a stretch item: it counts only when covered and is never a loss."
+        ),
+    )
 
     class Meta:
         ordering = ["step__number", "position", "id"]

@@ -15,7 +15,7 @@ from django.core.validators import validate_slug
 from django.db import models
 
 from rubrics import scoring
-from rubrics.models import Category, Item, ItemKind, Rubric, RubricVersion, Step
+from rubrics.models import Category, Item, ItemKind, ItemLevel, Rubric, RubricVersion, Step
 
 MIN_POINTS, MAX_POINTS = 1, 5
 
@@ -31,6 +31,7 @@ class ItemContent:
     points: int
     kind: str
     required: bool
+    level: str
     keywords: tuple[str, ...]
     categories: tuple[str, ...]  # sorted slugs
     position: int
@@ -91,7 +92,8 @@ _CATEGORY_KEYS = {"slug", "name"}, {"description"}
 _STEP_KEYS = {"number", "name", "budget_45", "budget_60", "items"}, {"description"}
 _ITEM_KEYS = (
     {"key", "title", "candidate_text", "points", "kind"},
-    {"probe", "required", "categories", "keywords"},
+    # `level` defaults to core, so rubric files written before levels existed still load.
+    {"probe", "required", "level", "categories", "keywords"},
 )
 
 
@@ -211,6 +213,11 @@ def _parse_item(
         raise InvalidRubric(
             f"{where}: kind must be one of {quoted(ItemKind.values)}, not {kind!r}."
         )
+    level = data.get("level", ItemLevel.CORE.value)
+    if level not in ItemLevel.values:
+        raise InvalidRubric(
+            f"{where}: level must be one of {quoted(ItemLevel.values)}, not {level!r}."
+        )
     categories = _text_list(data, "categories", where)
     for slug in categories:
         if slug not in category_slugs:
@@ -231,6 +238,7 @@ def _parse_item(
         points=_int(data, "points", where, minimum=MIN_POINTS, maximum=MAX_POINTS),
         kind=kind,
         required=_bool(data, "required", where, default=False),
+        level=level,
         keywords=keywords,
         categories=tuple(sorted(categories)),
         position=position,

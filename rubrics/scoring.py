@@ -26,6 +26,29 @@ class Mark(enum.StrEnum):
     PARTIAL = "partial"
     MISSED = "missed"
     OBSERVED = "observed"
+    # The item does not fit this case or this conversation; it leaves the score altogether.
+    NOT_APPLICABLE = "not_applicable"
+
+
+class Level(enum.StrEnum):
+    """The lowest seniority at which an item is expected: core items of everyone, senior items of
+    senior and staff candidates, staff items of staff candidates only."""
+
+    CORE = "core"
+    SENIOR = "senior"
+    STAFF = "staff"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+    @property
+    def rank(self) -> int:
+        """0 for core up to 2 for staff; compare levels by rank, never by value."""
+        return _LEVEL_RANKS[self]
+
+
+_LEVEL_RANKS = {Level.CORE: 0, Level.SENIOR: 1, Level.STAFF: 2}
 
 
 class Band(enum.StrEnum):
@@ -58,6 +81,7 @@ CAP_BAND = Band.LEAN_NO_HIRE
 
 _SHARES = {Mark.COVERED: Fraction(1), Mark.PARTIAL: Fraction(1, 2), Mark.MISSED: Fraction(0)}
 _HINT_FACTOR = Fraction(1, 2)
+_ZERO = Fraction(0)
 _SHARE_GLYPHS = {Fraction(1, 2): "½", Fraction(1, 4): "¼"}
 
 
@@ -73,6 +97,7 @@ class Item:
     # Only meaningful on expected items: a red flag is never "missed", so it cannot cap the band.
     required: bool = False
     categories: tuple[str, ...] = ()
+    level: Level = Level.CORE
 
     def __post_init__(self) -> None:
         if not self.key:
@@ -84,6 +109,7 @@ class Item:
         # Callers pass model values (plain strings, lists); store the domain types.
         object.__setattr__(self, "kind", Kind(self.kind))
         object.__setattr__(self, "categories", tuple(self.categories))
+        object.__setattr__(self, "level", Level(self.level))
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,14 +180,22 @@ RULES: tuple[str, ...] = (
     "An item covered or partly covered only after a hint earns half of that: half the points for "
     "covered, a quarter for partly covered.",
     "Each red flag observed takes its points away; a red flag not marked counts as not observed.",
+    "An item marked not applicable is left out: an expected item adds nothing to the points earned "
+    "or available, and a red flag takes nothing away.",
+    "An expected item above the target level of the session (a senior item for a junior target, a "
+    "staff item for a junior or senior target) is a stretch item: covered or partly covered, what "
+    "it earns is added both to the points earned and to the points available; missed or not "
+    "marked, it is left out. So a stretch item can raise a score but never lower it.",
+    "Red flags count whatever their level.",
     "A score is the points earned minus the red-flag points, never below zero, divided by the "
-    "points available from expected items, as a percentage.",
+    "points available, as a percentage.",
     "The same rule gives the score of each step, of each category (over the items tagged with it) "
     "and the total (over all items).",
     "Percentages are worked out exactly and shown to one decimal place, halves rounded up; a score "
-    "with no expected items shows a dash.",
+    "with no points available shows a dash.",
     "The band comes from the total percentage.",
-    "If any required item is missed or not marked, the band is at most Lean no hire.",
+    "If any required item is missed or not marked, the band is at most Lean no hire; a required "
+    "item that is not applicable or a stretch item never caps the band.",
 )
 
 
@@ -180,14 +214,15 @@ class Score:
 
     @property
     def percent(self) -> Fraction | None:
-        """Exact percent in 0..100, or None when the group has no expected items."""
+        """Exact percent in 0..100, or None when the group has no points available (no expected
+        items, or only ones left out)."""
         if self.possible == 0:
             return None
         return self.net / self.possible * 100
 
     @property
     def display(self) -> str:
-        """The percent as shown on the scorecard: "72.5", or "—" without expected items."""
+        """The percent as shown on the scorecard: "72.5", or "—" without points available."""
         return format_percent(self.percent)
 
 
@@ -200,7 +235,15 @@ class Line:
     after_hint: bool
     earned: Fraction
     deducted: Fraction
+    # What the item adds to the points available: its points for an expected item at or below the
+    # target level, what it earned for a stretch item, nothing for red flags and left-out items.
+    possible: Fraction
+    stretch: bool
     explanation: str
+
+    @property
+    def not_applicable(self) -> bool:
+        return self.mark is Mark.NOT_APPLICABLE
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +259,10 @@ class Scorecard:
     capped: bool
     missed_required: tuple[Item, ...]
     lines: tuple[Line, ...]
+    target_level: Level
+    # Items marked not applicable, and expected items above the target level, in input order.
+    not_applicable: tuple[Item, ...]
+    stretch: tuple[Item, ...]
 
 
 def format_percent(percent: Fraction | None) -> str:
@@ -234,12 +281,17 @@ def score(
     items: Sequence[Item],
     marks: Mapping[str, ItemMark],
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    *,
+    target_level: Level = Level.STAFF,
 ) -> Scorecard:
     """Score a checklist.
 
-    `marks` maps item keys to marks; an item without one is unmarked. Raises ValueError for
-    duplicate item keys, marks on unknown keys, and marks that do not fit the item's kind.
+    `marks` maps item keys to marks; an item without one is unmarked. Expected items above
+    `target_level` are stretch items (see RULES); at the default, staff, there are none. Raises
+    ValueError for duplicate item keys, marks on unknown keys, and marks that do not fit the
+    item's kind.
     """
+    target_level = Level(target_level)
     keys = [item.key for item in items]
     if len(set(keys)) != len(keys):
         duplicates = sorted({key for key in keys if keys.count(key) > 1})
@@ -248,7 +300,7 @@ def score(
     if unknown:
         raise ValueError(f"Marks for unknown items: {', '.join(unknown)}.")
 
-    lines = tuple(_line(item, marks.get(item.key, UNMARKED)) for item in items)
+    lines = tuple(_line(item, marks.get(item.key, UNMARKED), target_level) for item in items)
     steps = {
         step: _sum(line for line in lines if line.item.step == step)
         for step in sorted({item.step for item in items})
@@ -263,6 +315,7 @@ def score(
         for line in lines
         if line.item.required
         and line.item.kind is Kind.EXPECTED
+        and not line.stretch
         and line.mark in (None, Mark.MISSED)
     )
     uncapped_band = thresholds.band_for(total.percent)
@@ -278,40 +331,71 @@ def score(
         capped=band is not uncapped_band,
         missed_required=missed_required,
         lines=lines,
+        target_level=target_level,
+        not_applicable=tuple(line.item for line in lines if line.not_applicable),
+        stretch=tuple(line.item for line in lines if line.stretch),
     )
 
 
-def _line(item: Item, item_mark: ItemMark) -> Line:
+def _line(item: Item, item_mark: ItemMark, target_level: Level) -> Line:
     mark, after_hint = item_mark.mark, item_mark.after_hint
     points = Fraction(item.points)
+
+    def line(
+        explanation: str,
+        *,
+        earned: Fraction = _ZERO,
+        deducted: Fraction = _ZERO,
+        possible: Fraction = _ZERO,
+        stretch: bool = False,
+    ) -> Line:
+        return Line(item, mark, after_hint, earned, deducted, possible, stretch, explanation)
+
     if item.kind is Kind.RED_FLAG:
-        if mark not in (None, Mark.OBSERVED):
-            raise ValueError(f"Red flag {item.key!r} can only be observed, not {mark}.")
         if mark is Mark.OBSERVED:
-            explanation = f"red flag observed: −{decimal_text(points)} pt"
-            return Line(item, mark, after_hint, Fraction(0), points, explanation)
-        return Line(item, mark, after_hint, Fraction(0), Fraction(0), "red flag not observed: 0 pt")
+            return line(f"red flag observed: −{decimal_text(points)} pt", deducted=points)
+        if mark is Mark.NOT_APPLICABLE:
+            return line("red flag not applicable: left out")
+        if mark is None:
+            return line("red flag not observed: 0 pt")
+        raise ValueError(f"Red flag {item.key!r} can only be observed, not {mark}.")
 
     if mark is Mark.OBSERVED:
         raise ValueError(f"Expected item {item.key!r} cannot be observed; that is for red flags.")
-    share = _SHARES[mark] if mark is not None else Fraction(0)
+    stretch = item.level.rank > target_level.rank
+    if mark is Mark.NOT_APPLICABLE:
+        return line("not applicable: left out", stretch=stretch)
+    share = _SHARES[mark] if mark is not None else _ZERO
     if after_hint:
         share *= _HINT_FACTOR
     earned = share * points
-    return Line(
-        item, mark, after_hint, earned, Fraction(0), _explain(mark, after_hint, share, item)
-    )
+    explanation = _explain(mark, after_hint, share, item)
+    if not stretch:
+        return line(explanation, earned=earned, possible=points)
+    # A stretch item adds what it earned to both sides of the fraction, so it can only pull a
+    # score towards 100 %: (e + x) / (p + x) ≥ e / p whenever e ≤ p, which always holds.
+    if earned:
+        explanation = f"stretch, {explanation}, added to earned and available"
+    else:
+        explanation = f"stretch, {_label(mark, after_hint)}: not counted"
+    return line(explanation, earned=earned, possible=earned, stretch=True)
 
 
 def _explain(mark: Mark | None, after_hint: bool, share: Fraction, item: Item) -> str:
     points = decimal_text(Fraction(item.points))
     if mark is None:
         return f"not marked, counts as missed: 0 of {points} pt"
-    label = f"{mark}, after a hint" if after_hint else str(mark)
+    label = _label(mark, after_hint)
     if share in (0, 1):
         return f"{label}: {decimal_text(share * item.points)} of {points} pt"
     earned = decimal_text(share * item.points)
     return f"{label}: {_SHARE_GLYPHS[share]} × {points} pt = {earned} pt"
+
+
+def _label(mark: Mark | None, after_hint: bool) -> str:
+    if mark is None:
+        return "not marked"
+    return f"{mark}, after a hint" if after_hint else str(mark)
 
 
 def _sum(lines: Iterable[Line]) -> Score:
@@ -319,8 +403,7 @@ def _sum(lines: Iterable[Line]) -> Score:
     for line in lines:
         earned += line.earned
         deducted += line.deducted
-        if line.item.kind is Kind.EXPECTED:
-            possible += line.item.points
+        possible += line.possible
     return Score(earned=earned, deducted=deducted, possible=possible)
 
 

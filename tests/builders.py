@@ -8,6 +8,7 @@ Fixtures live in the conftest files; what they build comes from here.
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from django.contrib.auth.models import User
 
@@ -26,6 +27,9 @@ from tests.factories import (
 )
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+# Version 1 of the shipped rubric, frozen: tests of session mechanics check exact budgets, item
+# counts and totals, which must not move whenever the shipped rubric's content does.
+FROZEN_RUBRIC_FILE = Path(__file__).resolve().parent / "rubrics" / "data" / "default_rubric_v1.yaml"
 
 # A probe of the default rubric's first item, interviewer-only: it must never reach a candidate.
 RUBRIC_PROBE = "Tick it when the candidate states a single primary goal in business terms."

@@ -1,4 +1,4 @@
-"""Fixtures shared by the interview tests: the shipped rubric, a case full of secrets, sessions.
+"""Fixtures shared by the interview tests: the rubric, a case full of secrets, sessions.
 
 The case texts carry markers (…-SECRET) so the leak tests can look for them in every response.
 """
@@ -14,7 +14,7 @@ from interviews import services
 from interviews.models import Session, SessionMode
 from rubrics.models import RubricVersion
 from rubrics.services import latest_published_version
-from tests.builders import make_peer_session
+from tests.builders import FROZEN_RUBRIC_FILE, make_peer_session
 from tests.factories import (
     CaseFactory,
     CaseItemFactory,
@@ -25,7 +25,7 @@ from tests.factories import (
 
 @pytest.fixture
 def rubric_version(db: None) -> RubricVersion:
-    call_command("load_rubric", stdout=io.StringIO())
+    call_command("load_rubric", str(FROZEN_RUBRIC_FILE), stdout=io.StringIO())
     version = latest_published_version()
     assert version is not None
     return version

@@ -157,6 +157,7 @@ def test_item_admin_saves_draft_item(client, staff, draft):
             "kind": "expected",
             "points": 3,
             "required": "on",
+            "level": "senior",
             "candidate_text": "Name it.",
             "probe": "",
             "keywords": "objective\ngoal",
@@ -167,10 +168,11 @@ def test_item_admin_saves_draft_item(client, staff, draft):
 
     assert response.status_code == 302
     item.refresh_from_db()
-    assert (item.title, item.points, item.required, item.keyword_list) == (
+    assert (item.title, item.points, item.required, item.level, item.keyword_list) == (
         "Names the business objective",
         3,
         True,
+        "senior",
         ["objective", "goal"],
     )
     assert list(item.categories.values_list("slug", flat=True)) == ["latency"]

@@ -9,12 +9,22 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from rubrics.models import Category, Item, ItemKind, Rubric, RubricVersion, Step, VersionStatus
+from rubrics.models import (
+    Category,
+    Item,
+    ItemKind,
+    ItemLevel,
+    Rubric,
+    RubricVersion,
+    Step,
+    VersionStatus,
+)
 from rubrics.services import (
     DEFAULT_RUBRIC_FILE,
     LoadStatus,
     RubricFileError,
     create_draft_version,
+    latest_published_version,
     load_rubric_data,
     load_rubric_file,
 )
@@ -24,6 +34,8 @@ pytestmark = pytest.mark.django_db
 
 DEFAULT_NAME = "ML system design — 7 steps"
 CORE_CATEGORIES = ["metrics", "data-leakage", "latency", "monitoring"]
+# Version 1 of the shipped rubric, as published before issue 15.
+V1_RUBRIC_FILE = Path(__file__).resolve().parent / "data" / "default_rubric_v1.yaml"
 
 
 def tiny_rubric() -> dict[str, Any]:
@@ -76,6 +88,7 @@ def tiny_rubric() -> dict[str, Any]:
                         "probe": "Ask for a number.",
                         "points": 1,
                         "kind": "expected",
+                        "level": "senior",
                         "categories": ["metrics", "latency"],
                     }
                 ],
@@ -113,10 +126,10 @@ def test_default_rubric_loads_published_with_seven_timed_steps():
 
     version = report.version
     assert report.status == LoadStatus.CREATED
-    assert str(report) == f"created: {DEFAULT_NAME} v1"
+    assert str(report) == f"created: {DEFAULT_NAME} v2"
     assert (version.rubric.slug, version.number, version.status) == (
         "ml-system-design",
-        1,
+        2,
         VersionStatus.PUBLISHED,
     )
     assert version.published_at is not None
@@ -124,26 +137,106 @@ def test_default_rubric_loads_published_with_seven_timed_steps():
     assert [(s.number, s.budget_45, s.budget_60) for s in steps] == [
         (1, 5, 7),
         (2, 4, 5),
-        (3, 8, 11),
-        (4, 9, 12),
+        (3, 8, 10),
+        (4, 7, 10),
         (5, 5, 6),
-        (6, 7, 9),
-        (7, 4, 5),
+        (6, 7, 8),
+        (7, 4, 4),
     ]
-    assert sum(s.budget_45 for s in steps) == 42 <= 45
-    assert sum(s.budget_60 for s in steps) == 55 <= 60
+    # A 45-minute slot keeps 5 to 10 minutes for introductions, deep dives and questions.
+    assert 35 <= sum(s.budget_45 for s in steps) == 40 <= 40
+    assert sum(s.budget_60 for s in steps) == 50
 
 
 def test_default_rubric_covers_core_categories():
     version = load_rubric_file(DEFAULT_RUBRIC_FILE).version
 
     items = Item.objects.filter(step__version=version)
-    assert items.count() == 70
-    assert items.filter(kind=ItemKind.RED_FLAG).count() >= 4
+    assert items.count() == 87
+    assert items.filter(kind=ItemKind.RED_FLAG).count() == 10
     for slug in CORE_CATEGORIES:
         assert items.filter(categories__slug=slug).count() >= 6, slug
         assert items.filter(categories__slug=slug, required=True).exists(), slug
     assert Category.objects.count() == 14
+
+
+def test_default_rubric_every_category_has_enough_expected_items():
+    version = load_rubric_file(DEFAULT_RUBRIC_FILE).version
+
+    expected = Item.objects.filter(step__version=version, kind=ItemKind.EXPECTED)
+    counts = {
+        category.slug: expected.filter(categories=category).count()
+        for category in Category.objects.all()
+    }
+    minimums = {slug: 4 if slug == "class-imbalance" else 6 for slug in counts}
+    assert len(counts) == 14
+    assert {slug: n for slug, n in counts.items() if n < minimums[slug]} == {}
+
+
+def test_default_rubric_levels():
+    raw = yaml.safe_load(DEFAULT_RUBRIC_FILE.read_text(encoding="utf-8"))
+    version = load_rubric_file(DEFAULT_RUBRIC_FILE).version
+
+    raw_items = [item for step in raw["steps"] for item in step["items"]]
+    # Written out on every item, not left to the default.
+    assert [item["key"] for item in raw_items if "level" not in item] == []
+    items = Item.objects.filter(step__version=version, kind=ItemKind.EXPECTED)
+    levels = {level: items.filter(level=level).count() for level in ItemLevel.values}
+    assert levels == {"core": 43, "senior": 30, "staff": 4}
+    # A must-have is expected of everyone: a required stretch item would never cap anything.
+    assert set(items.filter(required=True).values_list("level", flat=True)) == {"core"}
+
+
+def test_default_rubric_items_tell_the_interviewer_what_to_listen_for():
+    version = load_rubric_file(DEFAULT_RUBRIC_FILE).version
+
+    expected = Item.objects.filter(step__version=version, kind=ItemKind.EXPECTED)
+    assert [item.key for item in expected if "Listen for: " not in item.probe] == []
+    red_flags = Item.objects.filter(step__version=version, kind=ItemKind.RED_FLAG)
+    assert [item.key for item in red_flags if item.keyword_list] == []
+    assert red_flags.filter(key="lists-options-without-committing").exists()
+
+
+def test_default_rubric_corrections_from_issue_15():
+    version = load_rubric_file(DEFAULT_RUBRIC_FILE).version
+    items = {item.key: item for item in Item.objects.filter(step__version=version)}
+
+    def slugs(key: str) -> set[str]:
+        return set(items[key].categories.values_list("slug", flat=True))
+
+    for key in ("delayed-feedback", "training-serving-skew", "data-quality-checks"):
+        assert "data-leakage" not in slugs(key), key
+    calibration = items["calibration-check"]
+    assert {"log loss", "normalized entropy", "normalised entropy"}.isdisjoint(
+        calibration.keyword_list
+    )
+    assert "reliability diagram" in calibration.keyword_list
+    assert "twice too high" not in calibration.probe
+    assert "binary relevance" in items["task-appropriate-metrics"].probe
+    latency = items["latency-budget"]
+    assert "freshness or throughput" in latency.title
+    assert latency.required
+
+
+def test_default_rubric_v2_loads_beside_v1_and_keeps_its_keys():
+    v1 = load_rubric_file(V1_RUBRIC_FILE).version
+    session = SessionFactory(rubric_version=v1)
+
+    report = load_rubric_file(DEFAULT_RUBRIC_FILE)
+
+    v2 = report.version
+    assert (report.status, v2.rubric, v2.number) == (LoadStatus.CREATED, v1.rubric, 2)
+    assert latest_published_version("ml-system-design") == v2
+    session.refresh_from_db()
+    assert session.rubric_version == v1
+    assert Item.objects.filter(step__version=v1).count() == 70
+    # Same idea, same key: marks made on v1 map onto v2 when a session is re-scored.
+    v1_keys = set(Item.objects.filter(step__version=v1).values_list("key", flat=True))
+    v2_keys = set(Item.objects.filter(step__version=v2).values_list("key", flat=True))
+    assert v1_keys <= v2_keys
+    assert len(v2_keys - v1_keys) == 17
+    for key in sorted(v2_keys - v1_keys):
+        assert key in v2.notes, key
 
 
 def test_load_rubric_file_second_run_is_unchanged_and_writes_nothing():
@@ -162,7 +255,7 @@ def test_load_rubric_file_second_run_is_unchanged_and_writes_nothing():
     assert row_counts() == counts
     assert second.status == LoadStatus.UNCHANGED
     assert second.version == first.version
-    assert str(second) == f"unchanged: {DEFAULT_NAME} v1"
+    assert str(second) == f"unchanged: {DEFAULT_NAME} v2"
 
 
 # --- categories and rubric --------------------------------------------------------------------
@@ -210,6 +303,12 @@ def test_load_rubric_data_stores_items_exactly():
     )
     assert objective.keyword_list == ["objective", "business goal"]
     assert Item.objects.get(key="jumps-to-model").kind == ItemKind.RED_FLAG
+    # A level is optional in the file: without one an item is core.
+    assert dict(Item.objects.values_list("key", "level")) == {
+        "objective": ItemLevel.CORE,
+        "jumps-to-model": ItemLevel.CORE,
+        "latency-budget": ItemLevel.SENIOR,
+    }
     step = Step.objects.get(version=version, number=2)
     assert (step.name, step.description, step.budget_45, step.budget_60) == (
         "Frame",
@@ -307,6 +406,12 @@ BROKEN = [
         _set(("steps", 0, "items", 0, "kind"), "bonus"),
         "step 1, item 'objective': kind must be one of 'expected', 'red_flag', not 'bonus'.",
         id="bad-kind",
+    ),
+    pytest.param(
+        _set(("steps", 0, "items", 0, "level"), "principal"),
+        "step 1, item 'objective': level must be one of 'core', 'senior', 'staff', not "
+        "'principal'.",
+        id="bad-level",
     ),
     pytest.param(
         _set(("steps", 0, "items", 0, "points"), 6),
@@ -489,7 +594,7 @@ def test_load_rubric_command_loads_default_file_and_reports():
     call_command("load_rubric", stdout=out)
     call_command("load_rubric", stdout=out)
 
-    assert out.getvalue() == f"created: {DEFAULT_NAME} v1\nunchanged: {DEFAULT_NAME} v1\n"
+    assert out.getvalue() == f"created: {DEFAULT_NAME} v2\nunchanged: {DEFAULT_NAME} v2\n"
 
 
 def test_load_rubric_command_loads_given_files(tmp_path):
@@ -512,3 +617,22 @@ def test_load_rubric_command_turns_file_error_into_command_error(tmp_path):
         call_command("load_rubric", str(path), stdout=StringIO())
 
     assert str(error.value) == f"{path}: step 2 has no items; every step needs at least one."
+
+
+def test_load_rubric_data_level_is_part_of_the_content():
+    published = load_rubric_data(tiny_rubric(), source="tiny.yaml").version
+    data = tiny_rubric()
+    data["steps"][1]["items"][0]["level"] = "staff"
+
+    with pytest.raises(RubricFileError, match="is published and differs"):
+        load_rubric_data(data, source="tiny.yaml")
+
+    draft = create_draft_version(source=published)
+    data["version"] = 2
+    report = load_rubric_data(data, source="tiny.yaml")
+
+    assert (report.status, report.version) == (LoadStatus.UPDATED, draft)
+    assert Item.objects.get(step__version=draft, key="latency-budget").level == ItemLevel.STAFF
+    assert Item.objects.get(step__version=published, key="latency-budget").level == (
+        ItemLevel.SENIOR
+    )

@@ -1,4 +1,5 @@
 import ast
+import html
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -14,6 +15,7 @@ from rubrics.scoring import (
     Item,
     ItemMark,
     Kind,
+    Level,
     Mark,
     Score,
     Scorecard,
@@ -42,6 +44,7 @@ OBSERVED = ItemMark(Mark.OBSERVED)
 HINTED_COVERED = ItemMark(Mark.COVERED, after_hint=True)
 HINTED_PARTIAL = ItemMark(Mark.PARTIAL, after_hint=True)
 HINTED_MISSED = ItemMark(Mark.MISSED, after_hint=True)
+NOT_APPLICABLE = ItemMark(Mark.NOT_APPLICABLE)
 
 
 # --- Lines: what each item earns, and the explanation the scorecard prints.
@@ -513,6 +516,8 @@ def test_item_and_mark_accept_plain_strings() -> None:
 def test_rules_are_sentences() -> None:
     assert len(RULES) >= 5
     assert all(rule[0].isupper() and rule.endswith(".") for rule in RULES)
+    # Pages print them verbatim, and tests look for them in the HTML: nothing to escape.
+    assert [rule for rule in RULES if html.escape(rule) != rule] == []
 
 
 # --- Properties.
@@ -664,6 +669,489 @@ def test_property_total_equals_recomputation_from_lines(
         else:
             assert line.earned == 0
             assert line.deducted in (0, line.item.points)
+
+
+# --- Not applicable.
+
+
+@pytest.mark.parametrize(
+    ("item", "item_mark", "explanation"),
+    [
+        (expected("a", points=3), NOT_APPLICABLE, "not applicable: left out"),
+        (expected("a", points=3), ItemMark(Mark.NOT_APPLICABLE, True), "not applicable: left out"),
+        (expected("a", required=True), NOT_APPLICABLE, "not applicable: left out"),
+        (red_flag("a", points=2), NOT_APPLICABLE, "red flag not applicable: left out"),
+    ],
+)
+def test_not_applicable_line_earns_deducts_and_offers_nothing(
+    item: Item, item_mark: ItemMark, explanation: str
+) -> None:
+    card = score([item], {"a": item_mark})
+
+    (line,) = card.lines
+    assert (line.earned, line.deducted, line.possible) == (0, 0, 0)
+    assert (line.explanation, line.not_applicable, line.stretch) == (explanation, True, False)
+    assert card.not_applicable == (item,)
+
+
+# Three steps: step 1 keeps one item not applicable, step 2 is entirely not applicable.
+NA_ITEMS = (
+    expected("goal", points=2, step=1, required=True, categories=("requirements",)),
+    expected("latency", points=2, step=1, required=True, categories=("latency",)),
+    expected("ann", points=1, step=2, categories=("latency",)),
+    red_flag("no-budget", points=2, step=2, categories=("latency",)),
+    expected("split", points=3, step=3, categories=("data-leakage",)),
+)
+NA_MARKS = {
+    "goal": COVERED,
+    "latency": NOT_APPLICABLE,
+    "ann": NOT_APPLICABLE,
+    "no-budget": NOT_APPLICABLE,
+    "split": PARTIAL,
+}
+
+
+@pytest.mark.parametrize(
+    ("group", "earned", "deducted", "possible", "display"),
+    [
+        ("step 1", Fraction(2), Fraction(0), Fraction(2), "100.0"),
+        ("step 2", Fraction(0), Fraction(0), Fraction(0), "—"),
+        ("step 3", Fraction(3, 2), Fraction(0), Fraction(3), "50.0"),
+        ("category latency", Fraction(0), Fraction(0), Fraction(0), "—"),
+        ("category requirements", Fraction(2), Fraction(0), Fraction(2), "100.0"),
+        ("total", Fraction(7, 2), Fraction(0), Fraction(5), "70.0"),
+    ],
+)
+def test_not_applicable_items_leave_every_group(
+    group: str, earned: Fraction, deducted: Fraction, possible: Fraction, display: str
+) -> None:
+    card = score(NA_ITEMS, NA_MARKS)
+
+    result = _all_scores(card)[group]
+    assert result == Score(earned=earned, deducted=deducted, possible=possible)
+    assert result.display == display
+
+
+def test_not_applicable_required_item_never_caps() -> None:
+    card = score(NA_ITEMS, NA_MARKS | {"split": COVERED})
+
+    assert card.total.percent == 100
+    assert (card.band, card.capped, card.missed_required) == (Band.STRONG_HIRE, False, ())
+    assert [item.key for item in card.not_applicable] == ["latency", "ann", "no-budget"]
+
+
+def test_not_applicable_compared_with_missed() -> None:
+    # Missed, the latency item costs 2 of 7 points and caps the band; not applicable, neither.
+    missed = score(NA_ITEMS, NA_MARKS | {"latency": MISSED, "split": COVERED})
+    left_out = score(NA_ITEMS, NA_MARKS | {"split": COVERED})
+
+    assert (missed.total.percent, missed.band) == (Fraction(500, 7), Band.LEAN_NO_HIRE)
+    assert (left_out.total.percent, left_out.band) == (Fraction(100), Band.STRONG_HIRE)
+
+
+def test_not_applicable_red_flag_deducts_nothing() -> None:
+    items = [expected("a", points=2), red_flag("flag", points=2)]
+
+    observed = score(items, {"a": COVERED, "flag": OBSERVED})
+    left_out = score(items, {"a": COVERED, "flag": NOT_APPLICABLE})
+
+    assert (observed.total.percent, left_out.total.percent) == (0, 100)
+    assert left_out.lines[1].deducted == 0
+
+
+# --- Levels and stretch items.
+
+
+def test_level_order_labels_and_plain_strings() -> None:
+    assert [(level.value, level.label, level.rank) for level in Level] == [
+        ("core", "Core", 0),
+        ("senior", "Senior", 1),
+        ("staff", "Staff", 2),
+    ]
+    assert expected("a").level is Level.CORE
+    assert expected("a", level="staff").level is Level.STAFF
+    with pytest.raises(ValueError, match="principal"):
+        expected("a", level="principal")
+
+
+@pytest.mark.parametrize(
+    ("level", "target", "stretch"),
+    [
+        (Level.CORE, Level.CORE, False),
+        (Level.CORE, Level.STAFF, False),
+        (Level.SENIOR, Level.CORE, True),
+        (Level.SENIOR, Level.SENIOR, False),
+        (Level.SENIOR, Level.STAFF, False),
+        (Level.STAFF, Level.CORE, True),
+        (Level.STAFF, Level.SENIOR, True),
+        (Level.STAFF, Level.STAFF, False),
+    ],
+)
+def test_stretch_means_above_the_target_level(level: Level, target: Level, stretch: bool) -> None:
+    item = expected("a", level=level)
+
+    card = score([item], {}, target_level=target)
+
+    assert card.lines[0].stretch is stretch
+    assert card.stretch == ((item,) if stretch else ())
+    assert card.target_level is target
+
+
+@pytest.mark.parametrize(
+    ("item_mark", "earned", "explanation"),
+    [
+        (COVERED, Fraction(2), "stretch, covered: 2 of 2 pt, added to earned and available"),
+        (
+            PARTIAL,
+            Fraction(1),
+            "stretch, partial: ½ × 2 pt = 1 pt, added to earned and available",
+        ),
+        (
+            HINTED_COVERED,
+            Fraction(1),
+            "stretch, covered, after a hint: ½ × 2 pt = 1 pt, added to earned and available",
+        ),
+        (
+            HINTED_PARTIAL,
+            Fraction(1, 2),
+            "stretch, partial, after a hint: ¼ × 2 pt = 0.5 pt, added to earned and available",
+        ),
+        (MISSED, Fraction(0), "stretch, missed: not counted"),
+        (HINTED_MISSED, Fraction(0), "stretch, missed, after a hint: not counted"),
+        (ItemMark(None), Fraction(0), "stretch, not marked: not counted"),
+        (NOT_APPLICABLE, Fraction(0), "not applicable: left out"),
+    ],
+)
+def test_stretch_line_adds_what_it_earns_to_both_sides(
+    item_mark: ItemMark, earned: Fraction, explanation: str
+) -> None:
+    card = score(
+        [expected("a", points=2, level=Level.STAFF)], {"a": item_mark}, target_level=Level.SENIOR
+    )
+
+    (line,) = card.lines
+    assert (line.earned, line.deducted, line.possible) == (earned, 0, earned)
+    assert (line.explanation, line.stretch) == (explanation, True)
+
+
+# A junior session: two core items (4 points), a senior item and a staff item.
+STRETCH_ITEMS = (
+    expected("core-a", points=2, step=1, categories=("metrics",)),
+    expected("core-b", points=2, step=1, categories=("metrics",)),
+    expected("senior", points=2, step=1, categories=("metrics",), level=Level.SENIOR),
+    expected("staff", points=4, step=2, level=Level.STAFF, required=True),
+)
+
+
+@pytest.mark.parametrize(
+    ("stretch_marks", "earned", "possible", "percent"),
+    [
+        # Core: 2 + 1 of 4 = 75 %. Stretch items missed or unmarked change nothing.
+        ({}, Fraction(3), Fraction(4), Fraction(75)),
+        ({"senior": MISSED, "staff": MISSED}, Fraction(3), Fraction(4), Fraction(75)),
+        # Senior covered: (3 + 2) / (4 + 2).
+        ({"senior": COVERED}, Fraction(5), Fraction(6), Fraction(250, 3)),
+        # Senior partial: (3 + 1) / (4 + 1) = 80 %.
+        ({"senior": PARTIAL}, Fraction(4), Fraction(5), Fraction(80)),
+        # Both covered: (3 + 2 + 4) / (4 + 2 + 4) = 90 %.
+        ({"senior": COVERED, "staff": COVERED}, Fraction(9), Fraction(10), Fraction(90)),
+    ],
+)
+def test_stretch_items_only_raise_the_total(
+    stretch_marks: dict[str, ItemMark], earned: Fraction, possible: Fraction, percent: Fraction
+) -> None:
+    marks = {"core-a": COVERED, "core-b": PARTIAL} | stretch_marks
+
+    card = score(STRETCH_ITEMS, marks, target_level=Level.CORE)
+
+    assert (card.total.earned, card.total.possible, card.total.percent) == (
+        earned,
+        possible,
+        percent,
+    )
+
+
+def test_stretch_only_group_has_no_score_until_covered() -> None:
+    unmarked = score(STRETCH_ITEMS, {}, target_level=Level.CORE)
+    covered = score(STRETCH_ITEMS, {"staff": HINTED_PARTIAL}, target_level=Level.CORE)
+
+    assert (unmarked.steps[2].possible, unmarked.steps[2].display) == (0, "—")
+    assert (covered.steps[2].possible, covered.steps[2].display) == (1, "100.0")
+
+
+def test_stretch_required_item_never_caps_but_caps_at_its_own_level() -> None:
+    items = [expected("core", points=6), expected("staff", level=Level.STAFF, required=True)]
+    marks = {"core": COVERED, "staff": MISSED}
+
+    senior = score(items, marks, target_level=Level.SENIOR)
+    staff = score(items, marks, target_level=Level.STAFF)
+
+    assert (senior.total.percent, senior.band, senior.missed_required) == (
+        100,
+        Band.STRONG_HIRE,
+        (),
+    )
+    assert (staff.total.percent, staff.uncapped_band) == (Fraction(600, 7), Band.STRONG_HIRE)
+    assert (staff.band, staff.missed_required) == (Band.LEAN_NO_HIRE, (items[1],))
+
+
+def test_red_flags_count_whatever_their_level() -> None:
+    items = [expected("a", points=4), red_flag("flag", points=1, level=Level.STAFF)]
+
+    card = score(items, {"a": COVERED, "flag": OBSERVED}, target_level=Level.CORE)
+
+    assert (card.total.deducted, card.total.percent, card.stretch) == (1, 75, ())
+
+
+def test_default_target_is_staff_so_levels_change_nothing() -> None:
+    marks = {"core-a": COVERED, "senior": PARTIAL}
+    as_core = [
+        Item(
+            item.key, item.step, item.title, item.points, item.kind, item.required, item.categories
+        )
+        for item in STRETCH_ITEMS
+    ]
+
+    assert _all_scores(score(STRETCH_ITEMS, marks)) == _all_scores(score(as_core, marks))
+    assert score(STRETCH_ITEMS, marks).stretch == ()
+
+
+def test_rules_name_not_applicable_and_stretch() -> None:
+    text = " ".join(RULES)
+
+    assert "not applicable is left out" in text
+    assert "stretch item" in text
+    assert "never caps the band" in text
+
+
+# --- Properties with levels, not-applicable marks and a target level.
+
+
+@st.composite
+def leveled_checklists(draw: st.DrawFn) -> tuple[list[Item], dict[str, ItemMark], Level]:
+    """Like `checklists`, with item levels, not-applicable marks and a target level."""
+    items, marks = draw(checklists())
+    items = [
+        Item(
+            key=item.key,
+            step=item.step,
+            title=item.title,
+            points=item.points,
+            kind=item.kind,
+            required=item.required,
+            categories=item.categories,
+            level=draw(st.sampled_from(Level)),
+        )
+        for item in items
+    ]
+    for item in items:
+        if draw(st.integers(min_value=0, max_value=4)) == 0:
+            marks[item.key] = ItemMark(Mark.NOT_APPLICABLE, after_hint=draw(st.booleans()))
+    return items, marks, draw(st.sampled_from(Level))
+
+
+def _never_lower(before: Scorecard, after: Scorecard) -> None:
+    """Every group scored in both keeps or raises its percent; the band keeps or raises its rank.
+
+    A group may gain a percent (its first counted points) or lose one (its last points left out),
+    since "no points available" is not a number to compare."""
+    scores_before, scores_after = _all_scores(before), _all_scores(after)
+    assert scores_before.keys() == scores_after.keys()
+    for name, old in scores_before.items():
+        new = scores_after[name]
+        if old.percent is not None and new.percent is not None:
+            assert new.percent >= old.percent, name
+    assert after.band.rank >= before.band.rank
+
+
+@given(leveled_checklists(), st.data())
+def test_property_not_applicable_never_changes_another_group(
+    checklist: tuple[list[Item], dict[str, ItemMark], Level], data: st.DataObject
+) -> None:
+    """Marking an item not applicable, whatever it was marked before, leaves the score of every
+    step it is not in, and of every category it is not tagged with, exactly as it was: a line
+    only ever adds to the groups of its own item."""
+    items, marks, target = checklist
+    if not items:
+        return
+    item = data.draw(st.sampled_from(items))
+
+    before = score(items, marks, target_level=target)
+    after = score(items, marks | {item.key: NOT_APPLICABLE}, target_level=target)
+
+    for step, result in before.steps.items():
+        if step != item.step:
+            assert after.steps[step] == result
+    for slug, result in before.categories.items():
+        if slug not in item.categories:
+            assert after.categories[slug] == result
+
+
+@given(leveled_checklists(), st.data())
+def test_property_leaving_out_a_miss_or_a_red_flag_never_lowers_a_score(
+    checklist: tuple[list[Item], dict[str, ItemMark], Level], data: st.DataObject
+) -> None:
+    """An expected item that earned nothing (missed or unmarked) or a red flag, marked not
+    applicable instead, never lowers any step, category or total percent, nor the band: the
+    earned points stay or grow (the deduction goes) while the points available stay or shrink."""
+    items, marks, target = checklist
+    candidates = [
+        item.key
+        for item in items
+        if marks.get(item.key, ItemMark(None)).mark in (None, Mark.MISSED, Mark.OBSERVED)
+    ]
+    if not candidates:
+        return
+    key = data.draw(st.sampled_from(candidates))
+
+    before = score(items, marks, target_level=target)
+    after = score(items, marks | {key: NOT_APPLICABLE}, target_level=target)
+
+    _never_lower(before, after)
+    assert len(after.missed_required) <= len(before.missed_required)
+
+
+@given(leveled_checklists(), st.data())
+def test_property_marking_a_stretch_item_never_lowers_a_score(
+    checklist: tuple[list[Item], dict[str, ItemMark], Level], data: st.DataObject
+) -> None:
+    """Any mark on a stretch item, after a hint or not, scores at least as well as leaving it
+    unmarked, for every step, category and the total, and for the band: it adds the same amount x
+    to earned and available, and (e − d + x) / (p + x) ≥ (e − d) / p because e ≤ p."""
+    items, marks, target = checklist
+    stretch = [
+        item.key for item in items if item.kind is Kind.EXPECTED and item.level.rank > target.rank
+    ]
+    if not stretch:
+        return
+    key = data.draw(st.sampled_from(stretch))
+    mark = data.draw(st.sampled_from([Mark.COVERED, Mark.PARTIAL, Mark.MISSED]))
+    after_hint = data.draw(st.booleans())
+
+    unmarked = {k: v for k, v in marks.items() if k != key}
+    before = score(items, unmarked, target_level=target)
+    after = score(items, unmarked | {key: ItemMark(mark, after_hint)}, target_level=target)
+
+    _never_lower(before, after)
+    assert after.missed_required == before.missed_required
+
+
+@given(leveled_checklists(), st.sampled_from(Level))
+def test_property_a_lower_target_level_never_lowers_a_score(
+    checklist: tuple[list[Item], dict[str, ItemMark], Level], lower: Level
+) -> None:
+    """The same marks judged at a lower target level score at least as well everywhere: an item
+    that becomes a stretch item keeps what it earned on both sides and drops only what it did not
+    earn from the points available, and it can no longer cap the band."""
+    items, marks, target = checklist
+    if lower.rank > target.rank:
+        lower, target = target, lower
+
+    higher_card = score(items, marks, target_level=target)
+    lower_card = score(items, marks, target_level=lower)
+
+    _never_lower(higher_card, lower_card)
+    assert set(lower_card.missed_required) <= set(higher_card.missed_required)
+
+
+@given(leveled_checklists(), st.data())
+def test_property_every_applicable_core_item_covered_scores_strong_hire(
+    checklist: tuple[list[Item], dict[str, ItemMark], Level], data: st.DataObject
+) -> None:
+    """With every applicable expected item at or below the target level covered (no hint), no red
+    flag observed, and stretch items marked anyhow, every group with points available scores
+    exactly 100 % and the band is Strong hire for any thresholds."""
+    items, marks, target = checklist
+    thresholds = data.draw(
+        st.sampled_from(
+            [DEFAULT_THRESHOLDS, Thresholds(100, 99, 98), Thresholds(1, Fraction(1, 2), 0)]
+        )
+    )
+    perfect = {}
+    for item in items:
+        current = marks.get(item.key, ItemMark(None))
+        if current.mark is Mark.NOT_APPLICABLE:
+            perfect[item.key] = current
+        elif item.kind is Kind.RED_FLAG:
+            continue
+        elif item.level.rank > target.rank:
+            perfect[item.key] = current
+        else:
+            perfect[item.key] = COVERED
+
+    card = score(items, perfect, thresholds, target_level=target)
+
+    if card.total.possible == 0:
+        return
+    for name, result in _all_scores(card).items():
+        assert result.percent in (None, 100), name
+    assert (card.band, card.capped, card.missed_required) == (Band.STRONG_HIRE, False, ())
+
+
+@given(leveled_checklists())
+def test_property_every_group_equals_the_sum_of_its_lines(
+    checklist: tuple[list[Item], dict[str, ItemMark], Level],
+) -> None:
+    """Each step, category and the total is exactly the sum of its items' lines, and each line
+    stays within its item: earned ≤ available ≤ points, and left-out lines contribute nothing."""
+    items, marks, target = checklist
+
+    card = score(items, marks, target_level=target)
+
+    def summed(lines: list) -> Score:
+        return Score(
+            earned=sum((line.earned for line in lines), Fraction(0)),
+            deducted=sum((line.deducted for line in lines), Fraction(0)),
+            possible=sum((line.possible for line in lines), Fraction(0)),
+        )
+
+    assert card.total == summed(list(card.lines))
+    for step, result in card.steps.items():
+        assert result == summed([line for line in card.lines if line.item.step == step])
+    for slug, result in card.categories.items():
+        assert result == summed([line for line in card.lines if slug in line.item.categories])
+    for line in card.lines:
+        assert (
+            0 <= line.earned <= line.possible <= line.item.points or line.item.kind is Kind.RED_FLAG
+        )
+        if line.not_applicable:
+            assert (line.earned, line.deducted, line.possible) == (0, 0, 0)
+        if line.stretch:
+            assert line.earned == line.possible
+    assert card.not_applicable == tuple(line.item for line in card.lines if line.not_applicable)
+    assert card.stretch == tuple(
+        item for item in items if item.kind is Kind.EXPECTED and item.level.rank > target.rank
+    )
+
+
+@given(checklists(), st.lists(st.sampled_from(Level), min_size=12, max_size=12))
+def test_property_default_target_ignores_levels(
+    checklist: tuple[list[Item], dict[str, ItemMark]], levels: list[Level]
+) -> None:
+    """At the default target level (staff) no item is a stretch item, so giving the items any
+    levels changes no score, band or line: results from before levels existed stay identical."""
+    items, marks = checklist
+    leveled = [
+        Item(
+            item.key,
+            item.step,
+            item.title,
+            item.points,
+            item.kind,
+            item.required,
+            item.categories,
+            level,
+        )
+        for item, level in zip(items, levels, strict=False)
+    ]
+
+    plain, with_levels = score(items, marks), score(leveled, marks)
+
+    assert _all_scores(with_levels) == _all_scores(plain)
+    assert (with_levels.band, with_levels.capped) == (plain.band, plain.capped)
+    assert [line.explanation for line in with_levels.lines] == [
+        line.explanation for line in plain.lines
+    ]
 
 
 # --- Purity: the scoring maths must not depend on Django.

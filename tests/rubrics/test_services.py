@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from rubrics.models import Item, ItemKind, RubricVersion, Step, VersionStatus
+from rubrics.models import Item, ItemKind, ItemLevel, RubricVersion, Step, VersionStatus
 from rubrics.services import (
     create_draft_version,
     ensure_editable,
@@ -50,6 +50,7 @@ def outline(version: RubricVersion) -> list[tuple[object, ...]]:
                     item.points,
                     item.kind,
                     item.required,
+                    item.level,
                     item.keywords,
                     item.position,
                     sorted(c.slug for c in item.categories.all()),
@@ -82,7 +83,9 @@ def published() -> RubricVersion:
         categories=[metrics],
     )
     ItemFactory(step=clarify, key="jumps-to-model", kind=ItemKind.RED_FLAG, points=3)
-    ItemFactory(step=frame, key="latency-budget", categories=[latency, metrics])
+    ItemFactory(
+        step=frame, key="latency-budget", level=ItemLevel.SENIOR, categories=[latency, metrics]
+    )
     return version
 
 
@@ -113,6 +116,7 @@ def test_create_draft_version_copies_steps_items_and_categories(published):
     assert Item.objects.filter(step__version=draft).count() == 3
     assert Item.objects.filter(step__version=published).count() == 3
     assert Item.categories.through.objects.filter(item__step__version=draft).count() == 3
+    assert Item.objects.get(step__version=draft, key="latency-budget").level == ItemLevel.SENIOR
 
 
 def test_create_draft_version_refuses_second_draft(published):

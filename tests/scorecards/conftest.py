@@ -1,4 +1,4 @@
-"""Fixtures for the scorecard tests: the shipped rubric, a case, and sessions played to the end.
+"""Fixtures for the scorecard tests: a frozen rubric, a case, and sessions played to the end.
 
 `play_session` runs a peer session step by step with fixed clocks, so step times, overruns and
 mark timestamps are exact. Interviewer-only text carries …-SECRET markers for the leak tests.
@@ -17,13 +17,20 @@ from interviews.models import Session, SessionMode
 from rubrics import scoring
 from rubrics.models import Category, Item, RubricVersion
 from rubrics.services import create_draft_version, latest_published_version, publish_version
-from tests.builders import COMMENT_SECRET, HINT_SECRET, NOTES, T0, play_session
+from tests.builders import (
+    COMMENT_SECRET,
+    FROZEN_RUBRIC_FILE,
+    HINT_SECRET,
+    NOTES,
+    T0,
+    play_session,
+)
 from tests.factories import CaseFactory, CaseItemFactory, ItemFactory
 
 
 @pytest.fixture
 def rubric_version(db: None) -> RubricVersion:
-    call_command("load_rubric", stdout=io.StringIO())
+    call_command("load_rubric", str(FROZEN_RUBRIC_FILE), stdout=io.StringIO())
     version = latest_published_version()
     assert version is not None
     return version
