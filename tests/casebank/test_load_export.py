@@ -88,7 +88,7 @@ def test_a_folder_on_a_fresh_database_loads_the_default_rubric_it_needs(tmp_path
     (folder / "delivery-eta.md").write_text(ETA)
     assert not RubricVersion.objects.exists()
     output = _load(str(folder))
-    assert "created: ML system design — 7 steps v1 (the default rubric, which the cases need)" in (
+    assert "created: ML system design — 7 steps v2 (the default rubric, which the cases need)" in (
         output
     )
     assert "Cases: 1 created, 0 updated, 0 unchanged." in output
@@ -186,7 +186,7 @@ def test_not_applicable_keys_are_checked_against_the_default_rubric(tmp_path):
     message = _load_error(str(folder))
     assert message.endswith(
         f"delivery-eta.md:{line_of(text, '- key: no-such-item')}: not_applicable 2: "
-        "ML system design — 7 steps v1 has no item with the key 'no-such-item'"
+        "ML system design — 7 steps v2 has no item with the key 'no-such-item'"
     )
 
 

@@ -172,9 +172,8 @@ def load_cases() -> list[CaseData]:
 
 def not_applicable(case: CaseData) -> frozenset[str]:
     # The case format's own list once it has one (issue 15); until then the provisional judgement.
-    declared = getattr(case, "not_applicable", None)
-    if declared is not None:
-        return frozenset(declared)
+    if case.not_applicable:
+        return frozenset(entry.key for entry in case.not_applicable)
     return PROVISIONAL_NOT_APPLICABLE.get(case.slug, frozenset())
 
 
