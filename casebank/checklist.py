@@ -11,7 +11,7 @@ from functools import cached_property
 
 from django.db.models import QuerySet
 
-from casebank.models import CaseItem
+from casebank.models import CaseExclusion, CaseItem
 from rubrics import scoring
 from rubrics.models import Item
 
@@ -34,6 +34,8 @@ class ChecklistItem:
     from_case: bool
     # Case items have no level of their own: what a case adds is expected of every level.
     level: scoring.Level = scoring.Level.CORE
+    # Why the case's author judged this rubric item not applicable to the case; "" if it is.
+    excluded_reason: str = ""
 
     @property
     def is_red_flag(self) -> bool:
@@ -53,7 +55,9 @@ class ChecklistItem:
         )
 
 
-def _item(row: Item | CaseItem, *, key: str, step: int, from_case: bool) -> ChecklistItem:
+def _item(
+    row: Item | CaseItem, *, key: str, step: int, from_case: bool, excluded_reason: str = ""
+) -> ChecklistItem:
     categories = list(row.categories.all())
     return ChecklistItem(
         key=key,
@@ -69,6 +73,7 @@ def _item(row: Item | CaseItem, *, key: str, step: int, from_case: bool) -> Chec
         keywords=tuple(row.keyword_list),
         from_case=from_case,
         level=scoring.Level.CORE if isinstance(row, CaseItem) else scoring.Level(row.level),
+        excluded_reason=excluded_reason,
     )
 
 
@@ -76,14 +81,22 @@ def case_checklist(
     version_id: int, case_id: int, *, step: int | None = None
 ) -> list[ChecklistItem]:
     """The checklist in order (by step; within a step the rubric's items, then the case's), of
-    one step or all. Four queries: each kind of item, and each kind's categories."""
+    one step or all, with the case's own list of rubric items that do not apply to it. Five
+    queries: each kind of item, each kind's categories, the case's exclusions."""
     rubric_rows: QuerySet[Item] = Item.objects.filter(step__version_id=version_id)
     case_rows: QuerySet[CaseItem] = CaseItem.objects.filter(case_id=case_id)
     if step is not None:
         rubric_rows = rubric_rows.filter(step__number=step)
         case_rows = case_rows.filter(step=step)
+    excluded = dict(CaseExclusion.objects.filter(case_id=case_id).values_list("item_key", "reason"))
     items = [
-        _item(row, key=row.key, step=row.step.number, from_case=False)
+        _item(
+            row,
+            key=row.key,
+            step=row.step.number,
+            from_case=False,
+            excluded_reason=excluded.get(row.key, ""),
+        )
         for row in rubric_rows.select_related("step")
         .prefetch_related("categories")
         .order_by("step__number", "position", "id")

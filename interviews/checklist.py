@@ -36,12 +36,35 @@ def item_marks(rows: Iterable[Mark], known: Iterable[str]) -> dict[str, scoring.
     }
 
 
+_EXCLUDED = scoring.ItemMark(scoring.Mark.NOT_APPLICABLE)
+
+
+def checklist_marks(
+    rows: Iterable[Mark], items: Iterable[ChecklistItem]
+) -> dict[str, scoring.ItemMark]:
+    """Stored marks for a checklist, with the case's own not-applicable items marked so whatever
+    was ticked: the author's judgement of the case holds for every session on it."""
+    items = list(items)
+    marks = item_marks(rows, (item.key for item in items))
+    marks.update({item.key: _EXCLUDED for item in items if item.excluded_reason})
+    return marks
+
+
+def score_items(
+    session: Session, items: list[ChecklistItem], rows: Iterable[Mark]
+) -> scoring.Scorecard:
+    """Score stored marks over (part of) the session's checklist, at the session's level."""
+    return scoring.score(
+        [item.scoring_item for item in items],
+        checklist_marks(rows, items),
+        session.rubric_version.thresholds,
+        target_level=scoring.Level(session.target_level),
+    )
+
+
 def score_session(
     session: Session, *, source: MarkSource, items: list[ChecklistItem] | None = None
 ) -> scoring.Scorecard:
     """The scorecard of the session's marks of one source, by its rubric version's rules."""
     items = items if items is not None else session_checklist(session)
-    marks = item_marks(session.marks.filter(source=source), (item.key for item in items))
-    return scoring.score(
-        [item.scoring_item for item in items], marks, session.rubric_version.thresholds
-    )
+    return score_items(session, items, session.marks.filter(source=source))

@@ -52,10 +52,14 @@ def write_digest(card: scoring.Scorecard, steps: Iterable[StepTime]) -> dict[str
         "capped": card.capped,
         "steps": {str(number): _exact(score.percent) for number, score in card.steps.items()},
         "categories": {slug: _exact(score.percent) for slug, score in card.categories.items()},
+        # Items that do not apply, and stretch items, are never a loss: not "missed" either.
         "missed": [
             line.item.key
             for line in card.lines
-            if line.item.kind is scoring.Kind.EXPECTED and not line.earned
+            if line.item.kind is scoring.Kind.EXPECTED
+            and not line.earned
+            and not line.not_applicable
+            and not line.stretch
         ],
         "red_flags": [line.item.key for line in card.lines if line.deducted],
         "titles": {line.item.key: line.item.title for line in card.lines},

@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from casebank.models import LONG_TEXT_LIMIT, Case, ClarificationFact
 from interviews.digest import read_digest
+from rubrics import scoring
 from rubrics.models import RubricVersion
 from rubrics.models import Step as RubricStep
 
@@ -42,6 +43,18 @@ class SelfAssessment(models.TextChoices):
     PENDING = "pending", "Not yet"
     SUBMITTED = "submitted", "Submitted"
     SKIPPED = "skipped", "Skipped"
+
+
+class TargetLevel(models.TextChoices):
+    """The level a session is judged at; items of a higher level are stretch (rubrics.scoring)."""
+
+    CORE = scoring.Level.CORE.value, "Core (junior)"
+    SENIOR = scoring.Level.SENIOR.value, "Senior"
+    STAFF = scoring.Level.STAFF.value, "Staff"
+
+    @classmethod
+    def for_difficulty(cls, difficulty: str) -> "TargetLevel":
+        return {"junior": cls.CORE, "senior": cls.SENIOR}.get(difficulty, cls.STAFF)
 
 
 class SessionQuerySet(models.QuerySet["Session"]):
@@ -76,6 +89,11 @@ class Session(models.Model):
         related_name="sessions_as_candidate",
     )
     length_minutes = models.PositiveSmallIntegerField(default=45)
+    # Sessions made before levels existed are judged at staff level: nothing is stretch, so
+    # their scores stay what they were.
+    target_level = models.CharField(
+        max_length=10, choices=TargetLevel.choices, default=TargetLevel.STAFF
+    )
     state = models.CharField(
         max_length=10, choices=SessionState.choices, default=SessionState.WAITING
     )
@@ -190,6 +208,10 @@ class MarkValue(models.TextChoices):
     PARTIAL = "partial", "Partial"
     MISSED = "missed", "Missed"
     OBSERVED = "observed", "Observed (red flag)"
+    NOT_APPLICABLE = "not_applicable", "Not applicable"
+
+
+REASON_LIMIT = 200
 
 
 class Mark(models.Model):
@@ -201,8 +223,10 @@ class Mark(models.Model):
     )
     item_key = models.CharField(max_length=100)
     step_number = models.PositiveSmallIntegerField()
-    mark = models.CharField(max_length=10, choices=MarkValue.choices, blank=True)
+    mark = models.CharField(max_length=20, choices=MarkValue.choices, blank=True)
     after_hint = models.BooleanField(default=False)
+    # Why the interviewer judged the item not applicable; empty for every other mark.
+    reason = models.CharField(max_length=REASON_LIMIT, blank=True)
     marked_at = models.DateTimeField()
     marked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"

@@ -164,10 +164,11 @@ class RoomState:
         entries = self.checklist
         if not entries:
             return None
-        marks = checklist.item_marks(
-            (e.mark for e in entries if e.mark is not None), (e.key for e in entries)
+        card = checklist.score_items(
+            self.session,
+            [e.item for e in entries],
+            (e.mark for e in entries if e.mark is not None),
         )
-        card = scoring.score([e.item.scoring_item for e in entries], marks)
         return card.steps.get(self.session.current_step)
 
     @cached_property

@@ -22,6 +22,7 @@ from interviews.models import (
     SessionMode,
     SessionState,
     SessionStep,
+    TargetLevel,
 )
 from rubrics import scoring
 from rubrics.models import RubricVersion
@@ -93,8 +94,10 @@ def create_session(
     length_minutes: int,
     mode: SessionMode,
     budgets: dict[int, int] | None = None,
+    target_level: str | None = None,
 ) -> Session:
-    """A new session with its steps; peer sessions get an invite link for the candidate."""
+    """A new session with its steps; peer sessions get an invite link for the candidate. The
+    session is judged at `target_level`, by default the level of the case's difficulty."""
     if length_minutes not in LENGTHS:
         raise SessionError(f"An interview lasts {' or '.join(map(str, LENGTHS))} minutes.")
     solo = mode == SessionMode.SOLO
@@ -107,6 +110,7 @@ def create_session(
         interviewer=None if solo else host,
         candidate=host if solo else None,
         length_minutes=length_minutes,
+        target_level=target_level or TargetLevel.for_difficulty(case.difficulty),
         state=SessionState.READY if solo else SessionState.WAITING,
         invite_token=None if solo else new_invite_token(),
     )
@@ -346,6 +350,8 @@ def _store_result(session: Session) -> None:
 
 _RED_FLAG_MARKS = {MarkValue.OBSERVED, ""}
 _EXPECTED_MARKS = {MarkValue.COVERED, MarkValue.PARTIAL, MarkValue.MISSED, ""}
+# Only the interviewer judges that an item does not apply; a candidate marks what they did.
+_JUDGED = {MarkValue.NOT_APPLICABLE}
 
 
 @transaction.atomic
@@ -357,17 +363,24 @@ def set_mark(
     after_hint: bool,
     by: AbstractBaseUser,
     source: MarkSource = MarkSource.INTERVIEWER,
+    reason: str = "",
     now: datetime | None = None,
 ) -> Mark:
-    """Record (or clear, with mark="") a checklist mark, timestamped."""
+    """Record (or clear, with mark="") a checklist mark, timestamped. "Not applicable" is the
+    interviewer's judgement and needs a one-line `reason`."""
     now = now or timezone.now()
     session = lock(session)
     item = checklist.find_session_item(session, item_key)
     if item is None:
         raise SessionError("That checklist item is not part of this session.")
     allowed = _RED_FLAG_MARKS if item.kind == scoring.Kind.RED_FLAG else _EXPECTED_MARKS
+    if source == MarkSource.INTERVIEWER:
+        allowed = allowed | _JUDGED
     if mark not in allowed:
         raise SessionError("That mark does not fit this kind of item.")
+    reason = " ".join(reason.split()) if mark == MarkValue.NOT_APPLICABLE else ""
+    if mark == MarkValue.NOT_APPLICABLE and not reason:
+        raise SessionError("Say in one line why this item does not apply to this case.")
     if source == MarkSource.INTERVIEWER:
         if session.is_solo:
             raise SessionError("A solo session has no interviewer marks.")
@@ -387,7 +400,8 @@ def set_mark(
         defaults={
             "step_number": item.step,
             "mark": mark,
-            "after_hint": after_hint and mark != MarkValue.OBSERVED,
+            "after_hint": after_hint and mark not in {MarkValue.OBSERVED, MarkValue.NOT_APPLICABLE},
+            "reason": reason,
             "marked_at": now,
             "marked_by": by,
         },

@@ -22,6 +22,7 @@ _LABELS = {
     (scoring.Mark.PARTIAL, True): "Partial after a hint",
     (scoring.Mark.MISSED, False): "Missed",
     (scoring.Mark.OBSERVED, False): "Red flag observed",
+    (scoring.Mark.NOT_APPLICABLE, False): "Not applicable",
 }
 
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
-from casebank.checklist import expected_count
-from interviews.checklist import item_marks, result_source, session_checklist
+from casebank.checklist import ChecklistItem, expected_count
+from interviews.checklist import result_source, score_items, session_checklist
 from interviews.models import Hint, Mark, MarkSource, Session, SessionStep
 from interviews.permissions import Role
 from interviews.room import dom_id
@@ -27,21 +27,29 @@ HIGHLIGHTS = 5  # items listed under "Strengths" and under "Work on next"
 class Checklist:
     """The session's items in checklist order, with the candidate-facing text of each."""
 
-    items: list[scoring.Item]
-    texts: dict[str, str]
+    entries: list[ChecklistItem]
+
+    @property
+    def items(self) -> list[scoring.Item]:
+        return [entry.scoring_item for entry in self.entries]
+
+    @property
+    def texts(self) -> dict[str, str]:
+        return {entry.key: entry.candidate_text for entry in self.entries}
 
     @property
     def keys(self) -> list[str]:
-        return [item.key for item in self.items]
+        return [entry.key for entry in self.entries]
+
+    @property
+    def excluded(self) -> dict[str, str]:
+        """The case's own not-applicable items and the author's reason for each."""
+        return {entry.key: entry.excluded_reason for entry in self.entries if entry.excluded_reason}
 
 
 def load_checklist(session: Session) -> Checklist:
-    """Four queries: rubric items, their categories, case items, theirs."""
-    items = session_checklist(session)
-    return Checklist(
-        items=[item.scoring_item for item in items],
-        texts={item.key: item.candidate_text for item in items},
-    )
+    """Five queries: rubric items, their categories, case items, theirs, the case's exclusions."""
+    return Checklist(entries=session_checklist(session))
 
 
 # --- the self-assessment page -------------------------------------------------------------------
@@ -311,16 +319,12 @@ def build_report(session: Session, role: Role) -> Report:
     for mark in session.marks.all():
         rows_by_source[mark.source][mark.item_key] = mark
     result_marks = rows_by_source[source]
-    card = scoring.score(
-        checklist.items, item_marks(result_marks.values(), checklist.keys), thresholds
-    )
+    card = score_items(session, checklist.entries, result_marks.values())
     own_marks: dict[str, Mark] = {}
     own_card = None
     if permissions.shows_comparison(role, session):
         own_marks = rows_by_source[MarkSource.SELF]
-        own_card = scoring.score(
-            checklist.items, item_marks(own_marks.values(), checklist.keys), thresholds
-        )
+        own_card = score_items(session, checklist.entries, own_marks.values())
     rows = [
         ItemRow(
             item=line.item,

@@ -183,11 +183,20 @@ def rescore_session(
     if version.pk == own.pk:
         raise ScorecardError(f"The session was scored under version {version.number} already.")
     old_items = [item.scoring_item for item in case_checklist(own.pk, session.case_id)]
-    new_items = [item.scoring_item for item in case_checklist(version.pk, session.case_id)]
+    new_entries = case_checklist(version.pk, session.case_id)
+    new_items = [item.scoring_item for item in new_entries]
     rows = session.marks.filter(source=checklist.result_source(session))
     marks = checklist.item_marks(rows, (item.key for item in old_items))
     mapped = rescoring.map_marks(old_items, new_items, marks)
-    card = scoring.score(new_items, mapped.marks, version.thresholds)
+    # The case's own list of items that do not apply holds under every version.
+    final = mapped.marks | {
+        entry.key: scoring.ItemMark(scoring.Mark.NOT_APPLICABLE)
+        for entry in new_entries
+        if entry.excluded_reason
+    }
+    card = scoring.score(
+        new_items, final, version.thresholds, target_level=scoring.Level(session.target_level)
+    )
     result = serialize.scores_data(card)
     unmapped = serialize.mapping_data(mapped)
     # The same marks under the same version give the same result: a second click, or someone

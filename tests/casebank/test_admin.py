@@ -30,9 +30,9 @@ PREVIEW_ADD = reverse("admin:casebank_case_preview_add")
 # Session, user, filtered and total counts, the page of cases, the tags for the tag filter.
 QUERIES_CHANGELIST = 6
 # Session, user, the case; the rubric (version, categories, steps, and the checklist join: items,
-# their categories, no case items); the case's probes, tags, facts, items with their categories,
-# exclusions; the staff authors.
-QUERIES_CHANGE_PAGE = 16
+# their categories, no case items, no exclusions); the case's probes, tags, facts, items with
+# their categories, exclusions; the staff authors.
+QUERIES_CHANGE_PAGE = 17
 STEP_NAMES = [
     "Clarify requirements and goals",
     "Frame the ML problem",

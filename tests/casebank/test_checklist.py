@@ -147,8 +147,9 @@ def test_case_checklist_query_count_is_fixed(django_assert_num_queries, count):
     for _ in range(count):
         CaseItemFactory(case=case, categories=categories)
 
-    # Rubric items with their steps, their categories, the case items, their categories.
-    with django_assert_num_queries(4):
+    # Rubric items with their steps, their categories, the case items, their categories, the
+    # case's own list of rubric items that do not apply.
+    with django_assert_num_queries(5):
         items = case_checklist(version.pk, case.pk)
 
     assert len(items) == 2 * count

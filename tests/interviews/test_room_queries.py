@@ -28,8 +28,9 @@ HX = {"HX-Request": "true"}
 ROOM_QUERIES_CANDIDATE = 6
 # The above, plus whether the interviewer is meanwhile this case's candidate elsewhere (then the
 # material is withheld), the current step's rubric items and their categories, the case's items
-# and their categories, the interviewer's marks, the step's probe, the step's hints.
-ROOM_QUERIES_INTERVIEWER = 14
+# and their categories, the case's not-applicable items, the interviewer's marks, the step's
+# probe, the step's hints.
+ROOM_QUERIES_INTERVIEWER = 15
 # The cheap read of version and participants comes first, then the room's queries (minus the
 # login's two, already done).
 STATE_CHANGED_CANDIDATE = 1 + ROOM_QUERIES_CANDIDATE
@@ -38,7 +39,7 @@ STATE_CHANGED_INTERVIEWER = 1 + ROOM_QUERIES_INTERVIEWER
 # the session and nothing else; the interviewer's reads the steps (the notes) and the current
 # step's checklist with its marks (the evidence), but no facts, probe or hints.
 NOTES_CHANGED_CANDIDATE = 4
-NOTES_CHANGED_INTERVIEWER = 11
+NOTES_CHANGED_INTERVIEWER = 12
 # django_session, auth_user, and one read of the session row's version and participants.
 STATE_UNCHANGED = 3
 

@@ -46,10 +46,10 @@ def big(interviewer, candidate, rubric_version, v2) -> Session:
 
 # django_session and auth_user come first in every request. Then: the session with its case,
 # version and people; the version's rubric (its name); the checklist: the rubric items with
-# their steps and texts, their categories, the case items, theirs; all marks; the hints; the
-# steps with their rubric steps; the re-scores with their versions and authors; the category
-# names.
-REPORT = 2 + 1 + 1 + 4 + 1 + 1 + 1 + 1 + 1
+# their steps and texts, their categories, the case items, theirs, the case's not-applicable
+# items; all marks; the hints; the steps with their rubric steps; the re-scores with their
+# versions and authors; the category names.
+REPORT = 2 + 1 + 1 + 5 + 1 + 1 + 1 + 1 + 1
 EXPECTED = {
     # … plus the other published versions, for the re-score form.
     ("scorecard", "interviewer"): REPORT + 1,
@@ -57,8 +57,8 @@ EXPECTED = {
     ("scorecard", "candidate"): REPORT,
     ("json", "interviewer"): REPORT,
     ("markdown", "interviewer"): REPORT,
-    # The self-assessment: the session, the checklist (four), the candidate's marks, the steps.
-    ("scorecard", "pending-candidate"): 2 + 1 + 4 + 1 + 1,
+    # The self-assessment: the session, the checklist (five), the candidate's marks, the steps.
+    ("scorecard", "pending-candidate"): 2 + 1 + 5 + 1 + 1,
 }
 
 

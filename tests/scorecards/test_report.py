@@ -23,7 +23,12 @@ def _expected_card(session, wanted: dict[str, tuple[str, bool]]) -> scoring.Scor
     copy of the marks."""
     items = scoring_items(session)
     marks = {key: scoring.ItemMark(scoring.Mark(m), after_hint=h) for key, (m, h) in wanted.items()}
-    return scoring.score(items, marks, session.rubric_version.thresholds)
+    return scoring.score(
+        items,
+        marks,
+        session.rubric_version.thresholds,
+        target_level=scoring.Level(session.target_level),
+    )
 
 
 def _all(mark: str, after_hint: bool = False):
