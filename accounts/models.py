@@ -1,5 +1,8 @@
 from django.db import models
 
+# The profile lives in its own module; importing it here is how Django finds the model.
+from accounts.profile_models import Profile  # noqa: F401
+
 
 class LoginFailure(models.Model):
     """One failed sign-in. Rows live in the database so every worker process sees the same count.

@@ -1,0 +1,14 @@
+"""`{{ moment|in_zone:zone }}`: a moment written in a viewer's zone, with the zone named."""
+
+from datetime import datetime
+
+from django import template
+
+from accounts.profile import ViewerZone, format_moment
+
+register = template.Library()
+
+
+@register.filter(name="in_zone")
+def in_zone(moment: datetime | None, zone: ViewerZone) -> str:
+    return format_moment(moment, zone) if moment is not None else ""
