@@ -190,6 +190,7 @@ def call_url_field() -> forms.URLField:
         max_length=CALL_URL_LIMIT,
         assume_scheme="https",
         validators=[validate_call_url],
+        error_messages={"invalid": "Enter a call link starting with https://."},
         help_text="Optional: a Meet, Zoom, Jitsi… address (https). Both of you see it as a link.",
     )
 

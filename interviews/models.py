@@ -39,13 +39,17 @@ def default_call_link() -> str:
 def validate_call_url(value: str) -> None:
     """A call link is an https address without credentials: it is shown to both people as a
     link to follow, so a javascript: or http: address, or one carrying a password, is refused."""
-    URLValidator(schemes=["https"], message="Enter a call link starting with https://.")(value)
+    # Codes of their own: a form field's "invalid" message would replace these messages.
+    URLValidator(
+        schemes=["https"], message="Enter a call link starting with https://.", code="call_link"
+    )(value)
     parts = urlsplit(value)
     if parts.username or parts.password:
         raise ValidationError(
             "Leave the user name and password out of the call link: everyone who sees the "
             "session would see them. Most call services put the meeting's passcode in the link "
-            "itself (…?pwd=…), which is fine."
+            "itself (…?pwd=…), which is fine.",
+            code="call_link_credentials",
         )
 
 
