@@ -5,16 +5,14 @@ in another group, which must not open this one either.
 """
 
 import io
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
-from django.utils import timezone
 
 from casebank.models import Case
 from groups import services
-from groups.models import Slot, SlotRole, StudyGroup
+from groups.models import StudyGroup
 from rubrics.models import RubricVersion
 from rubrics.services import latest_published_version
 from tests.factories import CaseFactory, UserFactory
@@ -52,19 +50,3 @@ def other_member(db: None) -> User:
     otto = UserFactory(username="otto")
     services.create_group(owner=otto, name="Another group")
     return otto
-
-
-def in_days(days: int, hour: int = 17) -> datetime:
-    day = (timezone.now() + timedelta(days=days)).date()
-    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
-
-
-def offer(group: StudyGroup, by: User, role: str = SlotRole.EITHER, **extra: object) -> Slot:
-    return services.offer_slot(
-        group=group,
-        by=by,
-        starts_at=extra.pop("starts_at", in_days(2)),
-        length_minutes=extra.pop("length_minutes", 45),
-        role=SlotRole(role),
-        **extra,
-    )

@@ -7,7 +7,7 @@ from django.http import Http404
 
 from groups import permissions, services
 from groups.models import SlotRole, StudyGroup
-from tests.groups.conftest import offer
+from tests.groups.builders import offer
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from groups.models import Membership, Slot, SlotRole
 from interviews.models import ScheduleStatus, Session, SessionState
 from tests.builders import finish_on_kit, make_kit
 from tests.factories import CaseFactory, UserFactory
-from tests.groups.conftest import in_days, offer
+from tests.groups.builders import in_days, offer
 
 pytestmark = pytest.mark.django_db
 

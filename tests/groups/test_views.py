@@ -15,7 +15,7 @@ from groups import services
 from groups.models import Membership, Slot, SlotRole, StudyGroup
 from interviews.models import Session
 from tests.factories import UserFactory
-from tests.groups.conftest import in_days, offer
+from tests.groups.builders import in_days, offer
 
 pytestmark = pytest.mark.django_db
 
