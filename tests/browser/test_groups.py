@@ -19,11 +19,14 @@ from django.utils import timezone
 from icalendar import Calendar
 from playwright.sync_api import Page, expect
 
+from accounts import profile_services
 from accounts.profile import viewer_zone
 from groups import services
-from groups.models import StudyGroup
+from groups.models import SlotRole, StudyGroup
 from interviews.models import ScheduleStatus, Session
 from tests.browser.pages import log_in
+from tests.browser.test_accessibility import _violations
+from tests.browser.test_html_validity import _check
 
 CALL = "https://meet.example.org/spar-tuesday-mock"
 BERLIN, NEW_YORK = ZoneInfo("Europe/Berlin"), ZoneInfo("America/New_York")
@@ -116,3 +119,68 @@ def test_two_members_in_different_zones_offer_and_claim_a_slot(new_page, live_se
     assert str(host_event["uid"]) == str(event["uid"])
     assert session.case.title in str(host_event["summary"])
     assert host_event.walk("VALARM")
+
+
+def _hosting_pages(group: StudyGroup) -> list[tuple[str, str]]:
+    """(member, path) for every page this feature adds or changes, with content on each."""
+    ines = group.owner
+    slot = services.offer_slot(
+        group=group,
+        by=ines,
+        starts_at=timezone.now() + timedelta(days=2),
+        length_minutes=45,
+        role=SlotRole.CANDIDATE,
+    )
+    claimed = services.offer_slot(
+        group=group,
+        by=ines,
+        starts_at=timezone.now() + timedelta(days=1),
+        length_minutes=45,
+        role=SlotRole.INTERVIEWER,
+        call_url=CALL,
+    )
+    cai = User.objects.get(username="cai")
+    session = services.claim_slot(group=group, slot_id=claimed.pk, by=cai)
+    services.set_sharing(membership=group.memberships.get(user=cai), shares_progress=True)
+    return [
+        ("ines", "/groups/"),
+        ("ines", f"/groups/{group.pk}/"),
+        ("cai", f"/groups/{group.pk}/progress/"),
+        ("cai", f"/groups/{group.pk}/slots/{slot.pk}/claim/"),
+        ("cai", f"/groups/join/{group.invite_token}/"),
+        ("ines", "/profile/"),
+        ("ines", "/sessions/new/"),
+        ("cai", session.get_absolute_url()),
+        ("ines", session.get_absolute_url()),
+    ]
+
+
+def test_hosting_pages_are_accessible_and_valid_html(
+    new_page, live_server, group, axe_script, vnu_command
+):
+    pages = _hosting_pages(group)
+    # Members with a zone: no guess, so no reload while axe runs.
+    for who in ("ines", "cai"):
+        profile_services.set_time_zone(user=User.objects.get(username=who), time_zone="Asia/Tokyo")
+    newcomer = User.objects.create_user("newcomer")  # not a member, no zone yet
+    problems, bodies = [], {}
+    for index, (who, path) in enumerate(pages):
+        user = newcomer if path.startswith("/groups/join/") else User.objects.get(username=who)
+        for scheme in ("light", "dark"):
+            page = new_page(bypass_csp=True, color_scheme=scheme)
+            log_in(page.context, user, live_server.url)
+            response = page.goto(path)
+            assert (response.status, page.url) == (200, live_server.url + path), path
+            bodies[f"page-{index}"] = response.text()
+            found = _violations(page, axe_script, admin=False)
+            problems += [f"[{scheme}] {path}: {line}" for line in found]
+            page.context.close()
+    assert problems == [], "\n".join(problems)
+    # The zone note and the guess form, as a member without a zone gets them (no script run).
+    context = new_page().context
+    log_in(context, newcomer, live_server.url)
+    guessing = context.request.get("/sessions/new/").text()
+    assert "data-zone-guess" in guessing
+    bodies["page-guess"] = guessing
+    errors = {name: lines for name, lines in _check(vnu_command, bodies, set()).items() if lines}
+    assert errors == {}, errors
