@@ -10,8 +10,12 @@ from django.contrib.auth.models import AbstractBaseUser
 
 from groups import services
 from groups.models import Membership, Slot, SlotRole, StudyGroup
+from interviews.models import default_call_link
 
 DEMO_GROUP = "ML system design study group"
+# A placeholder on a reserved domain: the demo shows where the call link goes without sending
+# anyone to a real call service. With CALL_LINK_BASE_URL set, the demo uses that server instead.
+DEMO_CALL_URL = "https://meet.example.org/spar-demo-study-group"
 DEMO_DESCRIPTION = (
     "Two mocks a week before the interview season. Offer a time on the board; whoever claims it "
     "gets the session, the call link and a calendar file."
@@ -59,6 +63,7 @@ def seed_demo_group(
             starts_at=_at(now, 1, 18),
             length_minutes=45,
             role=SlotRole.INTERVIEWER,
+            call_url=default_call_link() or DEMO_CALL_URL,
             now=now,
         )
         services.claim_slot(group=group, slot_id=claimed.pk, by=member, now=now)

@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.utils import timezone
 
-from groups.demo import DEMO_GROUP, seed_demo_group
+from groups.demo import DEMO_CALL_URL, DEMO_GROUP, seed_demo_group
 from groups.models import Membership, Slot, StudyGroup
 from groups.progress import build_group_progress
 from interviews.models import ScheduleStatus, SessionState
@@ -41,6 +41,7 @@ def test_setup_demo_adds_the_demo_group_with_a_claimed_and_an_open_slot():
     assert claimed.starts_at > now
     assert (session.interviewer, session.candidate) == (ines, cai)
     assert (session.state, session.schedule_status) == (SessionState.READY, ScheduleStatus.AGREED)
+    assert session.call_url == DEMO_CALL_URL
     # The case is one the demo candidate has not had.
     assert not session.case.sessions.filter(candidate=cai).exclude(pk=session.pk).exists()
     open_slot = Slot.objects.get(group=group, claimed_by__isnull=True)
