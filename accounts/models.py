@@ -1,6 +1,9 @@
 from django.conf import settings
 from django.db import models
 
+# The profile lives in its own module; importing it here is how Django finds the model.
+from accounts.profile_models import Profile  # noqa: F401
+
 
 class MailKind(models.TextChoices):
     PASSWORD_RESET = "password_reset", "Password reset"

@@ -9,6 +9,7 @@ import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -59,6 +60,25 @@ def envlist(name: str, default: list[str]) -> list[str]:
     return items
 
 
+def envbaseurl(name: str, default: str, *, schemes: tuple[str, ...] = ("https",)) -> str:
+    """A base address (scheme and host, maybe a path) without credentials, query or fragment,
+    returned without its trailing slash."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    parts = urlsplit(raw)
+    if parts.scheme not in schemes or not parts.hostname:
+        wanted = " or ".join(f"{scheme}://" for scheme in schemes)
+        raise ImproperlyConfigured(
+            f"{name} must be an address starting with {wanted}; got {raw!r}."
+        )
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise ImproperlyConfigured(
+            f"{name} must be a plain base address, without credentials, ?query or #fragment."
+        )
+    return raw.rstrip("/")
+
+
 DEBUG = envbool("DEBUG", True)
 
 if DEBUG:
@@ -96,6 +116,7 @@ INSTALLED_APPS = [
     "rubrics",
     "interviews",
     "scorecards",
+    "groups",
 ]
 
 MIDDLEWARE = [
@@ -223,6 +244,13 @@ AXES_DISABLE_ACCESS_LOG = True
 ACCOUNT_MAIL_LIMIT = envint("ACCOUNT_MAIL_LIMIT", 3, minimum=1)
 ACCOUNT_MAIL_LIMIT_PER_IP = envint("ACCOUNT_MAIL_LIMIT_PER_IP", 10, minimum=1)
 ACCOUNT_MAIL_WINDOW_SECONDS = envint("ACCOUNT_MAIL_WINDOW_SECONDS", 60 * 60, minimum=1)
+
+# A self-hosted Jitsi-style server (e.g. https://meet.example.org): new sessions then get a call
+# link of their own on it, https://meet.example.org/spar-<128 random bits>. Empty: no default.
+CALL_LINK_BASE_URL = envbaseurl("CALL_LINK_BASE_URL", "")
+# Where members reach this Spar, for links in e-mails sent outside a request (send_reminders)
+# and the calendar files' UIDs, e.g. https://spar.example.org. Empty: mails give the path only.
+SITE_URL = envbaseurl("SITE_URL", "", schemes=("https", "http"))
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")

@@ -7,5 +7,7 @@ urlpatterns = [
     path("cases/", include("casebank.urls")),
     path("", include("interviews.urls")),
     path("", include("scorecards.urls")),
+    path("groups/", include("groups.urls")),
+    path("profile/", include("accounts.profile_urls")),
     path("admin/", admin.site.urls),
 ]

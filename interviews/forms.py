@@ -1,11 +1,21 @@
+from datetime import datetime, tzinfo
 from typing import Any
 
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 
+from accounts.profile_forms import LocalDateTimeField, check_future
 from casebank.models import Case
 from interviews import permissions
-from interviews.models import COMMENT_LIMIT, HINT_LIMIT, NOTE_LIMIT, MarkValue, SessionMode
+from interviews.models import (
+    CALL_URL_LIMIT,
+    COMMENT_LIMIT,
+    HINT_LIMIT,
+    NOTE_LIMIT,
+    MarkValue,
+    SessionMode,
+    validate_call_url,
+)
 from interviews.services import LENGTHS, ControlAction
 from rubrics.models import RubricVersion
 
@@ -40,10 +50,21 @@ class CreateSessionForm(forms.Form):
     surprise = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(
-        self, *args: Any, user: AbstractBaseUser, hide_done: bool = False, **kwargs: Any
+        self,
+        *args: Any,
+        user: AbstractBaseUser,
+        hide_done: bool = False,
+        zone: tzinfo | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        self.fields["call_url"] = call_url_field()
+        self.fields["scheduled_at"] = start_field(zone, required=False)
+        self.fields["scheduled_at"].help_text = (
+            "Optional. Your partner sees it in their own time zone and can accept it or "
+            "propose another."
+        )
         cases = Case.objects.published().order_by("title")
         self.fields["case"].queryset = cases.not_done_by(user) if hide_done else cases
         self.fields["rubric_version"].queryset = RubricVersion.objects.published().select_related(
@@ -77,6 +98,10 @@ class CreateSessionForm(forms.Form):
             self.add_error("case", permissions.CANDIDATE_ON_CASE)
         return cleaned
 
+    def clean_scheduled_at(self) -> datetime | None:
+        moment = self.cleaned_data.get("scheduled_at")
+        return check_future(moment) if moment is not None else None
+
     def budgets(self) -> dict[int, int]:
         return {
             number: self.cleaned_data[f"budget_{number}"]
@@ -86,6 +111,9 @@ class CreateSessionForm(forms.Form):
 
     def budget_fields(self) -> list[forms.BoundField]:
         return [self[f"budget_{number}"] for number in STEP_NUMBERS]
+
+    def schedule_fields(self) -> list[forms.BoundField]:
+        return [self["call_url"], self["scheduled_at"]]
 
 
 class CaseListFilterForm(forms.Form):
@@ -163,3 +191,40 @@ class HintForm(forms.Form):
 
 class StateForm(forms.Form):
     v = forms.IntegerField(min_value=0)
+
+
+def call_url_field() -> forms.URLField:
+    return forms.URLField(
+        label="Call link",
+        required=False,
+        max_length=CALL_URL_LIMIT,
+        assume_scheme="https",
+        validators=[validate_call_url],
+        error_messages={"invalid": "Enter a call link starting with https://."},
+        help_text="Optional: a Meet, Zoom, Jitsi… address (https). Both of you see it as a link.",
+    )
+
+
+def start_field(zone: tzinfo | None, *, required: bool = True) -> LocalDateTimeField:
+    field = LocalDateTimeField(label="Start", required=required)
+    if zone is not None:
+        field.zone = zone
+        field.help_text = f"In your time zone, {zone}."
+    return field
+
+
+class CallLinkForm(forms.Form):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["call_url"] = call_url_field()
+
+
+class ProposeTimeForm(forms.Form):
+    """A start time typed in the viewer's zone."""
+
+    def __init__(self, *args: Any, zone: tzinfo, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["starts_at"] = start_field(zone)
+
+    def clean_starts_at(self) -> datetime:
+        return check_future(self.cleaned_data["starts_at"])

@@ -4,11 +4,15 @@ All writes go through interviews/services.py, which bumps `Session.version` in t
 transaction as every change, so a poll can tell in one indexed read whether anything changed.
 """
 
-from datetime import datetime
+import secrets
+from datetime import datetime, timedelta
 from fractions import Fraction
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import models
 from django.urls import reverse
 
@@ -21,6 +25,39 @@ from rubrics.models import Step as RubricStep
 NOTE_LIMIT = LONG_TEXT_LIMIT
 COMMENT_LIMIT = 5_000
 HINT_LIMIT = 500
+CALL_URL_LIMIT = 500
+CALL_ROOM_BYTES = 16  # 128 bits: a room name nobody can guess on a shared call server
+# After the scheduled start plus this, a participant still waiting may mark the other absent.
+NO_SHOW_GRACE = timedelta(minutes=15)
+
+
+def default_call_link() -> str:
+    """A fresh room on the instance's call server (CALL_LINK_BASE_URL), or "" without one."""
+    base = settings.CALL_LINK_BASE_URL
+    return f"{base}/spar-{secrets.token_hex(CALL_ROOM_BYTES)}" if base else ""
+
+
+def validate_call_url(value: str) -> None:
+    """A call link is an https address without credentials: it is shown to both people as a
+    link to follow, so a javascript: or http: address, or one carrying a password, is refused."""
+    # Codes of their own: a form field's "invalid" message would replace these messages.
+    URLValidator(
+        schemes=["https"], message="Enter a call link starting with https://.", code="call_link"
+    )(value)
+    parts = urlsplit(value)
+    if parts.username or parts.password:
+        raise ValidationError(
+            "Leave the user name and password out of the call link: everyone who sees the "
+            "session would see them. Most call services put the meeting's passcode in the link "
+            "itself (…?pwd=…), which is fine.",
+            code="call_link_credentials",
+        )
+
+
+class ScheduleStatus(models.TextChoices):
+    NONE = "", "Not scheduled"
+    PROPOSED = "proposed", "Proposed, waiting for the other person"
+    AGREED = "agreed", "Agreed"
 
 
 class SessionState(models.TextChoices):
@@ -127,6 +164,36 @@ class Session(models.Model):
         max_length=10, choices=SelfAssessment.choices, default=SelfAssessment.PENDING
     )
 
+    # Hosting: where the two meet and when, all written by interviews.services (set_call_link,
+    # propose_time, accept_time, agree_time, mark_no_show, claim_reminder).
+    call_url = models.URLField(
+        "call link",
+        max_length=CALL_URL_LIMIT,
+        blank=True,
+        default=default_call_link,
+        validators=[validate_call_url],
+    )
+    scheduled_at = models.DateTimeField(null=True, blank=True)
+    schedule_status = models.CharField(
+        max_length=10, choices=ScheduleStatus.choices, blank=True, default=ScheduleStatus.NONE
+    )
+    # Who proposed the current time; the other participant accepts it.
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The scheduled_at whose reminder went out: a new time gets a new reminder, the same never
+    # a second one (see claim_reminder).
+    reminded_for = models.DateTimeField(null=True, blank=True)
+    no_show = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The participant who did not come to the scheduled start.",
+    )
+    no_show_marked_at = models.DateTimeField(null=True, blank=True)
+
     objects = SessionQuerySet.as_manager()
 
     class Meta:
@@ -135,6 +202,8 @@ class Session(models.Model):
             # "Not yet practised by me" and interviewer-material checks: a user's cases.
             models.Index(fields=["candidate", "state", "case"], name="session_candidate_cases"),
             models.Index(fields=["interviewer", "case"], name="session_interviewer_cases"),
+            # send_reminders: agreed sessions starting within the reminder window.
+            models.Index(fields=["schedule_status", "scheduled_at"], name="session_schedule"),
         ]
 
     def __str__(self) -> str:
@@ -163,6 +232,13 @@ class Session(models.Model):
         if total is None and self.total_percent is not None:
             return Fraction(self.total_percent)
         return total
+
+    @property
+    def has_started(self) -> bool:
+        return self.state not in {SessionState.WAITING, SessionState.READY}
+
+    def participant_ids(self) -> set[int]:
+        return {pk for pk in (self.interviewer_id, self.candidate_id) if pk is not None}
 
     def step_elapsed(self, step: "SessionStep", now: datetime) -> float:
         """Seconds spent on a step, including the stretch running right now."""

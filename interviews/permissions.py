@@ -197,3 +197,15 @@ def get_session_to_swap(user: AnyUser, session_id: int) -> tuple[Session, Role]:
     session, role = get_session_for_user(user, session_id)
     _require(user, session_id, swaps_roles(role), role, "swap roles")
     return session, role
+
+
+def takes_part(role: Role | None) -> bool:
+    """The interviewer or the candidate: who may schedule, set the call link, mark a no-show
+    and download the calendar file. Staff looking on may not."""
+    return role in {Role.INTERVIEWER, Role.CANDIDATE}
+
+
+def get_session_for_participant(user: AnyUser, session_id: int) -> tuple[Session, Role]:
+    session, role = get_session_for_user(user, session_id)
+    _require(user, session_id, takes_part(role), role, "schedule this session")
+    return session, role

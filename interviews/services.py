@@ -1,31 +1,40 @@
 """The only place that writes sessions. Every write bumps Session.version in its transaction."""
 
 import enum
+import logging
 import secrets
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.profile import zones_of
 from casebank.models import Case, ClarificationFact
-from interviews import checklist, digest, permissions
+from interviews import checklist, digest, permissions, schedule
 from interviews.models import (
+    NO_SHOW_GRACE,
     FactReveal,
     Hint,
     Mark,
     MarkSource,
     MarkValue,
+    ScheduleStatus,
     Session,
     SessionMode,
     SessionState,
     SessionStep,
     TargetLevel,
+    validate_call_url,
 )
 from rubrics import scoring
 from rubrics.models import RubricVersion
+
+logger = logging.getLogger("spar.reminders")
 
 INVITE_TOKEN_BYTES = 32  # 256 bits: unguessable, and short enough for a chat message
 LENGTHS = (45, 60)
@@ -495,3 +504,198 @@ def set_fact_revealed(
     else:
         FactReveal.objects.filter(session=session, fact=fact).delete()
     bump(session, "facts_stamp")
+
+
+# --- hosting: call link, scheduled start, no-shows, reminders ----------------------------------
+
+
+def _check_start(starts_at: datetime, now: datetime) -> None:
+    if starts_at <= now:
+        raise SessionError("That time has already passed. Choose a time in the future.")
+
+
+def _check_call_url(call_url: str) -> None:
+    if call_url:
+        try:
+            validate_call_url(call_url)
+        except ValidationError as exc:
+            raise SessionError(" ".join(exc.messages)) from None
+
+
+@transaction.atomic
+def host_session(
+    *,
+    host: AbstractBaseUser,
+    case: Case,
+    rubric_version: RubricVersion,
+    length_minutes: int,
+    mode: SessionMode,
+    budgets: dict[int, int] | None = None,
+    call_url: str | None = None,
+    scheduled_at: datetime | None = None,
+    now: datetime | None = None,
+) -> Session:
+    """create_session with a call link and a proposed start, all or nothing.
+
+    call_url=None keeps the default (a fresh room on CALL_LINK_BASE_URL, if set); "" means no
+    link. A peer session's start is the host's proposal until the candidate accepts it; solo
+    practice has nobody to ask, so its time stands as agreed.
+    """
+    now = now or timezone.now()
+    if scheduled_at is not None:
+        _check_start(scheduled_at, now)
+    if call_url is not None:
+        _check_call_url(call_url)
+    session = create_session(
+        host=host,
+        case=case,
+        rubric_version=rubric_version,
+        length_minutes=length_minutes,
+        mode=mode,
+        budgets=budgets,
+    )
+    if session.is_solo:
+        session.call_url = ""
+    elif call_url is not None:
+        session.call_url = call_url
+    if scheduled_at is not None:
+        session.scheduled_at = scheduled_at
+        session.schedule_status = (
+            ScheduleStatus.AGREED if session.is_solo else ScheduleStatus.PROPOSED
+        )
+        session.proposed_by = None if session.is_solo else host
+    session.save(update_fields=["call_url", "scheduled_at", "schedule_status", "proposed_by"])
+    return session
+
+
+def _check_participant(session: Session, by: AbstractBaseUser) -> None:
+    if by.pk not in session.participant_ids():
+        raise SessionError("Only the two people in this session may change its schedule.")
+
+
+def _check_not_started(session: Session) -> None:
+    if session.has_started:
+        raise SessionError("The interview has started; its time and call link are fixed now.")
+
+
+@transaction.atomic
+def set_call_link(*, session: Session, by: AbstractBaseUser, call_url: str) -> Session:
+    """Either participant may set or clear the call link until the interview starts."""
+    session = lock(session)
+    _check_participant(session, by)
+    _check_not_started(session)
+    _check_call_url(call_url)
+    session.call_url = call_url
+    session.save(update_fields=["call_url"])
+    bump(session)
+    return session
+
+
+@transaction.atomic
+def propose_time(
+    *, session: Session, by: AbstractBaseUser, starts_at: datetime, now: datetime | None = None
+) -> Session:
+    """A new start proposed by one participant; the other accepts it (solo: it stands)."""
+    now = now or timezone.now()
+    session = lock(session)
+    _check_participant(session, by)
+    _check_not_started(session)
+    _check_start(starts_at, now)
+    session.scheduled_at = starts_at
+    if session.is_solo:
+        session.schedule_status, session.proposed_by = ScheduleStatus.AGREED, None
+    else:
+        session.schedule_status, session.proposed_by = ScheduleStatus.PROPOSED, by
+    session.save(update_fields=["scheduled_at", "schedule_status", "proposed_by"])
+    bump(session)
+    return session
+
+
+@transaction.atomic
+def accept_time(*, session: Session, by: AbstractBaseUser, now: datetime | None = None) -> Session:
+    """The other participant agrees to the proposed start; from then on reminders are due."""
+    now = now or timezone.now()
+    session = lock(session)
+    _check_participant(session, by)
+    _check_not_started(session)
+    if session.schedule_status == ScheduleStatus.AGREED:
+        return session  # a double click, or both accepting from two tabs
+    if session.schedule_status != ScheduleStatus.PROPOSED or session.scheduled_at is None:
+        raise SessionError("No time has been proposed yet.")
+    if session.proposed_by_id == by.pk:
+        raise SessionError("You proposed this time: your partner accepts it.")
+    if session.scheduled_at <= now:
+        raise SessionError("The proposed time has passed. Propose a new one.")
+    session.schedule_status = ScheduleStatus.AGREED
+    session.save(update_fields=["schedule_status"])
+    bump(session)
+    return session
+
+
+@transaction.atomic
+def mark_no_show(*, session: Session, by: AbstractBaseUser, now: datetime | None = None) -> Session:
+    """Record that the other participant did not come: allowed once the agreed start is
+    NO_SHOW_GRACE past and the interview has not started. The first mark stands."""
+    now = now or timezone.now()
+    session = lock(session)
+    _check_participant(session, by)
+    others = session.participant_ids() - {by.pk}
+    if not others:
+        raise SessionError("There is nobody else in this session to mark as absent.")
+    if session.no_show_id is not None:
+        raise SessionError("A no-show is already recorded for this session.")
+    if session.schedule_status != ScheduleStatus.AGREED or session.scheduled_at is None:
+        raise SessionError("Only a session with an agreed time can have a no-show.")
+    if session.has_started:
+        raise SessionError("The interview took place: nobody was absent.")
+    if now < session.scheduled_at + NO_SHOW_GRACE:
+        minutes = int(NO_SHOW_GRACE.total_seconds() // 60)
+        raise SessionError(
+            f"Wait until {minutes} minutes after the agreed start before marking a no-show."
+        )
+    session.no_show_id = others.pop()
+    session.no_show_marked_at = now
+    session.save(update_fields=["no_show", "no_show_marked_at"])
+    bump(session)
+    return session
+
+
+def claim_reminder(*, session: Session) -> bool:
+    """Note that the reminder for the session's current start is going out; False when another
+    run already did. One conditional UPDATE, so two overlapping cron runs cannot both claim it:
+    the reminder goes out at most once per agreed start."""
+    claimed = (
+        Session.objects.filter(
+            pk=session.pk,
+            scheduled_at=session.scheduled_at,
+            schedule_status=ScheduleStatus.AGREED,
+        )
+        .exclude(reminded_for=session.scheduled_at)
+        .update(reminded_for=session.scheduled_at, version=F("version") + 1)
+    )
+    return bool(claimed)
+
+
+def send_reminders(*, now: datetime | None = None) -> int:
+    """E-mail both participants of every session due a reminder; the number of mails sent.
+
+    Each session's reminder is claimed (committed) before its mails go out, so a crash or an
+    overlapping run loses a reminder rather than sending it twice. Participants without an
+    e-mail address get none; the room tells them so.
+    """
+    now = now or timezone.now()
+    sent = 0
+    for session in schedule.due_reminders(now):
+        if not claim_reminder(session=session):
+            continue
+        people = [p for p in (session.interviewer, session.candidate) if p is not None]
+        for reminder in schedule.reminders_for(session, zones_of(people), now=now):
+            message = EmailMessage(reminder.subject, reminder.body, to=[reminder.to])
+            message.attach("spar-session.ics", reminder.calendar, "text/calendar")
+            try:
+                message.send()
+            except OSError:
+                logger.exception("reminder for session %s to %s failed", session.pk, reminder.to)
+                continue
+            sent += 1
+    return sent

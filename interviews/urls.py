@@ -20,6 +20,11 @@ urlpatterns = [
     ),
     path("sessions/<int:session_id>/steps/<int:step>/hints/", views.add_hint, name="hint"),
     path("sessions/<int:session_id>/summary/", views.summary, name="summary"),
+    path("sessions/<int:session_id>/call-link/", views.set_call_link, name="call_link"),
+    path("sessions/<int:session_id>/time/", views.propose_time, name="propose_time"),
+    path("sessions/<int:session_id>/time/accept/", views.accept_time, name="accept_time"),
+    path("sessions/<int:session_id>/no-show/", views.mark_no_show, name="no_show"),
+    path("sessions/<int:session_id>/calendar.ics", views.calendar, name="calendar"),
     # Tokens are URL-safe base64, so anything else (a NUL byte, a slash) never reaches the view.
     path("join/<slug:token>/", views.join, name="join"),
 ]

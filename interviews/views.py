@@ -1,18 +1,20 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.forms import Form
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
+from accounts.profile import viewer_zone
 from casebank.models import ClarificationFact
 from core.markdown import render_markdown
 from core.types import AuthedRequest
-from interviews import permissions, services
+from interviews import permissions, schedule, services
 from interviews.forms import (
+    CallLinkForm,
     CaseListFilterForm,
     CommentForm,
     ControlForm,
@@ -22,6 +24,7 @@ from interviews.forms import (
     InviteForm,
     MarkForm,
     NotesForm,
+    ProposeTimeForm,
     StateForm,
 )
 from interviews.models import (
@@ -31,6 +34,7 @@ from interviews.models import (
     Session,
     SessionState,
     SessionStep,
+    default_call_link,
 )
 from interviews.permissions import Role
 from interviews.room import RoomState
@@ -50,21 +54,32 @@ def create_session(request: AuthedRequest) -> HttpResponse:
     latest = latest_published_version()
     initial = {"rubric_version": latest, "case": chosen.get("case")}
     data = request.POST if request.method == "POST" else None
-    form = CreateSessionForm(data, user=request.user, hide_done=hide_done, initial=initial)
+    zone = viewer_zone(request.user)
+    # The suggested call link is made once, here, so the host sees the address partners get.
+    initial["call_url"] = default_call_link()
+    form = CreateSessionForm(
+        data, user=request.user, hide_done=hide_done, zone=zone.zone, initial=initial
+    )
     if request.method == "POST" and form.is_valid():
-        session = services.create_session(
-            host=request.user,
-            case=form.cleaned_data["case"],
-            rubric_version=form.cleaned_data["rubric_version"],
-            length_minutes=form.cleaned_data["length_minutes"],
-            mode=form.cleaned_data["mode"],
-            budgets=form.budgets(),
-        )
-        return redirect(session)
+        try:
+            session = services.host_session(
+                host=request.user,
+                case=form.cleaned_data["case"],
+                rubric_version=form.cleaned_data["rubric_version"],
+                length_minutes=form.cleaned_data["length_minutes"],
+                mode=form.cleaned_data["mode"],
+                budgets=form.budgets(),
+                call_url=form.cleaned_data["call_url"],
+                scheduled_at=form.cleaned_data["scheduled_at"],
+            )
+        except services.SessionError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect(session)
     return render(
         request,
         "interviews/create.html",
-        {"form": form, "filters": filters, "no_rubric": latest is None},
+        {"form": form, "filters": filters, "no_rubric": latest is None, "zone": zone},
         status=400 if form.errors else 200,
     )
 
@@ -388,3 +403,91 @@ def summary(request: AuthedRequest, session_id: int) -> HttpResponse:
     """The old address of a finished session's result, kept for links: the scorecard replaced it."""
     permissions.get_session_for_user(request.user, session_id)  # outsiders still get 404
     return redirect("scorecards:scorecard", session_id)
+
+
+# --- hosting: call link, scheduled start, no-shows, calendar file ------------------------------
+
+
+def _after_schedule_change(request: AuthedRequest, session: Session, message: str) -> HttpResponse:
+    messages.success(request, message)
+    return redirect(session)
+
+
+def _schedule_refused(request: AuthedRequest, session: Session, message: str) -> HttpResponse:
+    # The room is a full page and these forms post without htmx: the message shows at its top.
+    messages.error(request, message)
+    return redirect(session)
+
+
+@login_required
+@require_POST
+def set_call_link(request: AuthedRequest, session_id: int) -> HttpResponse:
+    session, _ = permissions.get_session_for_participant(request.user, session_id)
+    form = CallLinkForm(request.POST)
+    if not form.is_valid():
+        return _schedule_refused(request, session, _first_error(form))
+    try:
+        services.set_call_link(
+            session=session, by=request.user, call_url=form.cleaned_data["call_url"]
+        )
+    except services.SessionError as exc:
+        return _schedule_refused(request, session, str(exc))
+    saved = (
+        "The call link is saved." if form.cleaned_data["call_url"] else "The call link is removed."
+    )
+    return _after_schedule_change(request, session, saved)
+
+
+@login_required
+@require_POST
+def propose_time(request: AuthedRequest, session_id: int) -> HttpResponse:
+    session, _ = permissions.get_session_for_participant(request.user, session_id)
+    form = ProposeTimeForm(request.POST, zone=viewer_zone(request.user).zone)
+    if not form.is_valid():
+        return _schedule_refused(request, session, _first_error(form))
+    try:
+        session = services.propose_time(
+            session=session, by=request.user, starts_at=form.cleaned_data["starts_at"]
+        )
+    except services.SessionError as exc:
+        return _schedule_refused(request, session, str(exc))
+    if session.is_solo:
+        return _after_schedule_change(request, session, "The start time is saved.")
+    return _after_schedule_change(
+        request, session, "Your proposed time is saved; your partner can accept it."
+    )
+
+
+@login_required
+@require_POST
+def accept_time(request: AuthedRequest, session_id: int) -> HttpResponse:
+    session, _ = permissions.get_session_for_participant(request.user, session_id)
+    try:
+        services.accept_time(session=session, by=request.user)
+    except services.SessionError as exc:
+        return _schedule_refused(request, session, str(exc))
+    return _after_schedule_change(request, session, "You accepted the time. See you then!")
+
+
+@login_required
+@require_POST
+def mark_no_show(request: AuthedRequest, session_id: int) -> HttpResponse:
+    session, _ = permissions.get_session_for_participant(request.user, session_id)
+    try:
+        services.mark_no_show(session=session, by=request.user)
+    except services.SessionError as exc:
+        return _schedule_refused(request, session, str(exc))
+    return _after_schedule_change(request, session, "The no-show is recorded.")
+
+
+@login_required
+@require_GET
+def calendar(request: AuthedRequest, session_id: int) -> HttpResponse:
+    """The session as a calendar file; the candidate's does not name the case."""
+    session, role = permissions.get_session_for_participant(request.user, session_id)
+    if session.scheduled_at is None:
+        raise Http404("This session has no scheduled time yet.")
+    body = schedule.calendar_file(session, role, now=timezone.now())
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="spar-session-{session.pk}.ics"'
+    return response

@@ -1,4 +1,6 @@
-"""A small world for security tests: a running, a finished and a waiting session, and the cast."""
+"""A small world for security tests: a running, a finished, a waiting and a scheduled session,
+a study group of the interviewer (owner) and the candidate with an open slot, and the cast —
+including `other_group`, a member of another group."""
 
 from dataclasses import dataclass
 from io import StringIO
@@ -8,10 +10,13 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 
 from casebank.models import Case
+from groups import services as group_services
+from groups.models import Slot, SlotRole, StudyGroup
 from interviews import services
 from interviews.models import Session, SessionMode
 from rubrics.services import latest_published_version
 from tests.factories import CaseFactory, UserFactory
+from tests.groups.builders import in_days
 
 
 @dataclass
@@ -22,7 +27,10 @@ class World:
     running: Session
     finished: Session
     waiting: Session
+    scheduled: Session  # peer, agreed start in two days, not started
     fact_id: int
+    group: StudyGroup
+    slot: Slot  # open, offered by the interviewer, who will interview
 
 
 @pytest.fixture
@@ -35,6 +43,7 @@ def world(db: None) -> World:
         "candidate": candidate,
         "interviewer": interviewer,
         "staff": UserFactory(username="walker-staff", is_staff=True),
+        "other_group": UserFactory(username="walker-other-group"),
     }
     case = Case.objects.get(slug="delivery-eta")
     version = latest_published_version()
@@ -56,6 +65,27 @@ def world(db: None) -> World:
     services.start_session(session=finished)
     finished = services.finish_session(session=finished)
     waiting = peer(Case.objects.get(slug="visual-search"))
+    scheduled = services.host_session(
+        host=interviewer,
+        case=Case.objects.get(slug="card-fraud-detection"),
+        rubric_version=version,
+        length_minutes=45,
+        mode=SessionMode.PEER,
+        scheduled_at=in_days(2),
+        call_url="https://meet.example.org/spar-walker",
+    )
+    services.join_session(token=scheduled.invite_token, user=candidate)
+    scheduled = services.accept_time(session=scheduled, by=candidate)
+    group = group_services.create_group(owner=interviewer, name="Walkers")
+    group_services.join_group(token=group.invite_token, user=candidate)
+    group_services.create_group(owner=users["other_group"], name="Other walkers")
+    slot = group_services.offer_slot(
+        group=group,
+        by=interviewer,
+        starts_at=in_days(3),
+        length_minutes=45,
+        role=SlotRole.INTERVIEWER,
+    )
     return World(
         users=users,
         case=case,
@@ -63,5 +93,8 @@ def world(db: None) -> World:
         running=running,
         finished=finished,
         waiting=waiting,
+        scheduled=scheduled,
         fact_id=case.facts.first().pk,
+        group=group,
+        slot=slot,
     )

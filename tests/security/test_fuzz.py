@@ -6,11 +6,15 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from accounts.profile import all_zone_names
+from accounts.profile_models import Profile
+from groups.models import Membership, Slot, StudyGroup
 from interviews.models import FactReveal, Hint, Mark, Session, SessionStep
 from tests.security.conftest import World
 
@@ -189,3 +193,134 @@ def test_join_survives_bad_tokens(world, token):
 def test_account_forms_survive_garbage(db, data):
     for name in ("accounts:login", "accounts:signup", "accounts:password_reset"):
         assert Client().post(reverse(name), data).status_code < 500
+
+
+# Hosting, groups and the profile.
+
+
+def _schedule_snapshot(session: Session) -> tuple[Any, ...]:
+    session.refresh_from_db()
+    return (
+        session.version,
+        session.call_url,
+        session.scheduled_at,
+        session.schedule_status,
+        session.proposed_by_id,
+        session.no_show_id,
+    )
+
+
+SCHEDULE_ENDPOINTS = [
+    ("interviews:call_link", ["call_url"]),
+    ("interviews:propose_time", ["starts_at"]),
+    ("interviews:accept_time", ["x"]),
+    ("interviews:no_show", ["x"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "fields"), SCHEDULE_ENDPOINTS, ids=[e[0] for e in SCHEDULE_ENDPOINTS]
+)
+def test_schedule_endpoints_survive_garbage(world, name, fields):
+    url = reverse(name, args=[world.scheduled.pk])
+    participants = [_client(world, role) for role in ("interviewer", "candidate")]
+    others = [_client(world, role) for role in ("outsider", "staff", "other_group")]
+
+    @FUZZ
+    @given(data=_form(fields))
+    def check(data: dict[str, str]) -> None:
+        before = _schedule_snapshot(world.scheduled)
+        for client in others:
+            assert client.post(url, data).status_code in {403, 404}
+        assert _schedule_snapshot(world.scheduled) == before
+        for client in participants:
+            assert client.post(url, data).status_code < 500
+        session = Session.objects.get(pk=world.scheduled.pk)
+        # Whatever was accepted is well-formed: an https link, a start in the future.
+        assert session.call_url == "" or session.call_url.startswith("https://")
+        assert session.scheduled_at is not None
+
+    check()
+
+
+@FUZZ
+@given(query=st.dictionaries(st.sampled_from(["v", "starts_at", "x"]), VALUE, max_size=3))
+def test_calendar_survives_garbage_query_strings(world, query):
+    response = _client(world, "candidate").get(
+        reverse("interviews:calendar", args=[world.scheduled.pk]), query
+    )
+    assert response.status_code == 200
+
+
+GROUP_ENDPOINTS = [
+    (
+        "groups:offer",
+        lambda w: [w.group.pk],
+        ["starts_at", "length_minutes", "role", "level", "domain", "call_url"],
+        "candidate",
+    ),
+    (
+        "groups:claim",
+        lambda w: [w.group.pk, w.slot.pk],
+        ["as_role", "case", "surprise"],
+        "candidate",
+    ),
+    ("groups:share", lambda w: [w.group.pk], ["shares_progress"], "candidate"),
+    ("groups:invite", lambda w: [w.group.pk], ["action"], "interviewer"),
+    ("groups:withdraw", lambda w: [w.group.pk, w.slot.pk], ["x"], "interviewer"),
+]
+
+
+def _group_snapshot(world: World) -> tuple[Any, ...]:
+    world.group.refresh_from_db()
+    return (
+        world.group.invite_token,
+        list(Slot.objects.values_list("pk", "claimed_by_id", "starts_at")),
+        list(Membership.objects.values_list("group_id", "user_id", "shares_progress")),
+        Session.objects.count(),
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "fields", "writer"), GROUP_ENDPOINTS, ids=[e[0] for e in GROUP_ENDPOINTS]
+)
+def test_group_endpoints_survive_garbage(world, name, args, fields, writer):
+    url = reverse(name, args=args(world))
+    allowed = _client(world, writer)
+    outsiders = [_client(world, role) for role in ("outsider", "staff", "other_group")]
+
+    @FUZZ
+    @given(data=_form(fields))
+    def check(data: dict[str, str]) -> None:
+        before = _group_snapshot(world)
+        for client in outsiders:
+            assert client.post(url, data).status_code == 404
+        assert _group_snapshot(world) == before
+        assert allowed.post(url, data).status_code < 500
+
+    check()
+
+
+@FUZZ
+@given(data=_form(["name", "description"]))
+def test_create_group_survives_garbage(world, data):
+    before = StudyGroup.objects.count()
+    response = _client(world, "outsider").post(reverse("groups:list"), data)
+    assert response.status_code in {302, 400}
+    assert StudyGroup.objects.count() - before == (1 if response.status_code == 302 else 0)
+
+
+@FUZZ
+@given(data=_form(["time_zone", "email", "current_password"]))
+def test_profile_forms_survive_garbage(world, data):
+    user = world.users["outsider"]
+    client = _client(world, "outsider")
+    email = User.objects.get(pk=user.pk).email
+    response = client.post(reverse("profile:edit"), data)
+    assert response.status_code in {302, 400}
+    if response.status_code == 400:
+        # Nothing saved half: a refused form changes neither the zone nor the address.
+        assert User.objects.get(pk=user.pk).email == email
+    assert client.post(reverse("profile:guess_zone"), data).status_code in {204, 400}
+    zone = Profile.objects.filter(user=user).values_list("time_zone", flat=True).first()
+    assert zone is None or zone in all_zone_names()

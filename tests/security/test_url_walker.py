@@ -2,7 +2,10 @@
 
 A new named URL pattern without a row in SAMPLES fails `test_every_named_url_has_a_sample`, so no
 view can skip these checks. Each row requests the URL as anonymous, an outsider, the candidate,
-the interviewer and a staff member who takes no part, on objects that belong to the participants.
+the interviewer, a staff member who takes no part, and a member of another study group, on
+objects that belong to the participants (the interviewer owns the world's group, the candidate is
+its member). Outside the groups, a member of another group is just an outsider: rows that do not
+name `other_group` expect for it what they expect for the outsider.
 """
 
 import logging
@@ -14,11 +17,12 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from tests.groups.builders import in_days
 from tests.security.conftest import World
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ("anonymous", "outsider", "candidate", "interviewer", "staff")
+ROLES = ("anonymous", "outsider", "candidate", "interviewer", "staff", "other_group")
 LOGIN = "login"  # a redirect to the login page
 # The admin guards itself (staff only, its own login page): see test_admin_is_staff_only.
 NAMESPACES_EXCLUDED = {"admin"}
@@ -71,6 +75,29 @@ CANDIDATE_WRITE = {
     "staff": 403,
 }
 RESULTS = {"anonymous": LOGIN, "outsider": 404, "candidate": 403, "interviewer": 200, "staff": 200}
+
+SCHEDULED = lambda w: {"session_id": w.scheduled.pk}  # noqa: E731
+GROUP = lambda w: {"group_id": w.group.pk}  # noqa: E731
+SLOT = lambda w: {"group_id": w.group.pk, "slot_id": w.slot.pk}  # noqa: E731
+# Either participant may schedule; staff looking on may not.
+PARTICIPANT_WRITE = INTERVIEWER_WRITE | {"candidate": 302}
+# A group's pages: members only; everyone else, staff and other groups' members included, 404.
+GROUP_PAGE = {
+    "anonymous": LOGIN,
+    "outsider": 404,
+    "candidate": 200,
+    "interviewer": 200,
+    "staff": 404,
+    "other_group": 404,
+}
+GROUP_WRITE = GROUP_PAGE | {"candidate": 302, "interviewer": 302}
+OWNER_WRITE = GROUP_WRITE | {"candidate": 403}
+
+
+def _slot_data(w: World) -> dict[str, Any]:
+    start = in_days(4).strftime("%Y-%m-%dT%H:%M")
+    return {"starts_at": start, "length_minutes": 45, "role": "either"}
+
 
 # name → samples. Codes: the exact status; LOGIN: a redirect to the login page.
 SAMPLES: dict[str, list[Sample]] = {
@@ -220,6 +247,53 @@ SAMPLES: dict[str, list[Sample]] = {
     ],
     "scorecards:progress": [Sample("GET", NO_ARGS, _members(200))],
     "scorecards:progress_csv": [Sample("GET", NO_ARGS, _members(200))],
+    # Hosting a session. Refused writes (the running session has started) redirect with a
+    # message, like accepted ones; the status shows who got past the permission check.
+    "interviews:call_link": [
+        Sample("POST", SCHEDULED, PARTICIPANT_WRITE, data=lambda w: {"call_url": ""}),
+        Sample("POST", RUNNING, PARTICIPANT_WRITE, data=lambda w: {"call_url": ""}),
+    ],
+    "interviews:propose_time": [
+        Sample(
+            "POST",
+            SCHEDULED,
+            PARTICIPANT_WRITE,
+            data=lambda w: {"starts_at": in_days(5).strftime("%Y-%m-%dT%H:%M")},
+        )
+    ],
+    "interviews:accept_time": [Sample("POST", SCHEDULED, PARTICIPANT_WRITE)],
+    "interviews:no_show": [Sample("POST", SCHEDULED, PARTICIPANT_WRITE)],
+    "interviews:calendar": [
+        Sample("GET", SCHEDULED, SESSION_PAGE | {"staff": 403}),
+        # No time, no calendar file.
+        Sample("GET", RUNNING, SESSION_PAGE | {"candidate": 404, "interviewer": 404, "staff": 403}),
+    ],
+    # Study groups.
+    "groups:list": [Sample("GET", NO_ARGS, _members(200))],
+    "groups:detail": [Sample("GET", GROUP, GROUP_PAGE)],
+    "groups:progress": [Sample("GET", GROUP, GROUP_PAGE)],
+    "groups:share": [Sample("POST", GROUP, GROUP_WRITE, data=lambda w: {"shares_progress": "on"})],
+    "groups:invite": [Sample("POST", GROUP, OWNER_WRITE, data=lambda w: {"action": "regenerate"})],
+    "groups:offer": [Sample("POST", GROUP, GROUP_WRITE, data=_slot_data)],
+    # The interviewer offered the slot: claiming it sends them back to the board.
+    "groups:claim": [
+        Sample("GET", SLOT, GROUP_PAGE | {"interviewer": 302}),
+        Sample("POST", SLOT, GROUP_WRITE),
+    ],
+    "groups:withdraw": [Sample("POST", SLOT, GROUP_WRITE | {"candidate": 403})],
+    # Anyone signed in with the link may join; members are sent to the group.
+    "groups:join": [
+        Sample(
+            "GET",
+            lambda w: {"token": w.group.invite_token},
+            _members(200) | {"candidate": 302, "interviewer": 302},
+        )
+    ],
+    # The profile.
+    "profile:edit": [Sample("GET", NO_ARGS, _members(200))],
+    "profile:guess_zone": [
+        Sample("POST", NO_ARGS, _members(204), data=lambda w: {"time_zone": "Europe/Berlin"})
+    ],
 }
 
 
@@ -260,7 +334,7 @@ def test_url_answers_as_expected_for_role(world, name, index, role):
     url = reverse(name, kwargs=sample.kwargs(world)) + sample.query
     send = client.get if sample.method == "GET" else client.post
     response = send(url, sample.data(world), headers=sample.headers)
-    expected = sample.expected[role]
+    expected = sample.expected.get(role, sample.expected["outsider"])
     if expected == LOGIN:
         assert response.status_code == 302, response.content[:300]
         assert response["Location"].startswith(reverse("accounts:login") + "?next=")

@@ -20,7 +20,8 @@ class Command(BaseCommand):
     help = (
         "Prepare a development database: load the shipped rubric and case library, create "
         "the demo accounts (interviewer, candidate, and a staff account 'author') with a known "
-        "password, and a few finished sessions between interviewer and candidate."
+        "password, a few finished sessions between interviewer and candidate, and their study "
+        "group with a claimed and an open slot."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -45,6 +46,8 @@ class Command(BaseCommand):
                 user.is_staff = user.is_superuser = True
                 user.save(update_fields=["is_staff", "is_superuser"])
         self._seed_sessions()
+        # By name, not import: the groups app sits above scorecards in the app stack.
+        call_command("setup_demo_group", force=force, stdout=self.stdout, stderr=self.stderr)
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo accounts: interviewer, candidate and author (staff), "
