@@ -12,11 +12,16 @@ from scorecards import progress, stats
 
 
 def case_options(
-    candidate: AbstractBaseUser, *, domain: str = "", level: str = ""
+    candidate: AbstractBaseUser,
+    *,
+    interviewer: AbstractBaseUser | None,
+    domain: str = "",
+    level: str = "",
 ) -> list[stats.CaseOption]:
-    """Published cases the candidate has not done, narrowed to the slot's domain and level; all
-    of them when nothing fits both (a wish, not a reason to refuse the claim)."""
-    options = progress.case_options(candidate)
+    """Published cases the candidate has not done and the interviewer may interview on (not one
+    they are a candidate on right now), narrowed to the slot's domain and level; all of them
+    when nothing fits both (a wish, not a reason to refuse the claim)."""
+    options = progress.case_options(candidate, interviewer=interviewer)
     fitting = [
         option
         for option in options
@@ -32,11 +37,16 @@ def recommended_case_id(candidate: AbstractBaseUser, options: list[stats.CaseOpt
 
 
 def pick_case(
-    candidate: AbstractBaseUser, *, domain: str = "", level: str = "", surprise: bool = False
+    candidate: AbstractBaseUser,
+    *,
+    interviewer: AbstractBaseUser,
+    domain: str = "",
+    level: str = "",
+    surprise: bool = False,
 ) -> Case | None:
     """The recommended case for the candidate, or with surprise=True one of the fitting cases at
     random; None when the candidate has done every published case."""
-    options = case_options(candidate, domain=domain, level=level)
+    options = case_options(candidate, interviewer=interviewer, domain=domain, level=level)
     if not options:
         return None
     if surprise:

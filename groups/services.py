@@ -162,7 +162,11 @@ def claim_slot(
         case = None  # the candidate never chooses their own case
     if case is None:
         case = matching.pick_case(
-            candidate, domain=slot.domain, level=slot.level, surprise=surprise
+            candidate,
+            interviewer=interviewer,
+            domain=slot.domain,
+            level=slot.level,
+            surprise=surprise,
         )
     if case is None:
         raise GroupError(

@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.forms import Form
 from django.http import HttpResponse
@@ -119,9 +120,11 @@ def withdraw_slot(request: AuthedRequest, group_id: int, slot_id: int) -> HttpRe
     return redirect(membership.group)
 
 
-def _claim_form(slot: Slot, data: object = None) -> ClaimForm:
+def _claim_form(slot: Slot, claimer: User, data: object = None) -> ClaimForm:
     # The candidate, if the claimer interviews, is the member who offered the slot.
-    options = matching.case_options(slot.offered_by, domain=slot.domain, level=slot.level)
+    options = matching.case_options(
+        slot.offered_by, interviewer=claimer, domain=slot.domain, level=slot.level
+    )
     suggested = matching.recommended_case_id(slot.offered_by, options) if options else None
     return ClaimForm(data, slot=slot, options=options, suggested=suggested)
 
@@ -137,7 +140,7 @@ def claim_slot(request: AuthedRequest, group_id: int, slot_id: int) -> HttpRespo
     if request.method == "GET" and not permissions.may_claim(request.user, slot):
         messages.error(request, "This slot cannot be claimed: it is yours, or taken already.")
         return redirect(membership.group)
-    form = _claim_form(slot, request.POST if request.method == "POST" else None)
+    form = _claim_form(slot, request.user, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             session = services.claim_slot(

@@ -9,7 +9,7 @@ import logging
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from casebank.models import Case
@@ -56,20 +56,21 @@ CANDIDATE_ON_CASE = (
 )
 
 
+def candidacies(user: AbstractBaseUser) -> QuerySet[Session]:
+    """The user's sessions as candidate that are not over for them: not finished, or finished
+    with the self-assessment still pending. Meanwhile their cases' interviewer material must
+    reach the user nowhere, their own interviewer sessions included, and a case picked for
+    them to interview must not be one of these."""
+    return Session.objects.filter(candidate=user).exclude(
+        state=SessionState.FINISHED,
+        self_assessment__in=[SelfAssessment.SUBMITTED, SelfAssessment.SKIPPED],
+    )
+
+
 def candidate_on_case(user: AnyUser, case: Case) -> bool:
-    """Whether the user is the candidate of a session on the case that is not over for them:
-    not finished, or finished with the self-assessment still pending. Meanwhile the case's
-    interviewer material must reach them nowhere, their own interviewer sessions included."""
     if not user.is_authenticated:
         return False
-    return (
-        case.sessions.filter(candidate=user)
-        .exclude(
-            state=SessionState.FINISHED,
-            self_assessment__in=[SelfAssessment.SUBMITTED, SelfAssessment.SKIPPED],
-        )
-        .exists()
-    )
+    return candidacies(user).filter(case=case).exists()
 
 
 def sees_case_material(user: AnyUser, case: Case) -> bool:

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from casebank.models import Case, CaseItem, CaseStatus, Domain
 from interviews.models import SelfAssessment, Session, SessionState
+from interviews.permissions import candidacies
 from rubrics import scoring
 from rubrics.models import Category, RubricVersion
 from rubrics.services import latest_published_version
@@ -166,12 +167,19 @@ def category_infos() -> dict[str, stats.CategoryInfo]:
 
 
 def case_options(
-    user: AbstractBaseUser, *, unseen_as_interviewer: bool = False
+    user: AbstractBaseUser,
+    *,
+    unseen_as_interviewer: bool = False,
+    interviewer: AbstractBaseUser | None = None,
 ) -> list[stats.CaseOption]:
     """Published cases the user has not done as candidate (in any state, as "Surprise me"
     counts them), with their extra items' categories; two queries. With unseen_as_interviewer,
-    also leave out the cases the user has interviewed on: they have read its model answer."""
+    also leave out the cases the user has interviewed on: they have read its model answer. With
+    an interviewer, also the cases that person is a candidate on right now: nobody interviews on
+    a case meanwhile (interviews.permissions.candidacies)."""
     cases = Case.objects.published().not_done_by(user, nor_interviewed=unseen_as_interviewer)
+    if interviewer is not None:
+        cases = cases.exclude(pk__in=candidacies(interviewer).values("case_id"))
     cases = cases.order_by("title").values_list("pk", "title", "slug", "domain", "difficulty")
     # Every published case's items, in one query whatever the number of cases: a small table.
     item_categories: dict[int, dict[int, list[str]]] = {}
@@ -200,11 +208,16 @@ def case_options(
 
 
 def next_case_for(
-    user: AbstractBaseUser, *, unseen_as_interviewer: bool = False
+    user: AbstractBaseUser,
+    *,
+    unseen_as_interviewer: bool = False,
+    interviewer: AbstractBaseUser | None = None,
 ) -> stats.Recommendation | None:
     """The case the user should practise next as candidate (see stats.recommend_case)."""
     digests = [row.digest for row in finished_as_candidate(user)]
-    options = case_options(user, unseen_as_interviewer=unseen_as_interviewer)
+    options = case_options(
+        user, unseen_as_interviewer=unseen_as_interviewer, interviewer=interviewer
+    )
     return stats.recommend_case(digests, options, category_infos())
 
 

@@ -266,9 +266,13 @@ def rescore_session(request: AuthedRequest, session_id: int) -> HttpResponse:
 @require_POST
 def swap_roles(request: AuthedRequest, session_id: int) -> HttpResponse:
     session, _role = get_session_to_swap(request.user, session_id)
-    new_candidate = session.interviewer
+    new_candidate, new_interviewer = session.interviewer, session.candidate
     pick = (
-        progress.next_case_for(new_candidate, unseen_as_interviewer=True) if new_candidate else None
+        progress.next_case_for(
+            new_candidate, unseen_as_interviewer=True, interviewer=new_interviewer
+        )
+        if new_candidate and new_interviewer
+        else None
     )
     try:
         swapped = services.swap_roles(

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from groups import matching, services
 from groups.models import Membership, Slot, SlotRole
+from interviews import permissions
 from interviews.models import ScheduleStatus, Session, SessionState
 from tests.builders import finish_on_kit, make_kit
 from tests.factories import CaseFactory, UserFactory
@@ -125,7 +126,7 @@ def test_surprise_picks_among_the_cases_the_candidate_has_not_done(
     slot = offer(group, interviewer, SlotRole.INTERVIEWER, domain="search")
     session = services.claim_slot(group=group, slot_id=slot.pk, by=candidate, surprise=True)
     assert session.case.title == "Product search"
-    options = matching.case_options(candidate, domain="nlp")
+    options = matching.case_options(candidate, interviewer=None, domain="nlp")
     # Nothing fits "nlp": every case the candidate has not done (now all but the one just
     # claimed) is offered instead.
     assert sorted(o.title for o in options) == [
@@ -211,3 +212,18 @@ def test_two_members_claiming_at_once_get_one_session(interviewer, candidate):
     assert sorted(outcomes) == ["Someone else claimed this slot first.", "won"]
     assert Session.objects.count() == 1
     assert Slot.objects.get(pk=slot.pk).session == Session.objects.get()
+
+
+def test_a_claim_never_gives_the_interviewer_a_case_they_are_candidate_on(
+    group, interviewer, candidate, cases
+):
+    """Once both people are known, the case must suit both: new to the candidate, and not one
+    the interviewer is a candidate on right now (they could not see its material)."""
+    for _ in range(len(cases) - 1):
+        first = offer(group, interviewer, SlotRole.INTERVIEWER)
+        services.claim_slot(group=group, slot_id=first.pk, by=candidate)
+    # The candidate is now candidate on every case but one; reversed, they interview on it.
+    reversed_slot = offer(group, candidate, SlotRole.INTERVIEWER)
+    session = services.claim_slot(group=group, slot_id=reversed_slot.pk, by=interviewer)
+    assert session.interviewer == candidate
+    assert not permissions.candidate_on_case(candidate, session.case)
