@@ -1,5 +1,6 @@
 """load_casebank / export_casebank: idempotent upserts, every problem at once, exact round trips."""
 
+import dataclasses
 import filecmp
 import importlib
 import shutil
@@ -9,6 +10,7 @@ import pytest
 from django.apps import apps
 from django.core.management import CommandError, call_command
 
+from casebank.caseformat import parse_case, serialize_case
 from casebank.models import Case, CaseExclusion, CaseItem, ClarificationFact, StepProbe
 from casebank.services import SHIPPED_CASES_DIR
 from rubrics.models import Category, RubricVersion
@@ -21,7 +23,16 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-ETA = (SHIPPED_CASES_DIR / "delivery-eta.md").read_text()
+# A shipped case as these tests' material, without its own not-applicable list and step budgets so
+# that a test can add its own; its first case item stands for "some case item".
+ETA = serialize_case(
+    dataclasses.replace(
+        parse_case((SHIPPED_CASES_DIR / "delivery-eta.md").read_text()),
+        not_applicable=(),
+        step_budgets=(),
+    )
+)
+ETA_ITEM = parse_case(ETA).extra_items[0]
 
 
 def _load(*args: str) -> str:
@@ -92,8 +103,8 @@ def test_a_folder_on_a_fresh_database_loads_the_default_rubric_it_needs(tmp_path
         output
     )
     assert "Cases: 1 created, 0 updated, 0 unchanged." in output
-    item = CaseItem.objects.get(key="eta-asymmetric-error-handling")
-    assert sorted(c.slug for c in item.categories.all()) == ["metrics", "modelling"]
+    item = CaseItem.objects.get(key=ETA_ITEM.key)
+    assert sorted(c.slug for c in item.categories.all()) == sorted(ETA_ITEM.categories)
     # With a rubric in place, a second folder run leaves the rubric alone.
     assert "default rubric" not in _load(str(folder))
 
@@ -105,7 +116,7 @@ def test_three_broken_files_report_every_problem_in_one_run_and_load_nothing(tmp
     eta = (
         ETA.replace("domain: forecasting-eta", "domain: tarot")
         .replace("- long-tail\n", "- Long_Tail\n")
-        .replace("  - modelling\n", "  - astrology\n", 1)
+        .replace(f"  - {ETA_ITEM.categories[0]}\n", "  - astrology\n", 1)
         .replace("# Step 4 probes", "# Step four")
     )
     (folder / "delivery-eta.md").write_text(eta)
