@@ -1,14 +1,53 @@
 // Candidate notes: autosave while typing, with nothing ever lost. Unsaved text lives in
-// localStorage until the server acknowledges it, so a reload, a crash or a lost connection
-// keeps it; a save based on an outdated version comes back as 409 and both texts are shown.
+// localStorage until the server acknowledges that very text, so a reload, a crash or a lost
+// connection keeps it; a save based on an outdated version comes back as 409 and both texts are
+// shown. Each tab keeps its own draft (its id lives in sessionStorage, which survives a reload
+// of that tab), so one tab's saves never overwrite another tab's refused text; a draft left by a
+// tab that is gone is offered to the next tab that opens the notes.
 (function () {
   "use strict";
 
   const DEBOUNCE_MS = 800;
   const MAX_RETRY_MS = 30000;
+  const ALIVE_PREFIX = "spar:tab-alive:";
+  const ALIVE_EVERY_MS = 5000;
+  const GONE_AFTER_MS = 15000;  // a tab that has not said it is alive for this long is gone
+
+  function currentTab() {
+    let id = sessionStorage.getItem("spar:tab");
+    if (!id) {
+      id = Date.now().toString(36) + Math.random().toString(36).slice(2, 10);
+      sessionStorage.setItem("spar:tab", id);
+    }
+    return id;
+  }
+
+  const tab = currentTab();
+  function alive() { localStorage.setItem(ALIVE_PREFIX + tab, String(Date.now())); }
+  alive();
+  setInterval(alive, ALIVE_EVERY_MS);
+
+  function read(key) {
+    try { return JSON.parse(localStorage.getItem(key) || "null"); } catch (error) { return null; }
+  }
+
+  // Drafts of this step that tabs now gone left behind, newest first.
+  function leftBehind(prefix) {
+    const now = Date.now();
+    const found = [];
+    for (let i = 0; i < localStorage.length; i += 1) {
+      const key = localStorage.key(i);
+      if (!key || !key.startsWith(prefix) || key === prefix + tab) continue;
+      const seen = Number(localStorage.getItem(ALIVE_PREFIX + key.slice(prefix.length)) || 0);
+      const draft = read(key);
+      if (draft && now - seen > GONE_AFTER_MS) found.push({ key: key, draft: draft });
+    }
+    return found.sort(function (a, b) { return (b.draft.at || 0) - (a.draft.at || 0); });
+  }
 
   function setup(form) {
-    const key = `spar:notes:${form.dataset.session}:${form.dataset.step}`;
+    const prefix = `spar:notes:${form.dataset.session}:${form.dataset.step}:`;
+    const key = prefix + tab;
     const textarea = form.querySelector("textarea");
     const status = form.querySelector("[data-save-status]");
     const versionInput = form.querySelector("input[name=base_version]");
@@ -27,11 +66,13 @@
     function say(text) { status.textContent = text; }
 
     function remember() {
-      localStorage.setItem(key, JSON.stringify({ text: textarea.value, base: state.version }));
+      const draft = { text: textarea.value, base: state.version, at: Date.now() };
+      localStorage.setItem(key, JSON.stringify(draft));
     }
 
+    // The server acknowledged `sentText`: this tab's draft goes only if it is that very text.
     function forget(sentText) {
-      const draft = JSON.parse(localStorage.getItem(key) || "null");
+      const draft = read(key);
       if (draft && draft.text === sentText) localStorage.removeItem(key);
       else if (draft) remember();
     }
@@ -139,8 +180,19 @@
       save();
     });
 
-    // A draft left by a reload, a crash or a lost connection.
-    const draft = JSON.parse(localStorage.getItem(key) || "null");
+    // This tab's own draft, left by a reload or a lost connection; else one a closed tab left.
+    let draft = read(key);
+    if (!draft) {
+      const orphan = leftBehind(prefix).find(function (o) { return o.draft.text !== textarea.value; });
+      if (orphan) {
+        draft = orphan.draft;
+        localStorage.setItem(key, JSON.stringify(draft));
+        localStorage.removeItem(orphan.key);
+      }
+    }
+    leftBehind(prefix).forEach(function (o) {
+      if (o.draft.text === textarea.value) localStorage.removeItem(o.key);  // saved after all
+    });
     if (draft && draft.text !== textarea.value) {
       const serverText = textarea.value;
       textarea.value = draft.text;

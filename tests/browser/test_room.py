@@ -220,6 +220,16 @@ def test_two_people_run_a_whole_session(new_page, live_server, ines, cai):
     assert session.state == SessionState.FINISHED
 
 
+def _drafts(page, session, step: int) -> list[dict]:
+    """The drafts of one step the browser keeps, of every tab (one key per tab)."""
+    prefix = f"spar:notes:{session.pk}:{step}:"
+    return page.evaluate(
+        "(prefix) => Object.keys(localStorage).filter((k) => k.startsWith(prefix))"
+        ".map((k) => JSON.parse(localStorage.getItem(k)))",
+        prefix,
+    )
+
+
 def test_unsaved_notes_survive_a_reload(new_page, ines, cai):
     session = _running_session(ines, cai)
     page = new_page()
@@ -229,15 +239,14 @@ def test_unsaved_notes_survive_a_reload(new_page, ines, cai):
     page.locator("#notes-1").fill(text)
     # Reloaded well before the 800 ms debounce: only the browser's draft holds the text.
     assert _step(session, 1).notes == ""
-    assert text in page.evaluate(f"localStorage.getItem('spar:notes:{session.pk}:1')")
+    assert [d["text"] for d in _drafts(page, session, 1)] == [text]
     page.reload()
 
     expect(page.locator("#notes-1")).to_have_value(text)
     expect(page.locator("#notes-status-1")).to_contain_text("Saved at")
     step = _step(session, 1)
     assert (step.notes, step.notes_version) == (text, 1)
-    draft = page.evaluate(f"localStorage.getItem('spar:notes:{session.pk}:1')")
-    assert draft is None
+    assert _drafts(page, session, 1) == []
 
 
 def test_offline_notes_flush_when_back_online(page_expecting, ines, cai):
@@ -286,6 +295,51 @@ def test_two_tabs_conflict_shows_both_texts(page_expecting, ines, cai):
     expect(second.locator("#notes-status-1")).to_contain_text("Saved at")
     step = _step(session, 1)
     assert (step.notes, step.notes_version) == ("Text from the second tab", 2)
+
+
+def test_a_refused_draft_survives_the_other_tabs_saves_and_a_reload(page_expecting, ines, cai):
+    """Issue 11, hole 3: drafts were kept under one key per session and step, shared by every
+    tab, so tab A's next save overwrote tab B's refused text and a reload of B lost it."""
+    session = _running_session(ines, cai)
+    conflict_logged = r"status of 409 \(Conflict\)"
+    first = page_expecting(conflict_logged)
+    _open_room_as(first, "cai", session)
+    second = page_expecting(conflict_logged, context=first.context)
+    second.goto(f"/sessions/{session.pk}/")
+
+    first.locator("#notes-1").fill("Text from the first tab")
+    expect(first.locator("#notes-status-1")).to_contain_text("Saved at")
+    second.locator("#notes-1").fill("Text from the second tab")
+    panel = second.locator("form[data-step='1'] [data-conflict]")
+    expect(panel).to_be_visible()
+    # The first tab goes on writing and saving.
+    first.locator("#notes-1").fill("Text from the first tab, written on")
+    expect(first.locator("#notes-status-1")).to_contain_text("Saved at")
+    assert _step(session, 1).notes == "Text from the first tab, written on"
+
+    second.reload()
+    panel = second.locator("form[data-step='1'] [data-conflict]")
+    expect(panel).to_be_visible()
+    expect(panel.locator("[data-conflict-mine]")).to_have_text("Text from the second tab")
+    expect(panel.locator("[data-conflict-server]")).to_have_text(
+        "Text from the first tab, written on"
+    )
+
+
+def test_logging_out_clears_the_drafts(page_expecting, ines, cai):
+    """Issue 11, hole 18: drafts stayed in localStorage after logout, for the next person."""
+    session = _running_session(ines, cai)
+    page = page_expecting(r"net::ERR_FAILED")
+    _open_room_as(page, "cai", session)
+    page.route("**/notes/**", lambda route: route.abort())  # the save never arrives
+    page.locator("#notes-1").fill("Private draft, never saved")
+    expect(page.locator("#notes-status-1")).to_contain_text("Offline", timeout=5_000)
+    drafts = "Object.keys(localStorage).filter(k => k.startsWith('spar:notes:')).length"
+    assert page.evaluate(drafts) >= 1
+    page.locator("details.menu summary").click()
+    page.get_by_role("button", name="Log out").click()
+    expect(page).to_have_url(re.compile(r"/$"))
+    assert page.evaluate(drafts) == 0
 
 
 def test_timer_survives_reload(new_page, ines, cai):
