@@ -14,6 +14,7 @@ import yaml
 
 from casebank import rules
 from casebank.models import CaseStatus, Difficulty, Domain
+from core import yamltext
 from rubrics.models import ItemKind
 
 SECTIONS = (
@@ -181,8 +182,8 @@ def parse_case(text: str, references: References | None = None) -> CaseData:
 
 def _load_front_matter(front: str, found: _Collector) -> dict[str, Any] | None:
     try:
-        node = yaml.compose(front, Loader=yaml.SafeLoader)
-        meta = yaml.safe_load(front)
+        node = yamltext.compose(front)
+        meta = yamltext.load(front)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1

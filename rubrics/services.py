@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from core import yamltext
 from rubrics import scoring
 from rubrics.models import (
     Category,
@@ -72,7 +73,7 @@ def load_rubric_file(path: Path) -> LoadReport:
     except UnicodeDecodeError:
         raise RubricFileError(f"{path}: the file is not UTF-8 text.") from None
     try:
-        data = yaml.safe_load(text)
+        data = yamltext.load(text)
     except yaml.YAMLError as exc:
         raise RubricFileError(f"{path}: not valid YAML: {exc}") from None
     return load_rubric_data(data, source=str(path))
