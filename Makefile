@@ -2,7 +2,8 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
-# Browser tests run in the same pytest call; 2 workers fit a 2-core machine.
+# Two test workers fit a 2-core machine; browser tests run in the same pytest call.
+PYTEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 
 .PHONY: run test lint format test-browser bench clean whiteboard whiteboard-check
@@ -42,10 +43,10 @@ format: $(VENV)/.installed
 
 test: lint node_modules/.installed
 	$(PY) manage.py makemigrations --check --dry-run
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 test-browser: $(VENV)/.installed node_modules/.installed
-	$(PY) -m pytest tests/browser $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) tests/browser $(PYTEST_ARGS)
 
 # The load benchmark (see README, Performance): needs wrk, installed here when running as root.
 bench: $(VENV)/.installed

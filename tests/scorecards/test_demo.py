@@ -1,6 +1,7 @@
 """`setup_demo` seeds finished sessions between the demo accounts, once."""
 
 import io
+from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth.models import User
@@ -19,9 +20,19 @@ def _setup_demo() -> str:
     return out.getvalue()
 
 
+@pytest.fixture(scope="module")
+def _seeded_once(django_db_setup: None, django_db_blocker: object) -> Iterator[str]:
+    # The demo takes seconds to seed: once for the module, committed, and flushed after it.
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        output = _setup_demo()
+    yield output
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        call_command("flush", interactive=False, verbosity=0)
+
+
 @pytest.fixture
-def seeded() -> str:
-    return _setup_demo()
+def seeded(db: None, _seeded_once: str) -> str:
+    return _seeded_once
 
 
 def test_setup_demo_seeds_finished_sessions_between_the_demo_accounts(seeded):

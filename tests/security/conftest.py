@@ -1,7 +1,14 @@
 """A small world for security tests: a running, a finished, a waiting and a scheduled session,
 a study group of the interviewer (owner) and the candidate with an open slot, and the cast —
-including `other_group`, a member of another group."""
+including `other_group`, a member of another group.
 
+The world is built once per test module (committed, then flushed after the module) and every
+test gets fresh copies of its rows: each test still runs in its own transaction, so whatever it
+writes is rolled back, and building the world for each of the walker's hundreds of requests
+would cost most of the suite's time.
+"""
+
+from collections.abc import Iterator
 from dataclasses import dataclass
 from io import StringIO
 
@@ -15,7 +22,8 @@ from groups.models import Slot, SlotRole, StudyGroup
 from interviews import services
 from interviews.models import Session, SessionMode
 from rubrics.services import latest_published_version
-from tests.factories import CaseFactory, UserFactory
+from tests.builders import FROZEN_RUBRIC_FILE
+from tests.factories import CaseFactory, ClarificationFactFactory, UserFactory
 from tests.groups.builders import in_days
 
 
@@ -33,9 +41,17 @@ class World:
     slot: Slot  # open, offered by the interviewer, who will interview
 
 
-@pytest.fixture
-def world(db: None) -> World:
-    call_command("load_casebank", stdout=StringIO())
+ROLES = ("outsider", "candidate", "interviewer", "staff", "other_group")
+
+
+def _case(slug: str) -> Case:
+    case = CaseFactory(slug=slug, title=f"Design {slug}")
+    ClarificationFactFactory(case=case, question=f"How big is {slug}?")
+    return case
+
+
+def _build() -> World:
+    call_command("load_rubric", str(FROZEN_RUBRIC_FILE), stdout=StringIO())
     interviewer = UserFactory(username="walker-interviewer")
     candidate = UserFactory(username="walker-candidate")
     users = {
@@ -45,7 +61,7 @@ def world(db: None) -> World:
         "staff": UserFactory(username="walker-staff", is_staff=True),
         "other_group": UserFactory(username="walker-other-group"),
     }
-    case = Case.objects.get(slug="delivery-eta")
+    case = _case("delivery-eta")
     version = latest_published_version()
 
     def peer(case: Case) -> Session:
@@ -60,14 +76,14 @@ def world(db: None) -> World:
     running = peer(case)
     services.join_session(token=running.invite_token, user=candidate)
     running = services.start_session(session=running)
-    finished = peer(Case.objects.get(slug="ad-click-prediction"))
+    finished = peer(_case("ad-click-prediction"))
     services.join_session(token=finished.invite_token, user=candidate)
     services.start_session(session=finished)
     finished = services.finish_session(session=finished)
-    waiting = peer(Case.objects.get(slug="visual-search"))
+    waiting = peer(_case("visual-search"))
     scheduled = services.host_session(
         host=interviewer,
-        case=Case.objects.get(slug="card-fraud-detection"),
+        case=_case("card-fraud-detection"),
         rubric_version=version,
         length_minutes=45,
         mode=SessionMode.PEER,
@@ -97,4 +113,37 @@ def world(db: None) -> World:
         fact_id=case.facts.first().pk,
         group=group,
         slot=slot,
+    )
+
+
+@pytest.fixture(scope="module")
+def _built_world(django_db_setup: None, django_db_blocker: object) -> Iterator[World]:
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        built = _build()
+    yield built
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        call_command("flush", interactive=False, verbosity=0)
+
+
+@pytest.fixture
+def world(db: None, _built_world: World) -> World:
+    """The module's world, read afresh for this test: nothing a test did (rolled back in the
+    database) lingers in the objects the next test gets."""
+    built = _built_world
+    sessions = Session.objects.in_bulk(
+        [built.running.pk, built.finished.pk, built.waiting.pk, built.scheduled.pk]
+    )
+    cases = Case.objects.in_bulk([built.case.pk, built.draft.pk])
+    users = User.objects.in_bulk([user.pk for user in built.users.values()])
+    return World(
+        users={role: users[user.pk] for role, user in built.users.items()},
+        case=cases[built.case.pk],
+        draft=cases[built.draft.pk],
+        running=sessions[built.running.pk],
+        finished=sessions[built.finished.pk],
+        waiting=sessions[built.waiting.pk],
+        scheduled=sessions[built.scheduled.pk],
+        fact_id=built.fact_id,
+        group=StudyGroup.objects.get(pk=built.group.pk),
+        slot=Slot.objects.get(pk=built.slot.pk),
     )
