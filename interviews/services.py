@@ -191,7 +191,7 @@ def record_presence(
             continue
         if not presence_due(poll_row[field], now):
             return False
-        due = Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__lt": now - PRESENCE_WRITE_EVERY})
+        due = Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__lte": now - PRESENCE_WRITE_EVERY})
         new_version = F("version") + 1
         return bool(
             Session.objects.filter(due, pk=poll_row["id"])
