@@ -441,3 +441,16 @@ def test_self_assessment_shows_one_step_at_a_time(world, new_page, live_server):
     expect(page.locator("#sa-step-7")).to_be_visible()
     expect(page.locator("[data-sa-step]:visible")).to_have_count(1)
     assert _page_size(page)["height"] < 4_000
+
+
+def test_swaps_do_not_copy_style_attributes_under_the_csp(world, new_page, live_server):
+    # Something outside our code (an extension, a test tool) puts a style on a field; htmx's
+    # default would copy it onto the swapped-in field with setAttribute, which the CSP refuses
+    # with a console error (new_page fails the test on any).
+    page = _open(new_page, live_server, world.users["ines"], _room(world.running))
+    page.evaluate("document.getElementById('comment-1').style.outline = '2px solid orange'")
+    services.add_hint(session=world.running, step_number=1, text="Think about the p99")
+    expect(page.locator("#step-tools .hint-log")).to_contain_text(
+        "Think about the p99", timeout=ACROSS_SCREENS_MS
+    )
+    page.wait_for_timeout(300)  # past htmx's settling, when it would have copied the style
