@@ -304,7 +304,12 @@
     if (previous && previous !== editor && !previous.contains(document.activeElement)) {
       previous.open = false;
     }
-    if (!editor.contains(document.activeElement)) editor.scrollIntoView({ block: "nearest" });
+    // Within its pane on a laptop; on a phone the page is not moved under the reader's eyes.
+    const pane = editor.closest(".pane");
+    const paneScrolls = pane && getComputedStyle(pane).overflowY !== "visible";
+    if (paneScrolls && !editor.contains(document.activeElement)) {
+      editor.scrollIntoView({ block: "nearest" });
+    }
   }
 
   document.addEventListener("htmx:oobAfterSwap", function (event) {

@@ -108,6 +108,7 @@ def test_interviewer_sees_clock_next_three_items_and_the_notes_at_once(
         _assert_in_view(page, selector)
     _assert_no_page_scroll(page)
     expect(page.locator("#flow [role=timer]")).to_have_accessible_name("Time on step 1")
+    expect(page.get_by_role("region", name="Checklist", exact=True)).to_be_visible()
     # The notes pane marks the words that matched checklist items.
     expect(page.locator("#candidate-notes .notes-live mark").first).to_have_text(
         "business objective"

@@ -306,7 +306,7 @@ def test_room_shows_overrun_as_text(client, interviewer, running_session):
     ) in html
     assert '<span class="timer-status" data-timer-status>over by 1:40</span>' in html
     assert (
-        '<span data-step-clock>6:40</span> / 5 min<span data-step-over> — '
+        "<span data-step-clock>6:40</span> / 5 min<span data-step-over> — "
         "<strong>over by 1:40</strong></span>"
     ) in html
     # Paused: no running stretch for the browser to add.
