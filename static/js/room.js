@@ -12,37 +12,65 @@
   const TICK_MS = 100;
 
   // --- the server's clock ----------------------------------------------------------------------
-  // Fragments carry the server's time (data-server-now, ms) and the running step's start instant;
-  // the browser's clock may be off, so it keeps `offset` = server clock - browser clock. Each
-  // fragment gives a sample that is too small by its travel time, so the largest sample is the
-  // best; a sample far below it means the browser's clock jumped, and replaces it.
-  let offset = null;
-  let responseAt = null;
+  // Fragments carry the server's time (data-server-now, ms) and the running step's start instant.
+  // The browser's clock may be off: `offset` = server clock - browser clock. A fragment's server
+  // time was taken after its request left and before its response arrived, which bounds the
+  // offset from both sides; the bounds tighten with every fragment. Clocks kept by NTP agree,
+  // so the offset is taken as 0 unless the bounds prove otherwise (then the nearest bound). The
+  // time a page takes to render and travel therefore never shows as a lag.
+  let lower = -Infinity;
+  let upper = Infinity;
   const sampled = new WeakSet();
+  const sentAt = new WeakMap();
+  let exchange = null;  // {sent, received} of the htmx response being swapped in
 
-  function sample(element, receivedAt) {
+  function bound(serverNow, sent, received) {
+    const low = serverNow - received;
+    const high = sent === null ? Infinity : serverNow - sent;
+    lower = Math.max(lower, low);
+    upper = Math.min(upper, high);
+    // Bounds that contradict each other mean the browser's clock jumped: start again.
+    if (lower > upper) {
+      lower = low;
+      upper = high;
+    }
+  }
+
+  function sample(element, sent, received) {
     if (sampled.has(element) || !element.dataset.serverNow) return;
     sampled.add(element);
-    const value = Number(element.dataset.serverNow) - receivedAt;
-    if (offset === null || value > offset || offset - value > 3000) offset = value;
+    bound(Number(element.dataset.serverNow), sent, received);
   }
 
   function serverNow() {
-    return Date.now() + (offset || 0);
+    return Date.now() + Math.min(Math.max(0, lower), upper);
   }
 
-  function pageReceivedAt() {
+  // The page's own request, on Date.now()'s clock: how long ago it left and its answer began
+  // to arrive, on the page's monotonic clock (performance.timeOrigin is not used: it can drift
+  // away from Date.now() by a good part of a second).
+  function pageExchange() {
     const entry = performance.getEntriesByType && performance.getEntriesByType("navigation")[0];
-    return entry && entry.responseStart ? performance.timeOrigin + entry.responseStart : Date.now();
+    const now = Date.now();
+    if (!entry || !entry.responseStart) return { sent: null, received: now };
+    const ago = (moment) => performance.now() - moment;
+    return { sent: now - ago(entry.requestStart), received: now - ago(entry.responseStart) };
   }
 
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.detail.xhr) sentAt.set(event.detail.xhr, Date.now());
+  });
   // htmx fires beforeOnLoad as the response arrives, before it swaps anything.
-  document.addEventListener("htmx:beforeOnLoad", function () { responseAt = Date.now(); });
-  document.addEventListener("htmx:afterSettle", function () { responseAt = null; });
+  document.addEventListener("htmx:beforeOnLoad", function (event) {
+    const sent = event.detail.xhr ? sentAt.get(event.detail.xhr) : undefined;
+    exchange = { sent: sent === undefined ? null : sent, received: Date.now() };
+  });
+  document.addEventListener("htmx:afterSettle", function () { exchange = null; });
 
   function sampleSwapped() {
-    const at = responseAt || Date.now();
-    document.querySelectorAll("[data-server-now]").forEach(function (el) { sample(el, at); });
+    // Outside an htmx response (another transport), the arrival alone still bounds the offset.
+    const { sent, received } = exchange || { sent: null, received: Date.now() };
+    document.querySelectorAll("[data-server-now]").forEach(function (el) { sample(el, sent, received); });
   }
 
   // --- clocks -----------------------------------------------------------------------------------
@@ -401,8 +429,10 @@
     if (event.detail.successful) connection(true);
   });
 
-  const receivedAt = pageReceivedAt();
-  document.querySelectorAll("[data-server-now]").forEach(function (el) { sample(el, receivedAt); });
+  const first = pageExchange();
+  document.querySelectorAll("[data-server-now]").forEach(function (el) {
+    sample(el, first.sent, first.received);
+  });
   highlight();
   tick();
   setInterval(tick, TICK_MS);

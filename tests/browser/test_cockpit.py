@@ -266,13 +266,13 @@ def test_clocks_agree_with_the_server_after_next_reload_and_in_a_second_tab(
 
 
 def test_step_list_follows_the_top_bar_and_turns_red_with_it(world, new_page, live_server):
-    # Step 1 has 5 minutes; it started 4:58 ago, so it runs over within seconds.
-    session = _session(world, start_ago=298)
+    # Step 1 has 5 minutes; it started 4:55 ago, so it runs over within seconds.
+    session = _session(world, start_ago=295)
     page = _open(new_page, live_server, world.users["cai"], _room(session))
     timer = page.locator("#flow [data-timer][data-step]")
     row = page.locator("[data-step-row='1']")
     expect(timer).not_to_have_class(re.compile(r"\boverrun\b"))
-    expect(timer).to_have_class(re.compile(r"\boverrun\b"), timeout=5_000)
+    expect(timer).to_have_class(re.compile(r"\boverrun\b"), timeout=10_000)
     expect(timer.locator("[data-timer-status]")).to_have_text(re.compile(r"^over by 0:0\d$"))
     expect(row).to_have_class(re.compile(r"\boverrun\b"))
     expect(row.locator("[data-step-over]")).to_have_text(re.compile(r"over by 0:0\d"))
@@ -281,7 +281,7 @@ def test_step_list_follows_the_top_bar_and_turns_red_with_it(world, new_page, li
 
 
 def test_beep_at_the_budget_end_is_off_until_clicked(world, new_page, live_server):
-    session = _session(world, start_ago=297.5)
+    session = _session(world, start_ago=294)
     page = _open(new_page, live_server, world.users["ines"], _room(session))
     sound = page.locator("[data-sound]")
     expect(sound).to_have_attribute("aria-pressed", "false")
@@ -289,7 +289,7 @@ def test_beep_at_the_budget_end_is_off_until_clicked(world, new_page, live_serve
     sound.click()
     expect(sound).to_have_attribute("aria-pressed", "true")
     expect(sound).to_have_text("Beep at step end: on")
-    expect(sound).to_have_attribute("data-beeped", "1", timeout=6_000)
+    expect(sound).to_have_attribute("data-beeped", "1", timeout=10_000)
 
 
 def test_no_beep_unless_asked(world, new_page, live_server):
@@ -332,14 +332,14 @@ def test_candidate_joins_and_the_interviewer_sees_the_name_without_reloading(
 
 def test_partner_presence_turns_to_away_by_itself(world, new_page, live_server):
     session = _session(world, start_ago=10)
-    # The candidate's page was last heard from 13 s ago and is not open any more.
+    # The candidate's page was last heard from 9 s ago and is not open any more.
     Session.objects.filter(pk=session.pk).update(
-        candidate_seen_at=timezone.now() - timedelta(seconds=13)
+        candidate_seen_at=timezone.now() - timedelta(seconds=9)
     )
     page = _open(new_page, live_server, world.users["ines"], _room(session))
     state = page.locator("#presence [data-presence-state]")
-    expect(state).to_have_text("here now")
-    expect(state).to_have_text(re.compile(r"^away, last seen 1\d s ago$"), timeout=5_000)
+    expect(state).to_have_text("here now", timeout=1_000)
+    expect(state).to_have_text(re.compile(r"^away, last seen 1\d s ago$"), timeout=10_000)
     expect(state).not_to_have_class(re.compile(r"\bhere\b"))
 
 
@@ -397,7 +397,7 @@ def test_swap_on_one_screen_takes_the_partner_to_the_new_room(world, new_page, l
     expect(host.locator("#next-round")).to_contain_text(swapped.case.title)
     expect(host.get_by_role("button", name="Stay on this page")).to_be_visible()
     # Nobody pressed "Stay": the page follows the link by itself.
-    expect(host).to_have_url(re.compile(rf"{_room(swapped)}$"), timeout=ACROSS_SCREENS_MS)
+    expect(host).to_have_url(re.compile(rf"{_room(swapped)}$"), timeout=15_000)
     expect(host.locator(".role-chip")).to_have_text("Candidate")
 
 
