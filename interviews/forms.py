@@ -5,7 +5,7 @@ from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 
 from accounts.profile_forms import LocalDateTimeField, check_future
-from casebank.models import Case
+from casebank.models import Case, CaseQuerySet
 from interviews import permissions
 from interviews.models import (
     CALL_URL_LIMIT,
@@ -27,7 +27,10 @@ class CreateSessionForm(forms.Form):
         queryset=Case.objects.none(),
         required=False,
         empty_label="Choose a case…",
-        help_text="Or press “Surprise me” to get a case you have not done as candidate.",
+        help_text=(
+            "Or press “Surprise me”. With a partner you can still change the case in the room "
+            "until you start; once they join, Spar lists the cases they have not done."
+        ),
     )
     rubric_version = forms.ModelChoiceField(
         queryset=RubricVersion.objects.none(), label="Rubric", empty_label=None
@@ -82,7 +85,13 @@ class CreateSessionForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         if cleaned.get("surprise"):
-            cleaned["case"] = Case.objects.published().not_done_by(self.user).pick_random()
+            cases = Case.objects.published()
+            # Whose history counts is the candidate's: the host's own in solo practice; with a
+            # partner nobody is known yet (the room offers the partner's fresh cases once they
+            # join), and the host, who interviews, may well have done the case.
+            if cleaned.get("mode") == SessionMode.SOLO:
+                cases = cases.not_done_by(self.user)
+            cleaned["case"] = cases.pick_random()
             if cleaned["case"] is None:
                 raise forms.ValidationError(
                     "You have done every published case as candidate already."
@@ -114,6 +123,40 @@ class CreateSessionForm(forms.Form):
 
     def schedule_fields(self) -> list[forms.BoundField]:
         return [self["call_url"], self["scheduled_at"]]
+
+
+class ChangeCaseForm(forms.Form):
+    """Another case for a session that has not started: a chosen one, or a random fresh one."""
+
+    case = forms.ModelChoiceField(
+        queryset=Case.objects.none(),
+        required=False,
+        empty_label="Choose a case…",
+        error_messages={
+            "invalid_choice": (
+                "That case cannot be chosen: it is not published, it is already this session's "
+                "case, or the candidate has had it before."
+            )
+        },
+    )
+    surprise = forms.BooleanField(required=False)
+
+    def __init__(self, *args: Any, choices: CaseQuerySet, current: Case, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.choices = choices.exclude(pk=current.pk)
+        self.fields["case"].queryset = self.choices
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("surprise"):
+            cleaned["case"] = self.choices.pick_random()
+            if cleaned["case"] is None:
+                raise forms.ValidationError(
+                    "There is no other published case the candidate has not done."
+                )
+        elif not cleaned.get("case") and "case" not in self.errors:
+            self.add_error("case", "Choose a case, or press “Surprise me”.")
+        return cleaned
 
 
 class CaseListFilterForm(forms.Form):

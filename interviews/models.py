@@ -152,6 +152,18 @@ class Session(models.Model):
     notes_stamp = models.PositiveBigIntegerField(default=1)
     facts_stamp = models.PositiveBigIntegerField(default=1)
     marks_stamp = models.PositiveBigIntegerField(default=1)
+    presence_stamp = models.PositiveBigIntegerField(default=1)
+    swap_stamp = models.PositiveBigIntegerField(default=1)
+
+    # When each participant's page last reached the server; written by
+    # interviews.services.record_presence at most every few seconds, never once per request.
+    interviewer_seen_at = models.DateTimeField(null=True, blank=True)
+    candidate_seen_at = models.DateTimeField(null=True, blank=True)
+    # The session "Swap roles" opened after this one, set by scorecards.services.swap_roles, so
+    # the partner's scorecard can offer the way there.
+    next_session = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     # The result when finished, kept in sync by interviews.services.finish_session.
     total_percent = models.DecimalField(max_digits=7, decimal_places=3, null=True, blank=True)
@@ -223,6 +235,10 @@ class Session(models.Model):
     @property
     def is_live(self) -> bool:
         return self.state in {SessionState.RUNNING, SessionState.PAUSED}
+
+    @property
+    def is_before_start(self) -> bool:
+        return self.state in {SessionState.WAITING, SessionState.READY}
 
     @property
     def exact_total(self) -> Fraction | None:

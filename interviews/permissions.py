@@ -6,6 +6,7 @@ an endpoint of the other role get 403. Staff may look at every session but chang
 
 import enum
 import logging
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
@@ -149,11 +150,20 @@ def get_session_for_candidate(user: AnyUser, session_id: int) -> tuple[Session, 
     return session, role
 
 
-def get_poll_row(user: AnyUser, session_id: int) -> dict[str, int]:
-    """The session's version and participants in one read, for the poll; 404 like the room."""
+def get_poll_row(user: AnyUser, session_id: int) -> dict[str, Any]:
+    """The session's version, participants and their "last seen" in one read, for the poll;
+    404 like the room."""
     row = (
         Session.objects.filter(pk=session_id)
-        .values("version", "interviewer_id", "candidate_id")
+        .values(
+            "id",
+            "version",
+            "interviewer_id",
+            "candidate_id",
+            "state",
+            "interviewer_seen_at",
+            "candidate_seen_at",
+        )
         .first()
     )
     allowed = row is not None and (

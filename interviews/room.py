@@ -6,21 +6,75 @@ probes, hints, answers) is only ever read for a role that may see it; for a cand
 are empty, whatever a template asks for.
 """
 
+import json
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property, lru_cache
 
+from django.contrib.auth.models import AbstractBaseUser
+
 from casebank.checklist import ChecklistItem
-from casebank.models import ClarificationFact, StepProbe
+from casebank.models import Case, CaseQuerySet, ClarificationFact, StepProbe
 from interviews import checklist, permissions
 from interviews.models import Hint, Mark, MarkSource, Session, SessionStep
 from interviews.permissions import Role
 from rubrics import evidence, scoring
 
+# Someone whose page reached the server this recently is "here". Pages write their "last seen"
+# every 5 s (interviews.services.PRESENCE_WRITE_EVERY), so this allows for two missed writes.
+PRESENT_WITHIN = timedelta(seconds=15)
+
 
 def dom_id(key: str) -> str:
     """The element id of a checklist item, in the room and on the scorecard."""
     return "item-" + key.replace(":", "--")
+
+
+def epoch_ms(moment: datetime | None) -> int | None:
+    """A moment as milliseconds since the epoch, the unit of the browser's Date.now()."""
+    return None if moment is None else round(moment.timestamp() * 1000)
+
+
+_STEP_HEADING = re.compile(r"^##\s+(\d+)[.):]?\s")
+_ANY_HEADING = re.compile(r"^#{1,2}\s")
+
+
+def step_section(text: str, number: int) -> str:
+    """The part of a Markdown text under its "## <number>. …" heading, up to the next heading
+    of that level or higher; "" when there is none. Model answers are written one such section
+    per step (docs/case-format.md), and the room shows the interviewer only the current one."""
+    lines = text.splitlines()
+    start = next(
+        (
+            index
+            for index, line in enumerate(lines)
+            if (found := _STEP_HEADING.match(line)) and int(found.group(1)) == number
+        ),
+        None,
+    )
+    if start is None:
+        return ""
+    end = next(
+        (index for index in range(start + 1, len(lines)) if _ANY_HEADING.match(lines[index])),
+        len(lines),
+    )
+    return "\n".join(lines[start + 1 : end]).strip()
+
+
+def case_choices(session: Session) -> CaseQuerySet:
+    """The published cases the session's candidate has not had as candidate in another session,
+    in title order; every published case while nobody has joined. What matters when choosing a
+    case is whether the candidate has seen it, not the host (who is usually the interviewer)."""
+    cases = Case.objects.published().order_by("title")
+    if session.candidate_id is None:
+        return cases
+    done = (
+        Session.objects.filter(candidate_id=session.candidate_id)
+        .exclude(pk=session.pk)
+        .values("case_id")
+    )
+    return cases.exclude(pk__in=done)
 
 
 @dataclass
@@ -43,6 +97,11 @@ class StepView:
     @property
     def remaining(self) -> int:
         return max(0, self.budget_seconds - self.elapsed)
+
+    @property
+    def stored_ms(self) -> int:
+        """Time on the step before the stretch running now; the browser adds that stretch."""
+        return round(self.step.elapsed_seconds * 1000)
 
 
 @dataclass
@@ -92,6 +151,64 @@ class RoomState:
         self.can_reveal = uses_tools and not session.is_finished
         self.can_comment = uses_tools and not session.is_finished
         self.manages_invite = self.is_interviewer and session.candidate_id is None
+        self.can_change_case = self.can_control and session.is_before_start
+
+    @property
+    def now_ms(self) -> int:
+        return epoch_ms(self.now) or 0
+
+    @property
+    def running_since_ms(self) -> int | None:
+        return epoch_ms(self.session.running_since)
+
+    @property
+    def partner(self) -> AbstractBaseUser | None:
+        """The other participant, as this viewer sees them; None in solo practice, before the
+        candidate joins, and for staff looking on."""
+        if self.is_interviewer:
+            return self.session.candidate
+        if self.is_candidate:
+            return self.session.interviewer
+        return None
+
+    @property
+    def partner_seen_at(self) -> datetime | None:
+        if self.is_interviewer:
+            return self.session.candidate_seen_at
+        if self.is_candidate:
+            return self.session.interviewer_seen_at
+        return None
+
+    @property
+    def partner_seen_ms(self) -> int | None:
+        return epoch_ms(self.partner_seen_at)
+
+    @property
+    def partner_present(self) -> bool:
+        seen = self.partner_seen_at
+        return seen is not None and self.now - seen < PRESENT_WITHIN
+
+    @property
+    def present_within_ms(self) -> int:
+        return int(PRESENT_WITHIN.total_seconds() * 1000)
+
+    @cached_property
+    def case_choices(self) -> list[Case]:
+        """Cases to change to before the start (see case_choices), for who may change it."""
+        if not self.can_change_case:
+            return []
+        return list(case_choices(self.session))
+
+    @property
+    def case_is_new_to_candidate(self) -> bool:
+        """The current case is one the candidate has not had before (True while unknown)."""
+        if self.session.candidate_id is None:
+            return True
+        return any(case.pk == self.session.case_id for case in self.case_choices)
+
+    @property
+    def other_cases(self) -> list[Case]:
+        return [case for case in self.case_choices if case.pk != self.session.case_id]
 
     @cached_property
     def steps(self) -> list[StepView]:
@@ -128,6 +245,18 @@ class RoomState:
     @property
     def total_budget_seconds(self) -> int:
         return self.session.length_minutes * 60
+
+    @property
+    def total_stored_ms(self) -> int:
+        return sum(s.stored_ms for s in self.steps)
+
+    @property
+    def total_overrun(self) -> int:
+        return max(0, self.total_elapsed - self.total_budget_seconds)
+
+    @property
+    def total_remaining(self) -> int:
+        return max(0, self.total_budget_seconds - self.total_elapsed)
 
     @cached_property
     def facts(self) -> list[FactView]:
@@ -184,6 +313,19 @@ class RoomState:
         if not self.sees_material:
             return []
         return list(self.session.hints.filter(step_number=self.session.current_step))
+
+    @property
+    def evidence_excerpts(self) -> str:
+        """The words of the notes that matched checklist items, as a JSON list, for the
+        interviewer's notes pane to highlight (after the checklist has been read)."""
+        excerpts = dict.fromkeys(m.excerpt for e in self.checklist for m in e.matches)
+        return json.dumps(list(excerpts))
+
+    @cached_property
+    def model_answer_for_step(self) -> str:
+        if not self.sees_material:
+            return ""
+        return step_section(self.session.case.model_answer, self.session.current_step)
 
     def entry(self, key: str) -> ChecklistEntry | None:
         return next((e for e in self.checklist if e.key == key), None)

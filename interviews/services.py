@@ -3,14 +3,16 @@
 import enum
 import logging
 import secrets
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.profile import zones_of
@@ -31,6 +33,7 @@ from interviews.models import (
     TargetLevel,
     validate_call_url,
 )
+from interviews.permissions import Role
 from rubrics import scoring
 from rubrics.models import RubricVersion
 
@@ -46,6 +49,10 @@ NOTES_CLOSED = (
     "The interview is finished, so its notes can no longer change. Your text is still here: "
     "copy it if you want to keep it."
 )
+# A participant's "last seen" moves at most this often: polls come every 2 s, and writing on each
+# would turn every poll into a write. The room calls someone present for three times as long.
+PRESENCE_WRITE_EVERY = timedelta(seconds=5)
+_SEEN_FIELDS = {Role.INTERVIEWER: "interviewer_seen_at", Role.CANDIDATE: "candidate_seen_at"}
 
 
 class SessionError(Exception):
@@ -177,8 +184,65 @@ def join_session(*, token: str, user: AbstractBaseUser) -> Session:
         raise InviteUnavailable("This session already has a candidate.")
     session.candidate = user
     session.state = SessionState.READY
-    session.save(update_fields=["candidate", "state"])
-    bump(session, "flow_stamp")
+    # Joining is being there: the interviewer sees the candidate present at once.
+    session.candidate_seen_at = timezone.now()
+    session.save(update_fields=["candidate", "state", "candidate_seen_at"])
+    bump(session, "flow_stamp", "presence_stamp")
+    return session
+
+
+def presence_due(seen_at: datetime | None, now: datetime) -> bool:
+    """Whether a participant's "last seen" is old enough to be written again."""
+    return seen_at is None or now - seen_at >= PRESENCE_WRITE_EVERY
+
+
+def record_presence(
+    *, poll_row: Mapping[str, Any], user_id: int, now: datetime | None = None
+) -> bool:
+    """Note that a participant's page is open, for the partner's presence line; True if written.
+
+    `poll_row` is the read the poll makes anyway (permissions.get_poll_row), so a poll whose
+    "last seen" is recent issues no statement at all. The write is one conditional UPDATE
+    without a row lock: a concurrent poll of the same person that also found the stamp old
+    writes nothing. Finished sessions and staff looking on are not recorded.
+    """
+    if poll_row["state"] == SessionState.FINISHED:
+        return False
+    now = now or timezone.now()
+    for role, field in _SEEN_FIELDS.items():
+        if poll_row[f"{role.value}_id"] != user_id:
+            continue
+        if not presence_due(poll_row[field], now):
+            return False
+        due = Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__lte": now - PRESENCE_WRITE_EVERY})
+        new_version = F("version") + 1
+        return bool(
+            Session.objects.filter(due, pk=poll_row["id"])
+            .exclude(state=SessionState.FINISHED)
+            .update(**{field: now}, version=new_version, presence_stamp=new_version)
+        )
+    return False
+
+
+@transaction.atomic
+def change_case(*, session: Session, case: Case) -> Session:
+    """Put another case on a session that has not started yet.
+
+    Facts revealed for the old case are withdrawn (they answer another case's questions); the
+    candidate's notes and the interviewer's comments are per step and stay. Both rooms reload
+    on the flow change, because the prompt, the facts and the checklist all change with it.
+    """
+    session = lock(session)
+    if not session.is_before_start:
+        raise SessionError("The interview has started: its case can no longer change.")
+    if not case.is_published:
+        raise SessionError("Only a published case can be chosen.")
+    if case.pk == session.case_id:
+        return session
+    FactReveal.objects.filter(session=session).delete()
+    session.case = case
+    session.save(update_fields=["case"])
+    bump(session, "flow_stamp", "facts_stamp")
     return session
 
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("sessions/<int:session_id>/state/", views.state, name="state"),
     path("sessions/<int:session_id>/control/", views.control, name="control"),
     path("sessions/<int:session_id>/invite/", views.invite, name="invite"),
+    path("sessions/<int:session_id>/case/", views.change_case, name="change_case"),
     path("sessions/<int:session_id>/notes/<int:step>/", views.save_notes, name="notes"),
     path("sessions/<int:session_id>/marks/", views.mark_item, name="mark"),
     path("sessions/<int:session_id>/facts/<int:fact_id>/", views.reveal_fact, name="fact"),

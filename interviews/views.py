@@ -16,6 +16,7 @@ from interviews import permissions, schedule, services
 from interviews.forms import (
     CallLinkForm,
     CaseListFilterForm,
+    ChangeCaseForm,
     CommentForm,
     ControlForm,
     CreateSessionForm,
@@ -38,6 +39,7 @@ from interviews.models import (
 )
 from interviews.permissions import Role
 from interviews.room import RoomState
+from interviews.room import case_choices as room_case_choices
 from rubrics.services import latest_published_version
 
 ROOM = "interviews/room.html"
@@ -132,6 +134,7 @@ def state(request: AuthedRequest, session_id: int) -> HttpResponse:
     client_version = form.cleaned_data["v"]
     # A cheap read first: most polls find nothing new and must not render anything.
     row = permissions.get_poll_row(request.user, session_id)
+    services.record_presence(poll_row=row, user_id=request.user.pk)
     if row["version"] == client_version:
         return HttpResponse(status=204)
     session, role = permissions.get_session_for_user(request.user, session_id)
@@ -145,6 +148,8 @@ def state(request: AuthedRequest, session_id: int) -> HttpResponse:
         "notes": session.notes_stamp > client_version,
         "facts": session.facts_stamp > client_version,
         "marks": session.marks_stamp > client_version,
+        "presence": session.presence_stamp > client_version,
+        "swap": session.swap_stamp > client_version,
     }
     return render(request, "interviews/room.html#poll-update", context)
 
@@ -176,7 +181,7 @@ def _after_write(request: AuthedRequest, session: Session, role: Role) -> HttpRe
     if not request.htmx:
         return redirect(session)
     context = _room_context(request, session, role)
-    context["changed"] = {"flow": True, "notes": True, "facts": True, "marks": True}
+    context["changed"] = dict.fromkeys(("flow", "notes", "facts", "marks", "presence"), True)
     context["clear_error"] = True
     return render(request, "interviews/room.html#poll-update", context)
 
@@ -221,6 +226,23 @@ def invite(request: AuthedRequest, session_id: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def change_case(request: AuthedRequest, session_id: int) -> HttpResponse:
+    """Another case before the start. A full page load on purpose: the title, the prompt, the
+    facts and the checklist all change, and the partner's room reloads for the same reason."""
+    session, _role = permissions.get_session_to_control(request.user, session_id)
+    form = ChangeCaseForm(request.POST, choices=room_case_choices(session), current=session.case)
+    if not form.is_valid():
+        messages.error(request, _first_error(form))
+        return redirect(session)
+    try:
+        services.change_case(session=session, case=form.cleaned_data["case"])
+    except services.SessionError as exc:
+        messages.error(request, str(exc))
+    return redirect(session)
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def join(request: AuthedRequest, token: str) -> HttpResponse:
     if request.method == "POST":
@@ -230,7 +252,8 @@ def join(request: AuthedRequest, token: str) -> HttpResponse:
             return render(request, "interviews/join.html", {"error": str(exc)}, status=410)
         except services.SessionError as exc:
             return render(request, "interviews/join.html", {"error": str(exc)}, status=409)
-        messages.success(request, "You joined as the candidate. Your interviewer will start soon.")
+        # No "you joined" message: the room's top bar says who is there and what happens next,
+        # and a message would stay on screen through the whole interview.
         return redirect(joined)
     try:
         session = permissions.get_invited_session(request.user, token)

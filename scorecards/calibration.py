@@ -75,11 +75,19 @@ class Comparison:
         return value(self.own) - value(self.interviewer)
 
 
+def marked_by_either(comparison: Comparison) -> bool:
+    return comparison.interviewer.mark is not None or comparison.own.mark is not None
+
+
 @dataclass(frozen=True, slots=True)
 class Calibration:
+    # Only the items at least one of the two marked: an item neither touched says nothing about
+    # how well the candidate judged themselves, and counting it as agreement made five marks,
+    # all different from the interviewer's, read as 93 % agreement.
     comparisons: tuple[Comparison, ...]
     over_rated: tuple[Comparison, ...]
     under_rated: tuple[Comparison, ...]
+    unmarked: int = 0  # items neither marked, left out of the comparison
 
     @property
     def agreed(self) -> int:
@@ -87,7 +95,7 @@ class Calibration:
 
     @property
     def agreement(self) -> Fraction | None:
-        """Exact percent of items marked the same by both; None without items."""
+        """Exact percent of the compared items marked the same by both; None without any."""
         if not self.comparisons:
             return None
         return Fraction(self.agreed, len(self.comparisons)) * 100
@@ -100,13 +108,15 @@ class Calibration:
 def compare(interviewer: scoring.Scorecard, own: scoring.Scorecard) -> Calibration:
     """Compare the interviewer's scorecard with the candidate's own, item by item.
 
-    Agreement is the share of items with the same mark (not marked counts as missed, or as not
-    observed for a red flag; "after a hint" counts on covered and partial). An item is over-rated
-    when the candidate's mark earns more than the interviewer's, under-rated when it earns less;
-    two different marks worth the same (partial, and covered after a hint) are neither. Both lists
-    run from the largest difference down, then in checklist order.
+    Only items that at least one of the two marked are compared. Agreement is the share of those
+    with the same mark (not marked counts as missed, or as not observed for a red flag; "after a
+    hint" counts on covered and partial). An item is over-rated when the candidate's mark earns
+    more than the interviewer's, under-rated when it earns less; two different marks worth the
+    same (partial, and covered after a hint) are neither. Both lists run from the largest
+    difference down, then in checklist order.
     """
-    comparisons = _pair(interviewer.lines, own.lines)
+    everything = _pair(interviewer.lines, own.lines)
+    comparisons = tuple(c for c in everything if marked_by_either(c))
     order = {c.item.key: index for index, c in enumerate(comparisons)}
 
     def biggest_first(c: Comparison) -> tuple[Fraction, int]:
@@ -116,6 +126,7 @@ def compare(interviewer: scoring.Scorecard, own: scoring.Scorecard) -> Calibrati
         comparisons=comparisons,
         over_rated=tuple(sorted((c for c in comparisons if c.difference > 0), key=biggest_first)),
         under_rated=tuple(sorted((c for c in comparisons if c.difference < 0), key=biggest_first)),
+        unmarked=len(everything) - len(comparisons),
     )
 
 

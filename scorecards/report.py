@@ -21,6 +21,7 @@ from scorecards import calibration, charts, permissions
 from scorecards.models import Rescore
 
 HIGHLIGHTS = 5  # items listed under "Strengths" and under "Work on next"
+_LOSS_RANK = {scoring.Mark.MISSED: 0, scoring.Mark.OBSERVED: 1, scoring.Mark.PARTIAL: 2}
 
 
 @dataclass
@@ -81,6 +82,16 @@ class SelfAssessmentData:
             1
             for key, mark in self.marks.items()
             if mark.mark and kinds.get(key) is scoring.Kind.EXPECTED
+        )
+
+    def marked_in(self, step: SelfAssessmentStep) -> int:
+        """Expected items of one step marked, for the page's progress per step."""
+        return sum(
+            1
+            for item in step.items
+            if item.kind is scoring.Kind.EXPECTED
+            and (mark := self.marks.get(item.key)) is not None
+            and mark.mark
         )
 
 
@@ -152,10 +163,28 @@ class ItemRow:
         return calibration.mark_label(self.own_line) if self.own_line else ""
 
     @property
+    def unmarked(self) -> bool:
+        """Nobody marked it: not the interviewer (or the solo candidate), nor the candidate's
+        self-assessment when it is shown. The scorecard groups these out of the way."""
+        return self.line.mark is None and (self.own_line is None or self.own_line.mark is None)
+
+    @property
     def agrees(self) -> bool | None:
-        if self.own_line is None:
+        # An item neither marked is left out of the comparison (see calibration.compare).
+        if self.own_line is None or self.unmarked:
             return None
         return calibration.outcome(self.line) == calibration.outcome(self.own_line)
+
+    @property
+    def lead_order(self) -> tuple[int, int]:
+        """Where the row stands on the scorecard: what lost points first (missed, a red flag
+        observed, partial), then what earned points with a hint, then covered."""
+        line = self.line
+        if line.mark is scoring.Mark.COVERED:
+            rank = 3 if line.after_hint else 4
+        else:
+            rank = _LOSS_RANK.get(line.mark, 5)
+        return rank, self.position
 
     @property
     def observed(self) -> bool:
@@ -204,6 +233,17 @@ class StepReport:
     @property
     def red_flags(self) -> list[ItemRow]:
         return [row for row in self.rows if row.observed]
+
+    @property
+    def marked_rows(self) -> list[ItemRow]:
+        """The rows someone marked, what lost points first (see ItemRow.lead_order)."""
+        return sorted(
+            (row for row in self.rows if not row.unmarked), key=lambda row: row.lead_order
+        )
+
+    @property
+    def unmarked_rows(self) -> list[ItemRow]:
+        return [row for row in self.rows if row.unmarked]
 
 
 @dataclass

@@ -224,7 +224,8 @@ def swap_roles(*, session: Session, by: AbstractBaseUser, case: Case | None) -> 
     candidate is set directly: no invite link, the session is ready to start. Either participant
     may ask; when a swapped session is already waiting (a double click, or both people
     clicking), that one is returned instead of a second one, and the row lock on the finished
-    session makes the later request wait for the earlier one.
+    session makes the later request wait for the earlier one. The finished session points to the
+    new one (`next_session`) and its swap stamp moves, so the partner's page is told.
     """
     session = interview_services.lock(session)
     if session.is_solo:
@@ -249,6 +250,7 @@ def swap_roles(*, session: Session, by: AbstractBaseUser, case: Case | None) -> 
         .first()
     )
     if waiting is not None:
+        _point_to(session, waiting)
         return waiting
     if case is None:
         raise SessionError(
@@ -269,4 +271,15 @@ def swap_roles(*, session: Session, by: AbstractBaseUser, case: Case | None) -> 
     swapped.invite_token = None
     swapped.save(update_fields=["candidate", "state", "invite_token"])
     interview_services.bump(swapped, "flow_stamp")
+    _point_to(session, swapped)
     return swapped
+
+
+def _point_to(session: Session, swapped: Session) -> None:
+    """Link the finished session to its next round and bump it, so that the partner's open
+    scorecard, which listens to the finished session, learns where the next room is."""
+    if session.next_session_id == swapped.pk:
+        return
+    session.next_session = swapped
+    session.save(update_fields=["next_session"])
+    interview_services.bump(session, "swap_stamp")

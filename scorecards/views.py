@@ -50,6 +50,25 @@ class _Entry:
 class _StepEntries:
     step: report.SelfAssessmentStep
     entries: list[_Entry]
+    marked: int  # expected items of the step with a stored mark
+    previous: report.SelfAssessmentStep | None = None
+    next: report.SelfAssessmentStep | None = None
+
+    @property
+    def expected(self) -> int:
+        return sum(1 for entry in self.entries if not entry.form.red_flag)
+
+
+def _next_round(session: Session, role: Role, *, follows: bool) -> dict[str, object]:
+    """What scorecards/next_round.html needs: whether to show the next round's box, and whether
+    to listen for a swap made on the partner's screen."""
+    shows = offers_swap(role, session)
+    return {
+        "next_round": shows,
+        "listens": shows and session.next_session_id is None,
+        "follows": follows,
+        "version": session.version,
+    }
 
 
 def _render_self_assessment(
@@ -71,8 +90,11 @@ def _render_self_assessment(
                 _Entry(item, data.checklist.texts.get(item.key, ""), by_key[item.key])
                 for item in step.items
             ],
+            marked=data.marked_in(step),
+            previous=data.steps[index - 1] if index else None,
+            next=data.steps[index + 1] if index + 1 < len(data.steps) else None,
         )
-        for step in data.steps
+        for index, step in enumerate(data.steps)
     ]
     return render(
         request,
@@ -84,6 +106,8 @@ def _render_self_assessment(
             "marked": data.marked,
             "expected": data.expected,
             "may_skip": permissions.may_skip(role, session),
+            # Half-way through marking themselves, the candidate is not taken away.
+            **_next_round(session, role, follows=False),
         },
         status=status,
     )
@@ -113,6 +137,7 @@ def _render_scorecard(
             "from_self": built.source == MarkSource.SELF,
             "offers_swap": offers_swap(role, session),
             "is_candidate": role == Role.CANDIDATE,
+            **_next_round(session, role, follows=True),
         },
         status=status,
     )

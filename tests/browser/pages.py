@@ -20,6 +20,7 @@ from casebank.models import Case
 from interviews import services
 from interviews.models import Session, SessionMode
 from rubrics.services import latest_published_version
+from scorecards import services as scorecard_services
 
 CASE_SLUG = "delivery-eta"
 NOTES = "First I would clarify the **business objective** and the p99 latency budget."
@@ -27,12 +28,15 @@ NOTES = "First I would clarify the **business objective** and the p99 latency bu
 
 @dataclass(frozen=True)
 class World:
-    """What the pages show: the shipped case bank, four people and two sessions."""
+    """What the pages show: the shipped case bank, four people and five sessions."""
 
     case: Case
     running: Session  # step 1, with notes, a revealed fact and a marked item
-    finished: Session
+    finished: Session  # the candidate's self-assessment still open
     users: dict[str, User]
+    waiting: Session  # nobody has joined: the invite link shows
+    ready: Session  # the candidate has joined, nobody has started
+    compared: Session  # finished, self-assessed: the scorecard compares both
 
 
 @dataclass(frozen=True)
@@ -62,8 +66,15 @@ PAGES = [
     PageSpec("case-member", "casebank:detail", "member", lambda w: [w.case.slug]),
     PageSpec("room-interviewer", "interviews:room", "ines", lambda w: [w.running.pk]),
     PageSpec("room-candidate", "interviews:room", "cai", lambda w: [w.running.pk]),
+    PageSpec("room-waiting", "interviews:room", "ines", lambda w: [w.waiting.pk]),
+    PageSpec("room-ready", "interviews:room", "ines", lambda w: [w.ready.pk]),
+    PageSpec("join", "interviews:join", "member", lambda w: [w.waiting.invite_token]),
+    PageSpec("sessions", "interviews:list", "ines"),
+    PageSpec("new-session", "interviews:create", "ines"),
     PageSpec("scorecard-interviewer", "scorecards:scorecard", "ines", lambda w: [w.finished.pk]),
+    # The candidate's scorecard is the self-assessment until they submit it.
     PageSpec("scorecard-candidate", "scorecards:scorecard", "cai", lambda w: [w.finished.pk]),
+    PageSpec("scorecard-compared", "scorecards:scorecard", "cai", lambda w: [w.compared.pk]),
     PageSpec("progress", "scorecards:progress", "cai"),
     PageSpec("admin-case-change", "admin:casebank_case_change", "staff", lambda w: [w.case.pk]),
 ]
@@ -122,18 +133,45 @@ def build_world(user_model: type[User]) -> World:
         by=users["ines"],
     )
     services.finish_session(session=finished)
+    compared = _started_session(case, users["ines"], users["cai"])
+    for key, mark in (("business-objective", "covered"), ("scale-estimates", "partial")):
+        services.set_mark(
+            session=compared, item_key=key, mark=mark, after_hint=False, by=users["ines"]
+        )
+    services.finish_session(session=compared)
+    scorecard_services.submit_self_assessment(
+        session=compared,
+        by=users["cai"],
+        marks={"business-objective": ("covered", False), "latency-budget": ("partial", True)},
+    )
+    waiting = _new_session(case, users["ines"])
+    ready = services.join_session(
+        token=_new_session(case, users["ines"]).invite_token, user=users["member"]
+    )
     running.refresh_from_db()
-    return World(case=case, running=running, finished=finished, users=users)
+    return World(
+        case=case,
+        running=running,
+        finished=finished,
+        users=users,
+        waiting=waiting,
+        ready=ready,
+        compared=Session.objects.get(pk=compared.pk),
+    )
 
 
-def _started_session(case: Case, interviewer: User, candidate: User) -> Session:
-    session = services.create_session(
+def _new_session(case: Case, interviewer: User) -> Session:
+    return services.create_session(
         host=interviewer,
         case=case,
         rubric_version=latest_published_version(),
         length_minutes=45,
         mode=SessionMode.PEER,
     )
+
+
+def _started_session(case: Case, interviewer: User, candidate: User) -> Session:
+    session = _new_session(case, interviewer)
     services.join_session(token=session.invite_token, user=candidate)
     return services.start_session(session=session)
 

@@ -47,6 +47,17 @@ def _tab(page: Page) -> dict:
     return focused
 
 
+def _tab_until(page: Page, element_id: str, what: str, limit: int = MAX_TABS) -> list[dict]:
+    """Tab forward until `element_id` has the focus; every stop on the way is checked."""
+    stops: list[dict] = []
+    while not stops or stops[-1]["id"] != element_id:
+        assert len(stops) < limit, f"never reached {what}:\n" + "\n".join(
+            stop["name"] for stop in stops
+        )
+        stops.append(_tab(page))
+    return stops
+
+
 def _settled(swapped: Locator) -> None:
     # htmx wires up swapped-in content only when it settles (20 ms later); a key pressed before
     # then would click a control that has no htmx handler yet.
@@ -87,30 +98,19 @@ def test_interviewer_runs_the_room_from_the_keyboard(world, new_page, live_serve
     session.refresh_from_db()
     assert session.state == SessionState.RUNNING
 
-    # On through the page, in order, to the first checklist item's first mark button.
+    # Start gave way to the running controls; the focus went to the first one that works
+    # ("Previous step" is disabled on step 1) instead of falling back to the top of the page.
+    expect(page.locator("#control-next")).to_be_focused()
+
+    # On through the page, in order: the controls, the panes, the checklist's first mark button.
     first_item = page.locator("[data-item]").first
     item_id = first_item.get_attribute("id")
     mark_button = first_item.locator("button[data-mark]").first
     button_id = mark_button.get_attribute("id")
-    stops: list[dict] = []
-    revealed = None
-    while not stops or stops[-1]["id"] != button_id:
-        assert len(stops) < MAX_TABS, "never reached the checklist:\n" + "\n".join(
-            stop["name"] for stop in stops
-        )
-        stop = _tab(page)
-        stops.append(stop)
-        if revealed is None and stop["id"].startswith("fact-"):
-            # Enter reveals the first fact; focus stays on its button through the swap.
-            page.keyboard.press("Enter")
-            expect(page.locator(f"#{stop['id']}")).to_have_text("Revealed — hide")
-            _settled(page.locator("#facts"))
-            assert page.evaluate(FOCUSED)["id"] == stop["id"]
-            revealed = FactReveal.objects.get(session=session)
+    stops = _tab_until(page, button_id, "the checklist")
     # Start's controls are swapped out under the focus; Tab must carry on from there, not restart
     # at the top of the page.
     assert all(stop["inMain"] for stop in stops), [stop["name"] for stop in stops]
-    assert revealed is not None, "Tab skipped the facts"
     assert mark_button.get_attribute("data-mark") == "covered"
 
     # "c" marks the focused item covered; focus stays in that item after the swap.
@@ -131,8 +131,19 @@ def test_interviewer_runs_the_room_from_the_keyboard(world, new_page, live_serve
     assert (mark.mark, mark.after_hint) == ("covered", True)
     assert page.evaluate(FOCUSED)["item"] == item_id
 
+    # After the checklist come the facts: Enter reveals the first; focus stays on its button
+    # through the swap.
+    fact_button = page.locator("#facts button").first
+    fact_id = fact_button.get_attribute("id")
+    _tab_until(page, fact_id, "the facts", limit=MAX_TABS * 3)
+    page.keyboard.press("Enter")
+    expect(page.locator(f"#{fact_id}")).to_have_text("Revealed — hide")
+    _settled(page.locator("#facts"))
+    assert page.evaluate(FOCUSED)["id"] == fact_id
+    assert FactReveal.objects.filter(session=session).count() == 1
+
     # "n" and "b" move between steps.
-    current_step = page.locator("#flow [aria-current=step]")
+    current_step = page.locator("#steps [aria-current=step]")
     page.keyboard.press("n")
     expect(current_step).to_contain_text("2. ")
     _settled(page.locator("#flow"))

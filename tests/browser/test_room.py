@@ -146,10 +146,14 @@ def test_two_people_run_a_whole_session(new_page, live_server, ines, cai):
     expect(guest).to_have_url(live_server.url + join_path)
     guest.get_by_role("button", name="Join the session").click()
     expect(guest).to_have_url(re.compile(rf"/sessions/{session.pk}/$"))
-    expect(guest.get_by_text("Waiting for the interviewer to start.")).to_be_visible()
+    expect(guest.get_by_text("Waiting for ines, your interviewer, to start.")).to_be_visible()
 
     # The interviewer's screen learns of the join by polling, then starts.
-    host.locator("#control-start").click(timeout=ACROSS_SCREENS_MS)
+    expect(host.locator("#setup [data-joined]")).to_have_text(
+        re.compile(r"^cai joined\."), timeout=ACROSS_SCREENS_MS
+    )
+    expect(host.locator("#invite-url")).to_have_count(0)
+    host.locator("#control-start").click()
     expect(guest.locator("#flow .state-badge")).to_have_text("Running", timeout=ACROSS_SCREENS_MS)
 
     # The candidate writes; the interviewer reads along and sees the evidence hints.
@@ -187,8 +191,8 @@ def test_two_people_run_a_whole_session(new_page, live_server, ines, cai):
 
     # "n" moves on; the candidate's screen follows, with step 2's editor open.
     host.keyboard.press("n")
-    expect(host.locator("#flow [aria-current=step]")).to_contain_text("2. ")
-    expect(guest.locator("#flow [aria-current=step]")).to_contain_text(
+    expect(host.locator("#steps [aria-current=step]")).to_contain_text("2. ")
+    expect(guest.locator("#steps [aria-current=step]")).to_contain_text(
         "2. ", timeout=ACROSS_SCREENS_MS
     )
     expect(guest.locator("details[data-note-step='2']")).to_have_attribute("open", "")
@@ -203,7 +207,7 @@ def test_two_people_run_a_whole_session(new_page, live_server, ines, cai):
     guest.reload()
     expect(guest.locator("#notes-1")).to_have_value(STEP_1_NOTES)
     assert _step(session, 1).notes == STEP_1_NOTES
-    expect(guest.locator("#flow [aria-current=step]")).to_contain_text("2. ")
+    expect(guest.locator("#steps [aria-current=step]")).to_contain_text("2. ")
     assert _seconds(guest.locator(STEP_CLOCK).text_content()) >= max(floor, 2)
     assert _seconds(guest.locator(TOTAL_CLOCK).text_content()) >= total_floor
 

@@ -63,4 +63,4 @@ def test_scorecard_self_assessment_progress_and_swap(new_page, ines: User, cai: 
         SessionState.READY,
     )
     assert guest.url.endswith(f"/sessions/{swapped.pk}/")
-    expect(guest.get_by_text("You are the interviewer")).to_be_visible()
+    expect(guest.locator(".role-chip")).to_have_text("Interviewer")

@@ -392,12 +392,13 @@ def test_interviewer_receives_the_material(client, interviewer, secret_session):
         reverse("interviews:state", args=[pk]), {"v": 0}, headers=HX
     ).content.decode()
     for text in (room, state):
-        # The model answer belongs to the scorecard (next issue), not to the room.
-        for secret in set(INTERVIEWER_ONLY) - {"MODEL-ANSWER-SECRET", "INTERVIEWER-BRIEF-SECRET"}:
+        # The brief does not change during the interview, so only the page carries it.
+        for secret in set(INTERVIEWER_ONLY) - {"INTERVIEWER-BRIEF-SECRET"}:
             assert secret in text, secret
         assert "PROBE-SECRET of step 1" in text
         assert "PROBE-SECRET of step 2" not in text  # only the current step's probes
-        assert "Checklist — step 1" in text
+        assert '<h2 id="checklist-heading">Checklist</h2>' in text
+        assert '<p class="checklist-step">Step 1</p>' in text
         assert "Step score: <strong>" in text
     assert "INTERVIEWER-BRIEF-SECRET" in room
 

@@ -42,6 +42,14 @@ NOTES_CHANGED_CANDIDATE = 4
 NOTES_CHANGED_INTERVIEWER = 12
 # django_session, auth_user, and one read of the session row's version and participants.
 STATE_UNCHANGED = 3
+# The same, plus the one UPDATE of the poller's "last seen" when it is due (every 5 s at most).
+STATE_UNCHANGED_RECORDING_PRESENCE = 4
+
+
+def _poll_once(client, session: Session) -> Session:
+    """One poll, so the person's "last seen" is fresh and the measured polls record nothing."""
+    client.get(reverse("interviews:state", args=[session.pk]), {"v": 0}, headers=HX)
+    return Session.objects.get(pk=session.pk)
 
 
 def _build(interviewer, candidate, rubric_version, *, facts, case_items, noted_steps, marks):
@@ -147,6 +155,7 @@ def test_state_changed_query_count(
 ):
     session = request.getfixturevalue(size)
     client.force_login(request.getfixturevalue(role))
+    session = _poll_once(client, session)
     url = reverse("interviews:state", args=[session.pk])
     with django_assert_num_queries(queries):
         response = client.get(url, {"v": 0}, headers=HX)
@@ -165,7 +174,28 @@ def test_state_changed_query_count(
 def test_state_unchanged_query_count(client, request, django_assert_num_queries, size, role):
     session = request.getfixturevalue(size)
     client.force_login(request.getfixturevalue(role))
+    session = _poll_once(client, session)
     url = reverse("interviews:state", args=[session.pk])
+    with django_assert_num_queries(STATE_UNCHANGED):
+        response = client.get(url, {"v": session.version}, headers=HX)
+    assert response.status_code == 204
+
+
+@pytest.mark.parametrize("size", ["small", "big"])
+def test_state_records_presence_in_one_update_then_not_again(
+    client, request, django_assert_num_queries, size, interviewer
+):
+    session = request.getfixturevalue(size)
+    assert session.interviewer_seen_at is None
+    client.force_login(interviewer)
+    url = reverse("interviews:state", args=[session.pk])
+    with django_assert_num_queries(STATE_UNCHANGED_RECORDING_PRESENCE):
+        response = client.get(url, {"v": session.version}, headers=HX)
+    # Its own write makes the version move on: the next poll brings the presence line.
+    assert response.status_code == 204
+    session = Session.objects.get(pk=session.pk)
+    assert session.interviewer_seen_at is not None
+    assert session.presence_stamp == session.version
     with django_assert_num_queries(STATE_UNCHANGED):
         response = client.get(url, {"v": session.version}, headers=HX)
     assert response.status_code == 204

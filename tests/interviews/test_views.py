@@ -138,18 +138,21 @@ def test_create_session_surprise_picks_a_case_not_done_as_candidate(
     assert "You have done every published case as candidate already." in response.content.decode()
 
 
-def test_create_session_surprise_with_nothing_left(
+def test_create_session_surprise_for_a_peer_session_ignores_the_hosts_history(
     client, interviewer, candidate, case, rubric_version
 ):
+    # The host of a peer session interviews: that they did the case as candidate is no reason to
+    # leave it out, and the partner is not known yet (the room lists their fresh cases later).
     make_peer_session(
         interviewer=interviewer, candidate=candidate, case=case, rubric_version=rubric_version
     )
     client.force_login(candidate)
     data = _create_data(case, rubric_version, surprise="on")
+    del data["case"]
     response = client.post(reverse("interviews:create"), data)
-    assert response.status_code == 400
-    assert "You have done every published case as candidate already." in response.content.decode()
-    assert Session.objects.count() == 1
+    assert response.status_code == 302
+    created = Session.objects.get(interviewer=candidate)
+    assert (created.case, created.mode) == (case, SessionMode.PEER)
 
 
 @pytest.mark.parametrize(
@@ -271,8 +274,8 @@ def test_room_interviewer_sees_interviewer_material(client, interviewer, running
     response = client.get(_url("room", running_session))
     assert response.status_code == 200
     html = response.content.decode()
-    assert "You are the interviewer" in html
-    assert "Checklist — step 1" in html
+    assert '<span class="role-chip">Interviewer</span>' in html
+    assert '<h2 id="checklist-heading">Checklist</h2>' in html
     assert "INTERVIEWER-BRIEF-SECRET" in html
     assert "PROBE-SECRET" in html
     assert "FACT-ANSWER-SECRET" in html
@@ -280,6 +283,7 @@ def test_room_interviewer_sees_interviewer_material(client, interviewer, running
     assert 'id="item-case--twist"' in html
     assert 'id="control-next"' in html
     assert "Invite your candidate" not in html  # the candidate has joined
+    assert "Before you start" not in html  # and the interview has started
     assert f'hx-get="{_url("state", running_session)}?v={_fresh(running_session).version}"' in html
 
 
@@ -311,7 +315,7 @@ def test_room_candidate_sees_notes_and_no_checklist(client, candidate, running_s
     response = client.get(_url("room", running_session))
     assert response.status_code == 200
     html = response.content.decode()
-    assert "You are the candidate" in html
+    assert '<span class="role-chip">Candidate</span>' in html
     assert "CANDIDATE-PROMPT: design the system." in html
     assert re.findall(r'data-note-step="(\d)"', html) == ["1", "2", "3", "4", "5", "6", "7"]
     assert '<textarea id="notes-3" name="text"' in html
@@ -326,8 +330,8 @@ def test_room_staff_observes_without_controls(client, staff, running_session):
     response = client.get(_url("room", running_session))
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Observing as staff (read-only)" in html
-    assert "Checklist — step 1" in html
+    assert '<span class="role-chip">Staff, read-only</span>' in html
+    assert '<h2 id="checklist-heading">Checklist</h2>' in html
     assert 'class="mark-form"' not in html
     assert 'id="control-next"' not in html
     assert _url("fact", running_session, running_session.case.facts.get().pk) not in html
@@ -338,10 +342,17 @@ def test_room_shows_overrun_as_text(client, interviewer, running_session):
     services.pause_session(session=running_session, now=T0 + timedelta(seconds=400))
     client.force_login(interviewer)
     html = client.get(_url("room", running_session)).content.decode()
-    assert '<p class="timer overrun" data-timer data-elapsed="400" data-budget="300">' in html
+    assert (
+        '<p class="timer overrun" data-timer data-stored-ms="400000" data-budget="300" '
+        'data-step="1">'
+    ) in html
     assert '<span class="timer-status" data-timer-status>over by 1:40</span>' in html
-    assert "6:40 / 5 min — <strong>over by 1:40</strong>" in html
-    assert 'data-running="false"' in html
+    assert (
+        "<span data-step-clock>6:40</span> / 5 min<span data-step-over> — "
+        "<strong>over by 1:40</strong></span>"
+    ) in html
+    # Paused: no running stretch for the browser to add.
+    assert 'data-running-since=""' in html
 
 
 def test_room_solo_candidate_controls_the_flow(client, candidate, solo_session):
@@ -376,19 +387,21 @@ def test_state_behind_gets_all_fragments(client, interviewer, running_session):
 
 
 def test_state_after_notes_change_sends_only_notes_fragments(client, interviewer, running_session):
+    client.force_login(interviewer)
+    client.get(_url("state", running_session), {"v": 0}, headers=HX)  # notes the presence
     version = _fresh(running_session).version
     services.save_notes(
         session=running_session, step_number=1, text="We need the business goal", base_version=0
     )
-    client.force_login(interviewer)
     response = client.get(_url("state", running_session), {"v": version}, headers=HX)
     html = _assert_fragment(response)
     assert f"?v={version + 1}" in html
     assert '<section id="candidate-notes"' in html
     assert "<p>We need the business goal</p>" in html
-    assert 'id="flow"' not in html
-    assert 'id="checklist"' not in html
-    assert 'id="facts"' not in html
+    # The words that matched checklist items, for the notes pane to highlight.
+    assert 'data-evidence="[&quot;business goal&quot;]"' in html
+    for part in ("flow", "checklist", "facts", "presence", "steps", "setup"):
+        assert f'id="{part}"' not in html
     # The evidence hints are refreshed in place: "business goal" is a keyword of the first item.
     assert (
         '<p id="evidence-item-business-objective" class="evidence" hx-swap-oob="true">'
@@ -413,10 +426,14 @@ def test_state_after_step_change_sends_flow(client, candidate, running_session):
     client.force_login(candidate)
     html = _assert_fragment(client.get(_url("state", running_session), {"v": version}, headers=HX))
     assert 'data-current-step="2"' in html
-    assert (
-        '<li class="step-item current" aria-current="step">\n'
-        '        <span class="step-name">2. Frame the ML problem</span>'
-    ) in html
+    assert "Step 2 of 7: <strong>Frame the ML problem</strong>" in html
+    assert re.search(
+        r'<li class="step-item current" aria-current="step" data-step-row="2" '
+        r'data-stored-ms="0" data-budget="240">\s*<span class="step-name">2\. Frame the ML problem',
+        html,
+    )
+    # What the step is about, for the candidate's side pane.
+    assert '<h2 id="step-about-heading">This step: Frame the ML problem</h2>' in html
 
 
 def test_state_finished_stops_polling_and_redirects(client, candidate, running_session):
@@ -1021,7 +1038,7 @@ def test_reveal_fact_shows_it_in_candidates_room(client, interviewer, candidate,
     client.force_login(interviewer)
     response = client.post(_url("fact", running_session, fact.pk), {"revealed": "on"}, headers=HX)
     assert response.status_code == 200
-    assert '<li class="fact revealed">' in _assert_fragment(response)
+    assert f'<li class="fact revealed" data-fact="{fact.pk}">' in _assert_fragment(response)
 
     client.force_login(candidate)
     html = client.get(_url("room", running_session)).content.decode()

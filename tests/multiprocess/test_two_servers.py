@@ -290,8 +290,9 @@ def _current_step(html: str) -> int:
 
 
 def _current_step_elapsed(html: str) -> int:
-    # The first timer is the current step's; the second is the whole interview's.
-    return int(re.search(r'<p class="timer[^"]*" data-timer data-elapsed="(\d+)"', html).group(1))
+    # The step's clock as the server rendered it (m:ss), before the browser takes over.
+    clock = re.search(r'data-timer-clock role="timer"[^>]*>(\d+):(\d\d)<', html)
+    return int(clock.group(1)) * 60 + int(clock.group(2))
 
 
 def _start_session(deployment: Deployment) -> LiveSession:

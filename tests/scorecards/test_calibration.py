@@ -93,12 +93,33 @@ def test_agreement_of_one_expected_item(theirs, mine, agrees):
     assert result.agreement == (100 if agrees else 0)
 
 
-def test_red_flag_unmarked_agrees_with_unmarked_and_not_with_observed():
+def test_red_flag_observed_by_one_disagrees_and_one_neither_marked_is_left_out():
     items = [red_flag("r1"), red_flag("r2")]
     result = _compare(items, {"r1": OBSERVED}, {})
-    assert [c.agrees for c in result.comparisons] == [False, True]
+    assert [(c.item.key, c.agrees) for c in result.comparisons] == [("r1", False)]
+    assert result.unmarked == 1
     assert [c.item.key for c in result.over_rated] == ["r1"]  # self said "not observed"
     assert result.over_rated[0].difference == 1
+
+
+def test_agreement_counts_only_items_at_least_one_marked():
+    # The candidate marked 5 of 20 items, every one differently from the interviewer; the 15
+    # items neither marked used to count as agreeing and showed 75 % agreement.
+    items = [expected(f"i{n:02}") for n in range(20)]
+    theirs = {f"i{n:02}": COVERED for n in range(5)}
+    mine = {f"i{n:02}": MISSED for n in range(5)}
+    result = _compare(items, theirs, mine)
+    assert (result.agreed, len(result.comparisons), result.unmarked) == (0, 5, 15)
+    assert result.agreement == 0
+    assert result.agreement_display == "0.0"
+
+
+def test_an_item_only_the_interviewer_marked_counts():
+    items = [expected("a"), expected("b"), expected("c")]
+    # a: missed by the interviewer, left alone by the candidate: both mean missed, so they agree.
+    result = _compare(items, {"a": MISSED, "b": COVERED}, {})
+    assert [(c.item.key, c.agrees) for c in result.comparisons] == [("a", True), ("b", False)]
+    assert (result.agreement, result.unmarked) == (50, 1)
 
 
 def test_agreement_is_an_exact_share():
@@ -160,8 +181,16 @@ def test_agreement_invariants(pairs):
     theirs = {item.key: pair[0] for item, pair in zip(items, pairs, strict=True)}
     mine = {item.key: pair[1] for item, pair in zip(items, pairs, strict=True)}
     result = _compare(items, theirs, mine)
+    marked = [
+        item.key for item, pair in zip(items, pairs, strict=True) if pair != (ItemMark(None),) * 2
+    ]
+    assert [c.item.key for c in result.comparisons] == marked
+    assert result.unmarked == len(items) - len(marked)
+    if not marked:
+        assert result.agreement is None
+        return
     assert 0 <= result.agreement <= 100
-    assert result.agreement == Fraction(result.agreed * 100, len(items))
+    assert result.agreement == Fraction(result.agreed * 100, len(marked))
     # Agreeing items are in neither list; every listed item is a disagreement.
     listed = {c.item.key for c in result.over_rated + result.under_rated}
     assert not listed & {c.item.key for c in result.comparisons if c.agrees}
@@ -170,7 +199,9 @@ def test_agreement_invariants(pairs):
     assert sum(c.difference for c in result.comparisons) == (
         score(items, mine).total.net - score(items, theirs).total.net
     )
-    assert calibration.compare(score(items, theirs), score(items, theirs)).agreement == 100
+    anything_marked = any(mark.mark is not None for mark in theirs.values())
+    same = calibration.compare(score(items, theirs), score(items, theirs))
+    assert same.agreement == (100 if anything_marked else None)
 
 
 # --- mapping marks onto another version

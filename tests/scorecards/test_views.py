@@ -128,8 +128,20 @@ def test_pending_candidate_gets_the_self_assessment_form(client, candidate, fini
     assert (
         f'<fieldset id="item-case--twist" hx-post="{_url("self_mark", finished)}" '
         'hx-trigger="change" hx-target="#item-case--twist-status" hx-swap="outerHTML" '
-        'hx-vals=\'{"item": "case:twist"}\'>'
+        'hx-vals=\'{"item": "case:twist"}\' data-expected>'
     ) in html
+    # One step at a time with JavaScript: a list of the steps with their progress, and a way on.
+    step_one = [
+        item
+        for item in scoring_items(finished)
+        if item.step == 1 and item.kind is scoring.Kind.EXPECTED
+    ]
+    assert (
+        '<a href="#sa-step-1" data-sa-link="1"><span class="sa-step-name">1. Clarify requirements '
+        f'and goals</span> <span class="sa-count" data-sa-count>0 of {len(step_one)}</span></a>'
+    ) in html
+    assert '<section class="panel sa-step" id="sa-step-7" data-sa-step="7"' in html
+    assert "Next: step 2, Frame the ML problem →" in html
 
 
 LEAKS = (
@@ -223,7 +235,8 @@ def test_self_mark_htmx_returns_the_status_fragment(client, candidate, finished)
     assert _fragment(response) == (
         '<p id="item-latency-budget-status" class="save-status" role="status">Saved.</p>'
         '<p id="marked-count" class="marked-count" hx-swap-oob="true"><strong>1 of 62</strong> '
-        "expected items marked.</p>"
+        'expected items marked. <progress max="62" value="1" aria-label="Expected items marked">'
+        "1 of 62</progress></p>"
     )
     assert {
         m.item_key: (m.mark, m.after_hint)
@@ -365,9 +378,10 @@ def test_submit_reveals_the_comparison(client, interviewer, candidate, finished)
             f"Self-assessment: <strong>{own.total.display} %</strong> · No hire · agreement with "
             "the interviewer <strong>"
         ) in html
-        # Agreement: the items both marked the same, of 71.
-        agreed = re.search(r"marked (\d+) of 71 items the same", html)
+        # Agreement: over the items at least one of the two marked.
+        agreed = re.search(r"(\d+) of (\d+) items agree", html)
         assert agreed is not None
+        assert int(agreed.group(1)) < int(agreed.group(2)) < 71
         assert '<tr id="item-business-objective" class="mark-covered">' in html
         assert '<td>Covered <span class="agree">same</span></td>' in html
         assert (
@@ -382,8 +396,8 @@ def test_submit_reveals_the_comparison(client, interviewer, candidate, finished)
 
 
 def test_agreement_on_the_page_is_exact(client, interviewer, candidate, light):
-    # The interviewer marked only business-objective; the candidate agrees on it and on all the
-    # unmarked items but two: 69 of 71 items.
+    # The interviewer marked only business-objective, the candidate that and two more: of those
+    # three items they agree on one. The 68 items neither marked say nothing and are left out.
     client.force_login(candidate)
     client.post(
         _url("self_assessment", light),
@@ -396,16 +410,17 @@ def test_agreement_on_the_page_is_exact(client, interviewer, candidate, light):
     )
     html = client.get(_url("scorecard", light)).content.decode()
     assert (
-        "Agreement: <strong>97.2 %</strong>: the interviewer and the candidate marked 69 of 71 "
-        "items the same." in html
+        "Agreement: <strong>33.3 %</strong>: 1 of 3 items agree. Only items at least one of the "
+        "two marked count; the 68 items neither marked are left out." in html
     )
+    assert "agreement with the interviewer <strong>33.3 %</strong> (1 of 3 items agree)" in html
     assert "Over-rated: 1 item; under-rated: 1 item." in html
     data = client.get(_url("json", light)).json()["self_assessment"]
     assert (data["agreed"], data["items"], data["agreement_percent"], data["agreement_exact"]) == (
-        69,
-        71,
-        "97.183",
-        "6900/71",
+        1,
+        3,
+        "33.333",
+        "100/3",
     )
     assert (data["over_rated"], data["under_rated"]) == (
         ["scale-estimates"],

@@ -69,6 +69,12 @@ ENDPOINTS: list[tuple[str, Callable[[World], dict[str, Any]], list[str], str]] =
     ),
     ("interviews:invite", lambda w: {"session_id": w.running.pk}, ["action"], "interviewer"),
     (
+        "interviews:change_case",
+        lambda w: {"session_id": w.waiting.pk},
+        ["case", "surprise"],
+        "interviewer",
+    ),
+    (
         "interviews:notes",
         lambda w: {"session_id": w.running.pk, "step": 1},
         ["text", "base_version"],

@@ -139,6 +139,10 @@ SAMPLES: dict[str, list[Sample]] = {
     "interviews:invite": [
         Sample("POST", RUNNING, INTERVIEWER_WRITE, data=lambda w: {"action": "regenerate"})
     ],
+    # The running session refuses another case with a message: back to the room.
+    "interviews:change_case": [
+        Sample("POST", RUNNING, INTERVIEWER_WRITE, data=lambda w: {"surprise": "on"})
+    ],
     "interviews:notes": [
         Sample(
             "POST",
