@@ -12,8 +12,10 @@ from interviews.models import (
     COMMENT_LIMIT,
     HINT_LIMIT,
     NOTE_LIMIT,
+    REASON_LIMIT,
     MarkValue,
     SessionMode,
+    TargetLevel,
     validate_call_url,
 )
 from interviews.services import LENGTHS, ControlAction
@@ -51,6 +53,14 @@ class CreateSessionForm(forms.Form):
         widget=forms.RadioSelect,
     )
     surprise = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    target_level = forms.ChoiceField(
+        label="Judged at",
+        choices=[("", "The case's level"), *TargetLevel.choices],
+        required=False,
+        help_text=(
+            "Items above this level are stretch: they count when covered and are never a loss."
+        ),
+    )
 
     def __init__(
         self,
@@ -91,10 +101,18 @@ class CreateSessionForm(forms.Form):
             # join), and the host, who interviews, may well have done the case.
             if cleaned.get("mode") == SessionMode.SOLO:
                 cases = cases.not_done_by(self.user)
+            else:
+                # …but never one the host is a candidate on right now: they could not see it.
+                cases = cases.exclude(pk__in=permissions.candidacies(self.user).values("case_id"))
             cleaned["case"] = cases.pick_random()
-            if cleaned["case"] is None:
+            if cleaned["case"] is None and cleaned.get("mode") == SessionMode.SOLO:
                 raise forms.ValidationError(
                     "You have done every published case as candidate already."
+                )
+            if cleaned["case"] is None:
+                raise forms.ValidationError(
+                    "Every published case is one you are a candidate on right now: finish and "
+                    "assess those interviews first, or practise solo."
                 )
         elif not cleaned.get("case") and "case" not in self.errors:
             self.add_error("case", "Choose a case, or press “Surprise me”.")
@@ -216,6 +234,8 @@ class MarkForm(forms.Form):
     item = forms.CharField(max_length=100)
     mark = forms.ChoiceField(choices=[("", "Not marked"), *MarkValue.choices], required=False)
     after_hint = forms.BooleanField(required=False)
+    # Why the item does not apply; read only with the "not applicable" mark.
+    reason = forms.CharField(max_length=REASON_LIMIT, required=False)
 
 
 class FactForm(forms.Form):

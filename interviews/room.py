@@ -17,7 +17,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from casebank.checklist import ChecklistItem
 from casebank.models import Case, CaseQuerySet, ClarificationFact, StepProbe
 from interviews import checklist, permissions
-from interviews.models import Hint, Mark, MarkSource, Session, SessionStep
+from interviews.models import Hint, Mark, MarkSource, MarkValue, Session, SessionStep
 from interviews.permissions import Role
 from rubrics import evidence, scoring
 
@@ -109,6 +109,14 @@ class ChecklistEntry:
     item: ChecklistItem
     mark: Mark | None = None
     matches: tuple[evidence.EvidenceMatch, ...] = ()
+    # Above the session's target level: counts only when covered or partly covered.
+    stretch: bool = False
+
+    @property
+    def not_applicable(self) -> bool:
+        return bool(self.item.excluded_reason) or bool(
+            self.mark and self.mark.mark == MarkValue.NOT_APPLICABLE
+        )
 
     @property
     def key(self) -> str:
@@ -281,10 +289,20 @@ class RoomState:
             for m in session.marks.filter(source=MarkSource.INTERVIEWER, step_number=number)
         }
         notes = self.current.step.notes
-        index = _phrase_index(tuple((i.key, i.keywords) for i in items))
+        target = scoring.Level(session.target_level)
+        # Red flags are the interviewer's judgement, never hinted; items that do not apply to
+        # the case have nothing to hint.
+        index = _phrase_index(
+            tuple((i.key, i.keywords) for i in items if not i.is_red_flag and not i.excluded_reason)
+        )
         found = evidence.find_evidence(notes, index) if notes else {}
         return [
-            ChecklistEntry(item, mark=marks.get(item.key), matches=found.get(item.key, ()))
+            ChecklistEntry(
+                item,
+                mark=marks.get(item.key),
+                matches=found.get(item.key, ()),
+                stretch=not item.is_red_flag and item.level.rank > target.rank,
+            )
             for item in items
         ]
 

@@ -136,7 +136,11 @@ def create_session(
             session=session,
             number=step.number,
             rubric_step=step,
-            budget_minutes=budgets.get(step.number, step.budget_minutes(length_minutes)),
+            # What the host chose, else the case's own plan (a batch- or serving-heavy case
+            # moves minutes between steps), else the rubric's.
+            budget_minutes=budgets.get(step.number)
+            or case.budget_minutes(step.number, length_minutes)
+            or step.budget_minutes(length_minutes),
         )
         for step in rubric_version.steps.order_by("number")
     )
@@ -597,6 +601,7 @@ def host_session(
     budgets: dict[int, int] | None = None,
     call_url: str | None = None,
     scheduled_at: datetime | None = None,
+    target_level: str | None = None,
     now: datetime | None = None,
 ) -> Session:
     """create_session with a call link and a proposed start, all or nothing.
@@ -617,6 +622,7 @@ def host_session(
         length_minutes=length_minutes,
         mode=mode,
         budgets=budgets,
+        target_level=target_level,
     )
     if session.is_solo:
         session.call_url = ""

@@ -32,6 +32,7 @@ from interviews.models import (
     COMMENT_LIMIT,
     HINT_LIMIT,
     NOTE_LIMIT,
+    REASON_LIMIT,
     Session,
     SessionState,
     SessionStep,
@@ -44,7 +45,7 @@ from rubrics.services import latest_published_version
 
 ROOM = "interviews/room.html"
 # The limits the room's text fields show (maxlength) are the ones the forms enforce.
-LIMITS = {"note": NOTE_LIMIT, "comment": COMMENT_LIMIT, "hint": HINT_LIMIT}
+LIMITS = {"note": NOTE_LIMIT, "comment": COMMENT_LIMIT, "hint": HINT_LIMIT, "reason": REASON_LIMIT}
 
 
 @login_required
@@ -73,6 +74,7 @@ def create_session(request: AuthedRequest) -> HttpResponse:
                 budgets=form.budgets(),
                 call_url=form.cleaned_data["call_url"],
                 scheduled_at=form.cleaned_data["scheduled_at"],
+                target_level=form.cleaned_data["target_level"] or None,
             )
         except services.SessionError as exc:
             form.add_error(None, str(exc))
@@ -363,6 +365,7 @@ def mark_item(request: AuthedRequest, session_id: int) -> HttpResponse:
             item_key=form.cleaned_data["item"],
             mark=form.cleaned_data["mark"],
             after_hint=form.cleaned_data["after_hint"],
+            reason=form.cleaned_data["reason"],
             by=request.user,
         )
     except services.SessionError as exc:

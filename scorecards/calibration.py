@@ -40,6 +40,8 @@ def mark_label(line: scoring.Line) -> str:
     if line.mark is None:
         if line.item.kind is scoring.Kind.RED_FLAG:
             return "Not observed"
+        if line.stretch:
+            return "Not marked (stretch: not counted)"
         return "Not marked (counts as missed)"
     return _LABELS[outcome(line)]
 

@@ -56,7 +56,8 @@ DEMO_SESSIONS: tuple[DemoSession, ...] = (
         red_flags=("random-split-time-ordered",),
         notes={
             1: "- Goal: maximise ad revenue without hurting feed engagement\n"
-            "- 750M DAU, ~4k ad requests/s, 150 ms end to end incl. auction\n"
+            "- 750M DAU x 4 sessions x 4 slots = 12B auctions/day, ~140k/s, ~350k/s at peak\n"
+            "- 150 ms end to end incl. auction\n"
             "- CTR 1-2 %: heavy imbalance; hides are a negative signal",
             2: "Binary classification: P(click | user, ad, context).\n"
             "Label: click within 30 min of impression; hide = negative.",
@@ -140,7 +141,8 @@ DEMO_SESSIONS: tuple[DemoSession, ...] = (
         red_flags=("random-split-time-ordered",),
         notes={
             1: "- Goal: purchases per search session; zero-result rate as guardrail\n"
-            "- 50M products, 20k queries/s at peak, 200 ms budget",
+            "- 60M products (300M listings); 50M shoppers x 5 searches a day\n"
+            "- ~7k queries/s at peak, ~22k on sale days; 200 ms budget",
             2: "Multi-stage: lexical + embedding retrieval → learning-to-rank on "
             "P(purchase | query, product).",
             3: "- Clicks, add-to-cart, purchases from search logs\n"

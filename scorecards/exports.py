@@ -46,6 +46,13 @@ def _item_data(row: ItemRow) -> dict[str, object]:
         "earned": decimal_text(line.earned),
         "deducted": decimal_text(line.deducted),
         "explanation": line.explanation,
+        "level": row.item.level.value,
+        "stretch": line.stretch,
+        "not_applicable": (
+            {"by": row.not_applicable_by, "reason": row.not_applicable_reason}
+            if line.not_applicable
+            else None
+        ),
     }
     if row.own_line is not None:
         data["self"] = {
@@ -121,6 +128,7 @@ def scorecard_data(report: Report) -> dict[str, object]:
             "interviewer": _username(session.interviewer),
             "candidate": _username(session.candidate),
             "length_minutes": session.length_minutes,
+            "target_level": session.target_level,
             "started_at": _iso(session.started_at),
             "finished_at": _iso(session.finished_at),
             "self_assessment": session.self_assessment,

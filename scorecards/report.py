@@ -141,6 +141,9 @@ class ItemRow:
     mark: Mark | None  # the stored row behind `line`, for its timestamp
     own_line: scoring.Line | None = None  # the candidate's self-assessment, when shown
     own_mark: Mark | None = None
+    # Who judged the item not applicable, and why: the case's author, or the interviewer.
+    not_applicable_by: str = ""
+    not_applicable_reason: str = ""
 
     @property
     def key(self) -> str:
@@ -332,11 +335,14 @@ def strengths(rows: list[ItemRow]) -> list[ItemRow]:
 
 
 def work_on_next(rows: list[ItemRow]) -> list[ItemRow]:
-    """The expected items missed (or not marked): required first, then points, then order."""
+    """The expected items missed (or not marked): required first, then points, then order.
+    Stretch items are left out: above the session's level, missing one is never a loss."""
     missed = [
         row
         for row in rows
-        if row.item.kind is scoring.Kind.EXPECTED and row.line.mark in (None, scoring.Mark.MISSED)
+        if row.item.kind is scoring.Kind.EXPECTED
+        and row.line.mark in (None, scoring.Mark.MISSED)
+        and not row.line.stretch
     ]
     return sorted(
         missed,
@@ -374,6 +380,7 @@ def build_report(session: Session, role: Role) -> Report:
             mark=result_marks.get(line.item.key),
             own_line=own_card.lines[index] if own_card else None,
             own_mark=own_marks.get(line.item.key),
+            **_not_applicable(line, checklist.excluded, result_marks.get(line.item.key)),
         )
         for index, line in enumerate(card.lines)
     ]
@@ -418,6 +425,21 @@ def build_report(session: Session, role: Role) -> Report:
         rescores=[_rescore_view(rescore, card, names) for rescore in rescores],
         thresholds_text=thresholds.describe(),
     )
+
+
+def _not_applicable(
+    line: scoring.Line, excluded: dict[str, str], mark: Mark | None
+) -> dict[str, str]:
+    """Who judged the line's item not applicable, and why (see ItemRow)."""
+    if not line.not_applicable:
+        return {}
+    if line.item.key in excluded:
+        return {
+            "not_applicable_by": "the case's author",
+            "not_applicable_reason": excluded[line.item.key],
+        }
+    who = mark.marked_by.get_username() if mark and mark.marked_by else "the interviewer"
+    return {"not_applicable_by": who, "not_applicable_reason": mark.reason if mark else ""}
 
 
 def _step_report(

@@ -136,6 +136,7 @@ def _render_scorecard(
             "comparing": built.calibration is not None,
             "from_self": built.source == MarkSource.SELF,
             "offers_swap": offers_swap(role, session),
+            "level_label": session.get_target_level_display(),
             "is_candidate": role == Role.CANDIDATE,
             **_next_round(session, role, follows=True),
         },

@@ -16,6 +16,7 @@ from django.test import Client
 from django.urls import get_resolver, reverse
 from playwright.sync_api import BrowserContext
 
+from accounts import profile_services
 from casebank.models import Case
 from interviews import services
 from interviews.models import Session, SessionMode
@@ -113,6 +114,10 @@ def build_world(user_model: type[User]) -> World:
         "ines": user_model.objects.create_user("ines"),
         "cai": user_model.objects.create_user("cai"),
     }
+    # Their zones are set, so no page reloads itself to send the browser's guess while a test
+    # looks at it (tests/browser/test_groups.py covers the guess).
+    for user in users.values():
+        profile_services.set_time_zone(user=user, time_zone="UTC")
     case = Case.objects.get(slug=CASE_SLUG)
     running = _started_session(case, users["ines"], users["cai"])
     services.save_notes(session=running, step_number=1, text=NOTES, base_version=0)

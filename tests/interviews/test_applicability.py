@@ -1,15 +1,18 @@
 """Items that do not apply and items above the session's level (issue 15): from the case's list
 or the interviewer's live judgement, into every score the session shows."""
 
+import io
 from fractions import Fraction
 
 import pytest
+from django.core.management import call_command
 
-from casebank.models import CaseExclusion
+from casebank.models import Case, CaseExclusion
 from interviews import checklist, services
 from interviews.models import MarkSource, MarkValue, Session, SessionMode
 from rubrics import scoring
 from rubrics.models import Item
+from rubrics.services import latest_published_version
 from tests.builders import T0, make_peer_session
 from tests.factories import CaseFactory
 
@@ -110,3 +113,44 @@ def test_create_session_takes_a_target_level(interviewer, case, rubric_version):
         target_level=scoring.Level.STAFF,
     )
     assert Session.objects.get(pk=session.pk).target_level == scoring.Level.STAFF
+
+
+@pytest.fixture
+def library(db: None) -> None:
+    call_command("load_casebank", stdout=io.StringIO())
+
+
+def test_a_perfect_answer_on_the_blurring_case_is_a_strong_hire(library, interviewer, candidate):
+    """Issue 15: on the street-imagery blurring case (a batch system) about 12 of 78 points could
+    not be earned and the required latency item could not be met, so a perfect answer topped out
+    near 85 % and Lean no hire. The case now lists what does not apply."""
+    case = Case.objects.get(slug="street-imagery-blurring")
+    version = latest_published_version()
+    session = make_peer_session(
+        interviewer=interviewer, candidate=candidate, case=case, rubric_version=version
+    )
+    items = checklist.session_checklist(session)
+    for number in range(1, 8):
+        services.go_to_step(session=session, number=number, now=T0)
+        for item in items:
+            if item.step == number and not item.is_red_flag and not item.excluded_reason:
+                _mark(session, item.key, "covered", by=interviewer)
+    finished = services.finish_session(session=session, now=T0)
+    assert finished.band == scoring.Band.STRONG_HIRE
+    assert finished.exact_total == 100
+
+
+def test_create_session_takes_the_cases_own_step_budgets(library, interviewer):
+    case = Case.objects.get(slug="street-imagery-blurring")
+    assert case.step_budgets  # the case sets its own minutes
+    session = services.create_session(
+        host=interviewer,
+        case=case,
+        rubric_version=latest_published_version(),
+        length_minutes=60,
+        mode=SessionMode.PEER,
+        budgets={2: 9},
+    )
+    budgets = dict(session.steps.values_list("number", "budget_minutes"))
+    expected = {n: case.budget_minutes(n, 60) for n in range(1, 8)}
+    assert budgets == expected | {2: 9}  # what the form overrides wins

@@ -6,7 +6,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
-from casebank.models import CaseStatus
+from casebank.models import CaseExclusion, CaseStatus
 from interviews import services
 from interviews.models import Hint, Mark, MarkSource, Session, SessionMode, SessionState
 from tests.builders import SECRETS, T0, make_peer_session
@@ -143,9 +143,11 @@ def test_create_session_surprise_for_a_peer_session_ignores_the_hosts_history(
 ):
     # The host of a peer session interviews: that they did the case as candidate is no reason to
     # leave it out, and the partner is not known yet (the room lists their fresh cases later).
-    make_peer_session(
+    done = make_peer_session(
         interviewer=interviewer, candidate=candidate, case=case, rubric_version=rubric_version
     )
+    done = services.finish_session(session=done, now=T0)
+    Session.objects.filter(pk=done.pk).update(self_assessment="skipped")
     client.force_login(candidate)
     data = _create_data(case, rubric_version, surprise="on")
     del data["case"]
@@ -153,6 +155,21 @@ def test_create_session_surprise_for_a_peer_session_ignores_the_hosts_history(
     assert response.status_code == 302
     created = Session.objects.get(interviewer=candidate)
     assert (created.case, created.mode) == (case, SessionMode.PEER)
+
+
+def test_create_session_surprise_never_picks_a_case_the_host_is_candidate_on(
+    client, interviewer, candidate, case, rubric_version
+):
+    make_peer_session(
+        interviewer=interviewer, candidate=candidate, case=case, rubric_version=rubric_version
+    )
+    client.force_login(candidate)
+    data = _create_data(case, rubric_version, surprise="on")
+    del data["case"]
+    response = client.post(reverse("interviews:create"), data)
+    assert response.status_code == 400
+    assert "a candidate on right now" in response.content.decode()
+    assert Session.objects.filter(interviewer=candidate).count() == 0
 
 
 @pytest.mark.parametrize(
@@ -1159,3 +1176,52 @@ def test_another_users_session_is_404_even_with_a_valid_fact(client, running_ses
         client.post(_url("fact", running_session, fact.pk), {"revealed": "on"}).status_code == 404
     )
     assert running_session.reveals.count() == 0
+
+
+def test_mark_item_not_applicable_from_the_room(client, interviewer, running_session):
+    client.force_login(interviewer)
+    refused = client.post(
+        _url("mark", running_session),
+        {"item": "product-surface", "mark": "not_applicable", "reason": " "},
+        headers=HX,
+    )
+    assert refused.status_code == 409
+    assert "Say in one line why" in refused.content.decode()
+    response = client.post(
+        _url("mark", running_session),
+        {"item": "product-surface", "mark": "not_applicable", "reason": "An internal batch job."},
+        headers=HX,
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "not-applicable" in html
+    assert "Not applicable: An internal batch job." in html
+    mark = Mark.objects.get(session=running_session, item_key="product-surface")
+    assert (mark.mark, mark.reason) == ("not_applicable", "An internal batch job.")
+
+
+def test_the_room_shows_the_cases_own_not_applicable_items_without_buttons(
+    client, interviewer, running_session
+):
+    CaseExclusion.objects.create(
+        case=running_session.case, item_key="product-surface", reason="Runs in batch."
+    )
+    client.force_login(interviewer)
+    html = client.get(_url("room", running_session)).content.decode()
+    item = html.split('id="item-product-surface"', 1)[1].split("</li>", 1)[0]
+    assert "Does not apply to this case: Runs in batch." in item
+    assert 'value="covered"' not in item
+
+
+def test_create_session_judged_at_a_chosen_level(client, interviewer, case, rubric_version):
+    client.force_login(interviewer)
+    data = _create_data(case, rubric_version) | {"target_level": "core"}
+    response = client.post(reverse("interviews:create"), data)
+    assert response.status_code == 302
+    assert Session.objects.get().target_level == "core"
+    # Left empty, the level follows the case's difficulty (the factory's cases are senior).
+    solo = _create_data(case, rubric_version) | {"mode": "solo", "target_level": ""}
+    client.post(reverse("interviews:create"), solo)
+    assert Session.objects.get(mode="solo").target_level == "senior"
+    bad = client.post(reverse("interviews:create"), data | {"target_level": "principal"})
+    assert bad.status_code == 400

@@ -5,9 +5,7 @@ against the shipped rubric's expected items plus the case's own expected items, 
 do not apply to the case, it must hint a median of at least 60 % of them and no case below 40 %
 (issue 15). The rate counts items, not points: a hint is what draws the interviewer's eye.
 
-Which items do not apply comes from the case file. Until the case format carries that list, the
-15 cases written before it fall back on PROVISIONAL_NOT_APPLICABLE below, a judgement per case of
-the rubric items with no sensible meaning there; any other case counts every item.
+Which items do not apply comes from the case file's own `not_applicable` list.
 """
 
 import statistics
@@ -26,136 +24,6 @@ CASES_DIR = Path(__file__).resolve().parents[2] / "casebank" / "cases"
 MEDIAN_TARGET = Fraction(60)
 FLOOR_TARGET = Fraction(40)
 
-PROVISIONAL_NOT_APPLICABLE: dict[str, frozenset[str]] = {
-    slug: frozenset(keys)
-    for slug, keys in {
-        "ad-click-prediction": ["ann-retrieval", "cloud-vs-device", "operating-threshold"],
-        "card-fraud-detection": [
-            "ann-retrieval",
-            "cloud-vs-device",
-            "funnel-sized",
-            "interference-aware-design",
-            "personalization-scope",
-            "reranking-and-policy",
-        ],
-        "delivery-eta": [
-            "ann-retrieval",
-            "cloud-vs-device",
-            "feedback-loops",
-            "funnel-sized",
-            "imbalance-handling",
-            "labelling-strategy",
-            "logged-policy-bias",
-            "model-cascade",
-            "negative-sampling",
-            "personalization-scope",
-            "position-bias-exploration",
-            "reranking-and-policy",
-            "resample-train-only",
-            "sampling-correction",
-        ],
-        "event-recommendation": ["cloud-vs-device", "operating-threshold"],
-        "harmful-content-detection": [
-            "ann-retrieval",
-            "cloud-vs-device",
-            "cold-start",
-            "funnel-sized",
-            "interference-aware-design",
-            "long-term-holdout",
-            "personalization-scope",
-            "position-bias-exploration",
-            "reranking-and-policy",
-        ],
-        "news-feed-ranking": ["cloud-vs-device", "delayed-feedback", "operating-threshold"],
-        "people-you-may-know": ["cloud-vs-device", "operating-threshold"],
-        "product-search-ranking": ["cloud-vs-device", "operating-threshold"],
-        "query-autocomplete": [
-            "ann-retrieval",
-            "calibration-check",
-            "delayed-feedback",
-            "funnel-sized",
-            "imbalance-handling",
-            "interference-aware-design",
-            "multi-task-learning",
-            "operating-threshold",
-            "resample-train-only",
-            "sampling-correction",
-        ],
-        "similar-listings": [
-            "batch-streaming-features",
-            "calibration-check",
-            "cloud-vs-device",
-            "feature-groups",
-            "imbalance-handling",
-            "leakage-audit",
-            "model-cascade",
-            "multi-task-learning",
-            "operating-threshold",
-            "point-in-time-features",
-            "resample-train-only",
-            "sampling-correction",
-            "training-serving-skew",
-        ],
-        "streaming-homepage-recommendations": [
-            "ann-retrieval",
-            "cloud-vs-device",
-            "delayed-feedback",
-            "interference-aware-design",
-            "operating-threshold",
-        ],
-        "street-imagery-blurring": [
-            "ab-test-design",
-            "ann-retrieval",
-            "batch-streaming-features",
-            "calibration-check",
-            "cloud-vs-device",
-            "cold-start",
-            "delayed-feedback",
-            "experiment-power-mde",
-            "feedback-loops",
-            "funnel-sized",
-            "interference-aware-design",
-            "logged-policy-bias",
-            "long-term-holdout",
-            "multi-task-learning",
-            "personalization-scope",
-            "point-in-time-features",
-            "position-bias-exploration",
-            "reranking-and-policy",
-            "sampling-correction",
-        ],
-        "video-homepage-recommendations": [
-            "cloud-vs-device",
-            "delayed-feedback",
-            "operating-threshold",
-        ],
-        "video-search": [
-            "calibration-check",
-            "cloud-vs-device",
-            "delayed-feedback",
-            "imbalance-handling",
-            "interference-aware-design",
-            "multi-task-learning",
-            "operating-threshold",
-            "resample-train-only",
-            "sampling-correction",
-        ],
-        "visual-search": [
-            "batch-streaming-features",
-            "calibration-check",
-            "cloud-vs-device",
-            "delayed-feedback",
-            "imbalance-handling",
-            "interference-aware-design",
-            "multi-task-learning",
-            "operating-threshold",
-            "point-in-time-features",
-            "resample-train-only",
-            "sampling-correction",
-        ],
-    }.items()
-}
-
 
 def rubric_items() -> list[dict]:
     rubric = yaml.safe_load(DEFAULT_RUBRIC_FILE.read_text(encoding="utf-8"))
@@ -171,10 +39,7 @@ def load_cases() -> list[CaseData]:
 
 
 def not_applicable(case: CaseData) -> frozenset[str]:
-    # The case format's own list once it has one (issue 15); until then the provisional judgement.
-    if case.not_applicable:
-        return frozenset(entry.key for entry in case.not_applicable)
-    return PROVISIONAL_NOT_APPLICABLE.get(case.slug, frozenset())
+    return frozenset(entry.key for entry in case.not_applicable)
 
 
 def applicable_items(case: CaseData) -> list[EvidenceItem]:
@@ -205,8 +70,7 @@ CASES = load_cases()
 
 
 def test_the_case_library_is_there() -> None:
-    assert len(CASES) >= 15
-    assert {case.slug for case in CASES} >= set(PROVISIONAL_NOT_APPLICABLE)
+    assert len(CASES) >= 22
 
 
 def test_model_answers_are_hinted_median_60_floor_40() -> None:
@@ -221,10 +85,12 @@ def test_model_answers_are_hinted_median_60_floor_40() -> None:
     assert statistics.median(percents) >= MEDIAN_TARGET, table
 
 
-def test_provisional_not_applicable_names_rubric_items() -> None:
-    named = set().union(*PROVISIONAL_NOT_APPLICABLE.values())
+def test_not_applicable_lists_name_rubric_items_and_no_required_one() -> None:
+    named = set().union(*(not_applicable(case) for case in CASES))
+    keys = {item["key"] for item in RUBRIC_ITEMS}
 
-    assert named <= EXPECTED_KEYS, sorted(named - EXPECTED_KEYS)
+    # A red flag may not apply either (an accuracy trap where nothing is classified).
+    assert named <= keys, sorted(named - keys)
     # Required items are the must-haves; a case leaves one out only for a stated reason.
     required = {item["key"] for item in RUBRIC_ITEMS if item.get("required")}
     assert named.isdisjoint(required)

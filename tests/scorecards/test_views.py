@@ -6,6 +6,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
+from casebank.models import CaseExclusion
 from interviews.models import Mark, MarkSource, SelfAssessment, Session
 from rubrics import scoring
 from scorecards import services
@@ -660,3 +661,34 @@ def test_finish_time_is_shown_in_the_header(client, interviewer, finished):
     html = client.get(_url("scorecard", finished)).content.decode()
     finished_at = T0 + timedelta(seconds=sum((390, 240, 511, 300, 300, 420, 200)))
     assert f"finished {finished_at:%Y-%m-%d %H:%M} · interviewer ines · candidate cai" in html
+
+
+def test_scorecard_says_what_did_not_apply_who_judged_it_and_the_level(
+    client, interviewer, candidate, case, rubric_version
+):
+    """Issue 15: items that do not apply leave the score; the scorecard lists them with who
+    decided and why, and says at which level the session was judged."""
+    CaseExclusion.objects.create(case=case, item_key="scale-estimates", reason="No traffic here.")
+    session = play_session(
+        interviewer=interviewer,
+        candidate=candidate,
+        case=case,
+        rubric_version=rubric_version,
+        marks=lambda items: {"business-objective": ("covered", False)},
+    )
+    Mark.objects.filter(session=session, item_key="business-objective").update(
+        mark="not_applicable", reason="Internal tool: no business metric."
+    )
+    client.force_login(interviewer)
+    html = client.get(_url("scorecard", session)).content.decode()
+    assert "Judged at the senior level" in html
+    assert "2 items did not apply and are left out" in html
+    assert "Did not apply, judged by the case&#x27;s author: No traffic here." in html
+    assert (
+        f"Did not apply, judged by {interviewer.username}: Internal tool: no business metric."
+        in html
+    )
+    data = client.get(_url("json", session)).json()
+    assert data["session"]["target_level"] == "senior"
+    item = next(i for i in data["items"] if i["key"] == "scale-estimates")
+    assert item["not_applicable"] == {"by": "the case's author", "reason": "No traffic here."}
