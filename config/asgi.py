@@ -19,10 +19,11 @@ async def application(scope, receive, send) -> None:
             await stream.serve(scope, receive, send, int(match["session_id"]))
             return
     elif scope["type"] == "lifespan":
-        # Nothing to start or stop: the stream hub starts with the first stream.
+        # The stream hub starts with the first stream; at shutdown it closes its connections.
         await receive()  # lifespan.startup
         await send({"type": "lifespan.startup.complete"})
         await receive()  # lifespan.shutdown
+        await stream.shutdown()
         await send({"type": "lifespan.shutdown.complete"})
         return
     await django_application(scope, receive, send)

@@ -5,7 +5,7 @@ Every write bumps Session.version and the stamp of the part it changed (intervie
 so "what changed since version v" is a comparison of stamps, and the answer is the room's
 `poll-update` partial with only those parts. The stream renders it once per change per role and
 sends the same text to every viewer with that role; none of it depends on who asks beyond the
-role, so the render carries no CSRF token (htmx sends the page's token in a header).
+role, so its forms carry no CSRF token field (htmx sends the page's token in a header).
 """
 
 import re
@@ -37,8 +37,9 @@ STAMPS = {
     "facts": "facts_stamp",
     "marks": "marks_stamp",
 }
-# The template tag renders nothing for this value (and, unlike a missing token, does not warn).
-NO_CSRF_TOKEN = "NOTPROVIDED"  # noqa: S105 -- a marker, not a secret
+# Shared renders must not carry anyone's CSRF token: the forms get this one, and it is taken out.
+SHARED_TOKEN = "shared-render"  # noqa: S105 -- a placeholder, not a secret
+SHARED_TOKEN_INPUT = f'<input type="hidden" name="csrfmiddlewaretoken" value="{SHARED_TOKEN}">'
 
 
 def stream_path(session_id: int) -> str:
@@ -99,8 +100,10 @@ def render_update(session: Session, since: int, roles: set[Role]) -> Update | No
     for role in roles:
         context = update_context(session, role, since)
         context["poller_oob"] = True
-        context["csrf_token"] = NO_CSRF_TOKEN
-        html[role] = render_to_string(f"{ROOM}#poll-update", context)
+        context["csrf_token"] = SHARED_TOKEN
+        html[role] = render_to_string(f"{ROOM}#poll-update", context).replace(
+            SHARED_TOKEN_INPUT, ""
+        )
     return Update(session.version, html)
 
 

@@ -21,15 +21,16 @@ import contextlib
 import functools
 import logging
 import random
+import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import import_module
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import parse_qs
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connection, connections
 from django.http import Http404
 from django.http.cookie import parse_cookie
 from django.http.request import split_domain_port, validate_host
@@ -43,7 +44,6 @@ logger = logging.getLogger("spar.stream")
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
-T = TypeVar("T")
 
 # Browsers reconnect after `retry` ms; the spread keeps a restarted server from being hit by every
 # browser in the same instant.
@@ -105,10 +105,12 @@ class Hub:
         self.watches: dict[int, Watch] = {}
         # Database work runs here, off the event loop: few threads, so few connections.
         self.pool = ThreadPoolExecutor(settings.LIVE_THREADS, thread_name_prefix="spar-live")
+        # One thread keeps one connection: SQLite's data_version is per connection.
+        self.watcher = ThreadPoolExecutor(1, thread_name_prefix="spar-watch")
         self.listener: asyncio.Task[None] | None = None
         self.renders = 0  # counted for the benchmark and the tests
 
-    async def run(self, function: Callable[..., T], *args: object) -> T:
+    async def run[T](self, function: Callable[..., T], *args: object) -> T:
         return await self.loop.run_in_executor(self.pool, functools.partial(_db, function, *args))
 
     async def join(self, session_id: int, stream: Stream) -> None:
@@ -183,8 +185,7 @@ class Hub:
     async def _watch_sqlite(self) -> None:
         """Ask the database a few times a second whether anything was committed; when something
         was, read the versions of the watched sessions and send what changed."""
-        # One thread keeps one connection: SQLite's data_version is per connection.
-        watcher = ThreadPoolExecutor(1, thread_name_prefix="spar-watch")
+        watcher = self.watcher
         interval = settings.LIVE_WATCH_INTERVAL_MS / 1000
         seen = None
         while True:
@@ -239,6 +240,26 @@ class Hub:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10)
 
+    async def close(self) -> None:
+        """Stop listening and close the worker threads' database connections."""
+        if self.listener is not None:
+            self.listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.listener
+        # Each pool thread takes one of these tasks (the barrier holds them all until every
+        # thread has one), so every thread's connections are closed where they were opened.
+        barrier = threading.Barrier(settings.LIVE_THREADS)
+
+        def close_here() -> None:
+            barrier.wait(timeout=10)
+            connections.close_all()
+
+        closing = [self.loop.run_in_executor(self.pool, close_here) for _ in range(barrier.parties)]
+        closing.append(self.loop.run_in_executor(self.watcher, connections.close_all))
+        await asyncio.gather(*closing)
+        self.pool.shutdown()
+        self.watcher.shutdown()
+
 
 def _db[T](function: Callable[..., T], *args: object) -> T:
     # As Django does around each request: drop connections that are too old or broken.
@@ -250,6 +271,14 @@ def _db[T](function: Callable[..., T], *args: object) -> T:
 
 
 _hub: Hub | None = None
+
+
+async def shutdown() -> None:
+    """Close this process's hub, if it has one (at the server's shutdown, and after tests)."""
+    global _hub
+    if _hub is not None and _hub.loop is asyncio.get_running_loop():
+        await _hub.close()
+    _hub = None
 
 
 def hub() -> Hub:
