@@ -118,6 +118,8 @@ ASGI_APPLICATION = "config.asgi.application"
 LIVE_HEARTBEAT_SECONDS = envint("LIVE_HEARTBEAT_SECONDS", 10, minimum=1)
 LIVE_WATCH_INTERVAL_MS = envint("LIVE_WATCH_INTERVAL_MS", 100, minimum=10)
 LIVE_THREADS = envint("LIVE_THREADS", 2, minimum=1)
+# Threads per server process for every other request (config/asgi.py), like gunicorn's gthread.
+WEB_THREADS = envint("WEB_THREADS", 4, minimum=1)
 
 TEMPLATES = [
     {

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib.auth import get_user
 from django.contrib.sessions.backends.base import SessionBase
-from django.core.handlers.asgi import ASGIRequest
 from django.db import connection
 from django.http import HttpRequest
 from django.template.loader import render_to_string
@@ -30,6 +29,8 @@ ROOM = "interviews/room.html"
 # The limits the room's text fields show (maxlength) are the ones the forms enforce.
 LIMITS = {"note": NOTE_LIMIT, "comment": COMMENT_LIMIT, "hint": HINT_LIMIT}
 # The stream is served by the ASGI router in config/asgi.py, before Django's URL resolver.
+# The ASGI entry point's mark on the requests it serves: this server also serves streams.
+STREAMS_SERVED = "spar.streams_served"
 STREAM_PATH = re.compile(r"/sessions/(?P<session_id>[0-9]{1,18})/stream/")
 STAMPS = {
     "flow": "flow_stamp",
@@ -47,9 +48,9 @@ def stream_path(session_id: int) -> str:
 
 
 def stream_for(request: HttpRequest, session: Session) -> dict[str, object] | None:
-    """Where the room's page listens, if this server can hold a stream open: only an ASGI server
-    can, without a thread per viewer. Under WSGI (runserver, the test client) the page polls."""
-    if not isinstance(request, ASGIRequest):
+    """Where the room's page listens, if this server holds streams: config/asgi.py marks the
+    requests it serves. Under plain WSGI (runserver, the test client) the page polls."""
+    if not request.META.get(STREAMS_SERVED):
         return None
     return {
         "url": stream_path(session.pk),

@@ -50,6 +50,14 @@ def cookie_of(user: User | None) -> str:
     return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
 
 
+async def fetch(path: str, cookie: str = "") -> tuple[int, str]:
+    """A plain GET through the ASGI application, as the browser makes it."""
+    client = StreamClient(path, cookie)
+    status = await client.open()
+    await asyncio.wait_for(client._task, EVENT_TIMEOUT)
+    return status, client.body.decode()
+
+
 @dataclass
 class Event:
     name: str
