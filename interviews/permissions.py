@@ -126,12 +126,8 @@ def locked_session(
     with-block, and the user's role, which `may` must allow (404 without a role, 403 otherwise).
     The services' `lock` then finds it current and does not read it again."""
     with transaction.atomic():
-        session = (
-            Session.objects.select_related("case", "rubric_version", "interviewer", "candidate")
-            .select_for_update(of=("self",))
-            .filter(pk=session_id)
-            .first()
-        )
+        # The session's own row only: a write needs none of the case's long texts.
+        session = Session.objects.select_for_update().filter(pk=session_id).order_by().first()
         role = role_in(user, session) if session is not None else None
         if session is None or role is None:
             _denied(user, session_id, "to open")

@@ -4,7 +4,7 @@
 (function () {
   "use strict";
 
-  const DEBOUNCE_MS = 800;
+  const DEBOUNCE_MS = 300;
   const MAX_RETRY_MS = 30000;
 
   function setup(form) {
@@ -108,6 +108,15 @@
       if (state.inConflict) return;
       say("Unsaved changes…");
       schedule(DEBOUNCE_MS);
+    });
+
+    // Leaving the field saves at once, if a save is still waiting for the debounce.
+    let lastInput = 0;
+    textarea.addEventListener("input", function () { lastInput = Date.now(); });
+    textarea.addEventListener("blur", function () {
+      if (state.inConflict || Date.now() - lastInput >= DEBOUNCE_MS) return;
+      clearTimeout(state.timer);
+      save();
     });
 
     form.addEventListener("submit", function (event) {
