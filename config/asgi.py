@@ -28,9 +28,10 @@ Scope = dict[str, Any]
 
 
 class Pages:
-    """Django's WSGI application behind the ASGI server, one request per pool thread."""
+    """A WSGI application (Django's) behind the ASGI server, one request per pool thread."""
 
-    def __init__(self, threads: int) -> None:
+    def __init__(self, wsgi: Any, threads: int) -> None:
+        self.wsgi = wsgi
         self.pool = ThreadPoolExecutor(threads, thread_name_prefix="spar-page")
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
@@ -44,17 +45,19 @@ class Pages:
                 break
         body.seek(0)
         # asgiref's adapter knows how an ASGI scope becomes a WSGI environ.
-        adapter = WsgiToAsgiInstance(wsgi_application)
+        adapter = WsgiToAsgiInstance(self.wsgi)
         adapter.scope = scope
         environ = adapter.build_environ(scope, body)
         environ[live.STREAMS_SERVED] = True
         loop = asyncio.get_running_loop()
-        status, headers, content = await loop.run_in_executor(self.pool, _respond, environ)
+        status, headers, content = await loop.run_in_executor(
+            self.pool, _respond, self.wsgi, environ
+        )
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": content})
 
 
-def _respond(environ: dict[str, Any]) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+def _respond(wsgi: Any, environ: dict[str, Any]) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     """Run one request to the end in this thread; Spar's responses (pages, fragments, small
     static files) are held whole, so the event loop is visited once per request."""
     started: dict[str, Any] = {}
@@ -65,7 +68,7 @@ def _respond(environ: dict[str, Any]) -> tuple[int, list[tuple[bytes, bytes]], b
             (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers
         ]
 
-    result = wsgi_application(environ, start_response)
+    result = wsgi(environ, start_response)
     try:
         content = b"".join(result)
     finally:
@@ -73,20 +76,26 @@ def _respond(environ: dict[str, Any]) -> tuple[int, list[tuple[bytes, bytes]], b
     return started["status"], started["headers"], content
 
 
-pages = Pages(settings.WEB_THREADS)
+class Spar:
+    """Streams to interviews.stream, everything else to the pages."""
+
+    def __init__(self, pages: Pages) -> None:
+        self.pages = pages
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            match = live.STREAM_PATH.fullmatch(scope["path"])
+            if match:
+                await stream.serve(scope, receive, send, int(match["session_id"]))
+            else:
+                await self.pages(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            # The stream hub starts with the first stream; at shutdown it closes its connections.
+            await receive()  # lifespan.startup
+            await send({"type": "lifespan.startup.complete"})
+            await receive()  # lifespan.shutdown
+            await stream.shutdown()
+            await send({"type": "lifespan.shutdown.complete"})
 
 
-async def application(scope: Scope, receive: Any, send: Any) -> None:
-    if scope["type"] == "http":
-        match = live.STREAM_PATH.fullmatch(scope["path"])
-        if match:
-            await stream.serve(scope, receive, send, int(match["session_id"]))
-        else:
-            await pages(scope, receive, send)
-    elif scope["type"] == "lifespan":
-        # The stream hub starts with the first stream; at shutdown it closes its connections.
-        await receive()  # lifespan.startup
-        await send({"type": "lifespan.startup.complete"})
-        await receive()  # lifespan.shutdown
-        await stream.shutdown()
-        await send({"type": "lifespan.shutdown.complete"})
+application = Spar(Pages(wsgi_application, settings.WEB_THREADS))

@@ -10,8 +10,8 @@
   const POLL_MS = 2000;
   const FIRST_EVENT_MS = 5000; // a new stream's first heartbeat comes at once; a proxy may hold it
   const BROKEN_MS = 5000; // an error that a reconnect does not mend within this is an outage
-  const DROPS = 3; // this many errors in DROP_WINDOW_MS: the stream keeps dropping
-  const DROP_WINDOW_MS = 60000;
+  const DROPS = 3; // this many drops of a working stream in DROP_WINDOW_MS: it keeps dropping
+  const DROP_WINDOW_MS = 30000;
 
   const live = document.getElementById("live");
   if (!live) return;
@@ -19,6 +19,7 @@
   const heartbeatMs = Number(live.dataset.heartbeatMs) || 10000;
   const startedAt = Date.now();
   let lastEventAt = 0;
+  let heardSinceError = false;
   let brokenSince = null;
   let drops = [];
   let polling = null;
@@ -46,17 +47,20 @@
   function delayed(on) {
     const status = document.getElementById("live-status");
     if (status) status.hidden = !on;
+    live.dataset.state = on ? "delayed" : "live";
     setPolling(on);
   }
 
   if (!streamUrl || typeof EventSource === "undefined") {
     // This server does not stream (or this browser cannot listen): the poll is the live path.
+    live.dataset.state = "polling";
     setPolling(true);
     return;
   }
 
   function heard() {
     lastEventAt = Date.now();
+    heardSinceError = true;
     brokenSince = null;
   }
 
@@ -84,12 +88,42 @@
   };
 
   live.addEventListener("htmx:sseError", function () {
-    drops.push(Date.now());
+    // A stream that worked and then failed dropped; one that never got going is just broken.
+    if (heardSinceError) drops.push(Date.now());
+    heardSinceError = false;
     if (brokenSince === null) brokenSince = Date.now();
   });
 
+  // While this page's own write is on its way, an update may already carry that write and
+  // replace the form that sent it, and the write's answer would then find no place to go: hold
+  // the update (the latest one is enough) until the answer has been swapped in.
+  const writes = new Set();
+  let held = null;
+
+  function apply(message) {
+    if (Number(message.lastEventId) <= pageVersion()) return;
+    htmx.swap(live, message.data, { swapStyle: "none", swapDelay: 0, settleDelay: 0 }, { contextElement: live });
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.detail.requestConfig.verb === "post") writes.add(event.detail.xhr);
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    writes.delete(event.detail.xhr);
+    if (writes.size === 0 && held !== null) {
+      const message = held;
+      held = null;
+      apply(message);
+    }
+  });
+
   live.addEventListener("htmx:sseBeforeMessage", function (event) {
-    if (Number(event.detail.lastEventId) <= pageVersion()) event.preventDefault();
+    if (writes.size > 0) {
+      held = event.detail;
+      event.preventDefault();
+    } else if (Number(event.detail.lastEventId) <= pageVersion()) {
+      event.preventDefault();
+    }
   });
 
   // Writes tell the server which version the page shows, so that the answer carries exactly
@@ -106,6 +140,7 @@
       urlVersion = version;
       live.setAttribute("sse-connect", `${streamUrl.split("?")[0]}?v=${version}`);
     }
+    if (lastEventAt === 0 && Date.now() - startedAt < FIRST_EVENT_MS) return; // still opening
     delayed(!healthy());
   }, 1000);
 })();
