@@ -21,6 +21,7 @@ import contextlib
 import functools
 import logging
 import random
+import re
 import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -48,6 +49,8 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 # Browsers reconnect after `retry` ms; the spread keeps a restarted server from being hit by every
 # browser in the same instant.
 RETRY_MS = (1_000, 3_000)
+# What EventSource takes for the end of a line (str.splitlines would also split at U+2028 and co).
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
 HEADERS = [
     (b"content-type", b"text/event-stream; charset=utf-8"),
     (b"cache-control", b"no-cache, no-store"),
@@ -61,7 +64,7 @@ def event(name: str, data: str = "", event_id: int | None = None) -> bytes:
     lines = [f"event: {name}"]
     if event_id is not None:
         lines.append(f"id: {event_id}")
-    lines.extend(f"data: {line}" for line in data.splitlines() or [""])
+    lines.extend(f"data: {line}" for line in LINE_BREAK.split(data))
     return ("\n".join(lines) + "\n\n").encode()
 
 

@@ -265,3 +265,31 @@ def test_leaving_streams_are_forgotten(interviewer, candidate, running_session):
         assert running_session.pk not in hub.watches
 
     run(scenario)
+
+
+def test_event_sends_each_line_of_the_data():
+    assert stream.event("update", "<p>\r\none</p>\ntwo", 7) == (
+        b"event: update\nid: 7\ndata: <p>\ndata: one</p>\ndata: two\n\n"
+    )
+    assert stream.event("heartbeat") == b"event: heartbeat\ndata: \n\n"
+
+
+@pytest.mark.parametrize(
+    ("headers", "query", "since"),
+    [
+        ({}, b"v=12", 12),
+        ({b"last-event-id": b"15"}, b"v=12", 15),  # the browser's own reconnect knows better
+        ({b"last-event-id": b"junk"}, b"v=12", 12),
+        ({}, b"v=-1", None),
+        ({}, b"", None),
+        ({}, b"v=" + b"9" * 30, None),
+    ],
+)
+def test_stream_resumes_from_last_event_id_or_the_page_version(headers, query, since):
+    assert stream._since(headers, query) == since
+
+
+def test_event_keeps_unicode_line_separators_in_the_text():
+    assert (
+        stream.event("update", "a\u2028b", 1) == "event: update\nid: 1\ndata: a\u2028b\n\n".encode()
+    )
