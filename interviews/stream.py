@@ -215,14 +215,10 @@ class Hub:
         """One LISTEN connection per process; after losing it, catch up on every session."""
         import psycopg
 
-        db = settings.DATABASES["default"]
-        params = {
-            "dbname": db["NAME"],
-            "user": db.get("USER") or None,
-            "password": db.get("PASSWORD") or None,
-            "host": db.get("HOST") or None,
-            "port": db.get("PORT") or None,
-        }
+        # Django's connection parameters (sslmode and all), less its synchronous cursor setup.
+        params = connection.get_connection_params()
+        for synchronous_only in ("cursor_factory", "context", "prepare_threshold"):
+            params.pop(synchronous_only, None)
         delay = 0.5
         while True:
             try:
