@@ -915,10 +915,14 @@ async def _run(server: Server, fleet: Fleet, args: argparse.Namespace) -> dict[s
     await load.close_all()
 
     # Memory per open stream and the cost of idle sessions, with no writes.
-    idle_n = min(args.idle, len(fleet.seats))
+    idle_n = args.idle
+    if len(fleet.seats) < idle_n:
+        await asyncio.to_thread(fleet.grow, idle_n)
     await asyncio.sleep(2)
     before = _memory_kib(server.pids())
+    opening = time.monotonic()
     await load.hold(idle_n)
+    opened_per_s = 2 * idle_n / (time.monotonic() - opening)
     await asyncio.sleep(3)
     after = _memory_kib(server.pids())
     idle = await load.idle(10)
@@ -928,11 +932,13 @@ async def _run(server: Server, fleet: Fleet, args: argparse.Namespace) -> dict[s
         "memory_kib_before": before,
         "memory_kib_after": after,
         "kib_per_stream": round((after - before) / (2 * idle_n), 1),
+        "streams_opened_per_s": round(opened_per_s),
         **idle,
     }
     print(
         f"idle: {idle_n} sessions ({2 * idle_n} open streams): server {idle['server_cores']:.3f} "
-        f"cores, {results['idle']['kib_per_stream']} KiB per stream",
+        f"cores, {results['idle']['kib_per_stream']} KiB per stream, opened at "
+        f"{opened_per_s:.0f} streams/s",
         flush=True,
     )
     await load.close_all()
