@@ -15,7 +15,7 @@
 
   const live = document.getElementById("live");
   if (!live) return;
-  const streamUrl = live.getAttribute("sse-connect");
+  const streamUrl = live.getAttribute("data-sse-connect");
   const heartbeatMs = Number(live.dataset.heartbeatMs) || 10000;
   const startedAt = Date.now();
   let lastEventAt = 0;
@@ -138,7 +138,7 @@
     const version = pageVersion();
     if (version !== urlVersion) {
       urlVersion = version;
-      live.setAttribute("sse-connect", `${streamUrl.split("?")[0]}?v=${version}`);
+      live.setAttribute("data-sse-connect", `${streamUrl.split("?")[0]}?v=${version}`);
     }
     if (lastEventAt === 0 && Date.now() - startedAt < FIRST_EVENT_MS) return; // still opening
     delayed(!healthy());

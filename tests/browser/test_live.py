@@ -23,6 +23,7 @@ from rubrics.services import latest_published_version
 from tests.browser.asgi_server import AsgiLiveServer, asgi_live_server  # noqa: F401 -- fixture
 from tests.browser.conftest import PageProblems
 from tests.browser.pages import log_in
+from tests.browser.test_html_validity import _check
 
 CASE_SLUG = "delivery-eta"
 UPDATE_P95_LIMIT_S = 1.0
@@ -188,3 +189,18 @@ def test_without_its_stream_the_room_polls_and_says_so(room_page, session, break
     expect(guest.locator("#flow")).to_have_attribute(
         "data-current-step", "2", timeout=OTHER_SCREEN_MS
     )
+
+
+def test_room_with_its_stream_is_valid_html(session, live_server, chromium, vnu_command):
+    """The stream's markup (only served by the ASGI server) passes the Nu HTML checker."""
+    context = chromium.new_context(base_url=live_server.url)
+    bodies = {}
+    try:
+        for who in ("interviewer", "candidate"):
+            log_in(context, getattr(session, who), live_server.url)
+            response = context.request.get(f"/sessions/{session.pk}/")
+            bodies[f"room-{who}"] = response.text()
+    finally:
+        context.close()
+    assert all("data-sse-connect" in body for body in bodies.values())
+    assert _check(vnu_command, bodies, admin_pages=set()) == {name: [] for name in bodies}

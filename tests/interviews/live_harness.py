@@ -7,6 +7,7 @@ need committed data (`transactional_db`) and must end their event loop with `str
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -21,13 +22,17 @@ EVENT_TIMEOUT = 5  # seconds; a change takes well under a second to arrive
 
 
 def run(scenario: Callable[[], Awaitable[None]]) -> None:
+    """Run the scenario in an event loop of its own thread: the test's thread may already run
+    one (Playwright's, once the browser tests have started)."""
+
     async def main() -> None:
         try:
             await scenario()
         finally:
             await stream.shutdown()
 
-    asyncio.run(main())
+    with ThreadPoolExecutor(1) as loop_thread:
+        loop_thread.submit(asyncio.run, main()).result()
 
 
 async def in_thread[T](function: Callable[..., T], *args: object, **kwargs: object) -> T:

@@ -41,8 +41,8 @@ def test_room_served_by_asgi_listens_to_the_stream(interviewer, running_session)
 
     run(scenario)
     html = page["html"]
-    assert f'sse-connect="/sessions/{running_session.pk}/stream/?v={version}"' in html
-    assert 'sse-swap="update" hx-swap="none" data-heartbeat-ms="10000"' in html
+    assert f'data-sse-connect="/sessions/{running_session.pk}/stream/?v={version}"' in html
+    assert 'data-sse-swap="update" hx-swap="none" data-heartbeat-ms="10000"' in html
     assert "vendor/htmx-ext-sse/sse.js" in html
     assert 'hx-trigger="spar:poll"' in html  # the poll stays, for when the stream fails
 
