@@ -141,6 +141,13 @@ def test_changes_reach_the_other_screen_within_a_second(room_page, session):
     expect(host.locator("#live-status")).to_be_hidden()
     expect(guest.locator("#live-status")).to_be_hidden()
 
+    # The end of the interview travels the same way: both screens go to the scorecard.
+    host.once("dialog", lambda dialog: dialog.accept())
+    host.locator("#control-finish").click()
+    scorecard = re.compile(rf"/sessions/{session.pk}/scorecard/$")
+    expect(host).to_have_url(scorecard)
+    expect(guest).to_have_url(scorecard, timeout=OTHER_SCREEN_MS)
+
 
 def _abort_stream(page: Page) -> None:
     page.route(re.compile(r"/stream/"), lambda route: route.abort())
