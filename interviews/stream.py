@@ -77,6 +77,11 @@ def update_event(update: live.Update, role: Role) -> bytes:
 HEARTBEAT = event("heartbeat")
 
 
+# A browser that reads this far behind (a stalled connection) is better served by reconnecting:
+# its Last-Event-ID then brings it one catch-up instead of every update in between.
+MAX_QUEUED = 50
+
+
 @dataclass(eq=False)
 class Stream:
     """One open stream: its viewer's role and the version its page has been sent up to."""
@@ -84,8 +89,11 @@ class Stream:
     role: Role
     version: int
     queue: asyncio.Queue[bytes | None] = field(default_factory=asyncio.Queue)
+    overflowed: bool = False
 
     def send(self, message: bytes | None) -> None:
+        if self.queue.qsize() >= MAX_QUEUED:
+            self.overflowed = True
         self.queue.put_nowait(message)
 
 
@@ -357,7 +365,7 @@ async def _pump(stream: Stream, send: Send) -> None:
                 message = await stream.queue.get()
         except TimeoutError:
             message = HEARTBEAT
-        if message is None:
+        if message is None or stream.overflowed:
             return
         finished = message.startswith(b"event: finished")
         await send({"type": "http.response.body", "body": message, "more_body": not finished})

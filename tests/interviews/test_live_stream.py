@@ -293,3 +293,19 @@ def test_event_keeps_unicode_line_separators_in_the_text():
     assert (
         stream.event("update", "a\u2028b", 1) == "event: update\nid: 1\ndata: a\u2028b\n\n".encode()
     )
+
+
+def test_a_stream_too_far_behind_is_closed_to_reconnect(interviewer, running_session):
+    client = _client(running_session, interviewer)
+
+    async def scenario() -> None:
+        await client.open()
+        await client.next_event()
+        hub = stream.hub()
+        (open_stream,) = hub.watches[running_session.pk].streams
+        for _ in range(stream.MAX_QUEUED + 1):
+            open_stream.send(b"event: update\nid: 1\ndata: \n\n")
+        await asyncio.wait_for(client._task, 5)  # ended: the browser reconnects and catches up
+        assert running_session.pk not in hub.watches
+
+    run(scenario)
