@@ -900,24 +900,12 @@ def _machine() -> dict[str, object]:
 async def _run(server: Server, fleet: Fleet, args: argparse.Namespace) -> dict[str, object]:
     load = Load(server, fleet)
     results: dict[str, object] = {}
-    # Update latency with few sessions: the watcher's interval and the render, nothing queued.
-    small = await load.step("full", 10, args.duration)
-    print(_step_line(small), flush=True)
-    results["small"] = dataclasses.asdict(small) | {"held": small.held}
-    for mix in args.mix:
-        print(
-            f"{mix} mix: largest N with write p95 < {WRITE_P95_MS:.0f} ms, update p95 ≤ "
-            f"{UPDATE_P95_MS:.0f} ms and no errors ({args.duration} s steps):",
-            flush=True,
-        )
-        steps = await _search(load, mix, args)
-        results[mix] = [dataclasses.asdict(s) | {"held": s.held} for s in steps]
-    await load.close_all()
-
-    # Memory per open stream and the cost of idle sessions, with no writes.
+    # First, on the fresh server: memory per open stream and the CPU of idle sessions.
     idle_n = args.idle
     if len(fleet.seats) < idle_n:
         await asyncio.to_thread(fleet.grow, idle_n)
+    await load.hold(10)  # warm-up: the code paths of a stream loaded in both workers
+    await load.close_all()
     await asyncio.sleep(2)
     before = _memory_kib(server.pids())
     opening = time.monotonic()
@@ -941,6 +929,20 @@ async def _run(server: Server, fleet: Fleet, args: argparse.Namespace) -> dict[s
         f"{opened_per_s:.0f} streams/s",
         flush=True,
     )
+    await load.close_all()
+
+    # Update latency with few sessions: the watcher's interval and the render, nothing queued.
+    small = await load.step("full", 10, args.duration)
+    print(_step_line(small), flush=True)
+    results["small"] = dataclasses.asdict(small) | {"held": small.held}
+    for mix in args.mix:
+        print(
+            f"{mix} mix: largest N with write p95 < {WRITE_P95_MS:.0f} ms, update p95 ≤ "
+            f"{UPDATE_P95_MS:.0f} ms and no errors ({args.duration} s steps):",
+            flush=True,
+        )
+        steps = await _search(load, mix, args)
+        results[mix] = [dataclasses.asdict(s) | {"held": s.held} for s in steps]
     await load.close_all()
 
     print("Saturating each endpoint (no stream open), 16 connections:", flush=True)
