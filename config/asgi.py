@@ -41,6 +41,10 @@ class Pages:
             if message["type"] == "http.disconnect":
                 return
             body.write(message.get("body", b""))
+            # Held in memory whole, so bounded here; Django's own limit applies to forms anyway.
+            if body.tell() > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+                await _too_large(send)
+                return
             if not message.get("more_body"):
                 break
         body.seek(0)
@@ -55,6 +59,17 @@ class Pages:
         )
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": content})
+
+
+async def _too_large(send: Any) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"text/plain; charset=utf-8")],
+        }
+    )
+    await send({"type": "http.response.body", "body": b"The request is too large."})
 
 
 def _respond(wsgi: Any, environ: dict[str, Any]) -> tuple[int, list[tuple[bytes, bytes]], bytes]:

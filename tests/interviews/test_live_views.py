@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from config.asgi import application
 from interviews import services
 from interviews.models import Session
 from tests.interviews.live_harness import cookie_of, fetch, run
@@ -162,3 +163,25 @@ def test_notes_save_reads_and_locks_the_session_once(client, candidate, running_
         )
     assert response.status_code == 200
     assert len(_session_reads(queries)) == 1
+
+
+def test_asgi_server_refuses_an_oversized_body():
+    sent: list[dict[str, object]] = []
+    chunk = b"x" * 1_000_000
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": chunk, "more_body": True}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/accounts/login/",
+        "query_string": b"",
+        "headers": [(b"host", b"testserver")],
+        "http_version": "1.1",
+    }
+    run(lambda: application(scope, receive, send))
+    assert sent[0]["status"] == 413
