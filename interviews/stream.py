@@ -127,17 +127,25 @@ class Hub:
     async def join(self, session_id: int, stream: Stream) -> None:
         if self.listener is None:
             self.listener = self.loop.create_task(self._listen())
-        watch = self.watches.setdefault(session_id, Watch(stream.version))
-        async with watch.lock:
-            if watch.version > stream.version:
-                # Others were sent a change between this stream's opening read and now.
-                update = await self.run(
-                    live.render_changes, session_id, stream.version, {stream.role}
-                )
-                if update is not None:
-                    stream.send(update_event(update, stream.role))
-                    stream.version = update.version
-            watch.streams.add(stream)
+        while True:
+            new = session_id not in self.watches
+            watch = self.watches.setdefault(session_id, Watch(stream.version))
+            async with watch.lock:
+                if self.watches.get(session_id) is not watch:
+                    continue  # its last stream left while this one waited: start afresh
+                if watch.version > stream.version:
+                    # Others were sent a change between this stream's opening read and now.
+                    update = await self.run(
+                        live.render_changes, session_id, stream.version, {stream.role}
+                    )
+                    if update is not None:
+                        stream.send(update_event(update, stream.role))
+                        stream.version = update.version
+                watch.streams.add(stream)
+            break
+        if new:
+            # A change announced before this session was watched here went unheard: look once.
+            self.changed(session_id)
 
     def leave(self, session_id: int, stream: Stream) -> None:
         watch = self.watches.get(session_id)
@@ -172,8 +180,8 @@ class Hub:
             logger.exception("live update of session %s failed", session_id)
         finally:
             watch.busy = False
-            if not watch.streams:
-                self.watches.pop(session_id, None)
+            if not watch.streams and self.watches.get(session_id) is watch:
+                del self.watches[session_id]
 
     async def _send_changes(self, session_id: int, watch: Watch, roles: set[Role]) -> None:
         update = await self.run(live.render_changes, session_id, watch.version, roles)

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from interviews import services, stream
 from interviews.models import Session
+from interviews.permissions import Role
 from tests.builders import SECRETS, make_peer_session
 from tests.factories import CaseFactory, CaseItemFactory, ClarificationFactFactory, StepProbeFactory
 from tests.interviews.live_harness import StreamClient, cookie_of, in_thread, run
@@ -18,6 +19,13 @@ from tests.interviews.live_harness import StreamClient, cookie_of, in_thread, ru
 pytestmark = pytest.mark.django_db(transaction=True)
 
 INTERVIEWER_ONLY = (*SECRETS, "COMMENT-SECRET", "HINT-SECRET")
+
+
+async def _soon(condition, seconds: float = 2) -> None:
+    """A render already under way finishes before the hub forgets a session."""
+    async with asyncio.timeout(seconds):
+        while not condition():
+            await asyncio.sleep(0.01)
 
 
 def _path(session: Session) -> str:
@@ -262,7 +270,7 @@ def test_leaving_streams_are_forgotten(interviewer, candidate, running_session):
         hub = stream.hub()
         assert running_session.pk in hub.watches
         await client.close()
-        assert running_session.pk not in hub.watches
+        await _soon(lambda: running_session.pk not in hub.watches)
 
     run(scenario)
 
@@ -306,6 +314,23 @@ def test_a_stream_too_far_behind_is_closed_to_reconnect(interviewer, running_ses
         for _ in range(stream.MAX_QUEUED + 1):
             open_stream.send(b"event: update\nid: 1\ndata: \n\n")
         await asyncio.wait_for(client._task, 5)  # ended: the browser reconnects and catches up
-        assert running_session.pk not in hub.watches
+        await _soon(lambda: running_session.pk not in hub.watches)
+
+    run(scenario)
+
+
+def test_a_change_made_while_a_stream_was_opening_is_not_missed(interviewer, running_session):
+    # The stream's opening read saw `before`; the change came (and, on PostgreSQL, its NOTIFY
+    # went by) before this process watched the session.
+    before = Session.objects.get(pk=running_session.pk).version
+    services.save_notes(session=running_session, step_number=1, text="in between", base_version=0)
+
+    async def scenario() -> None:
+        opening = stream.Stream(Role.INTERVIEWER, before)
+        await stream.hub().join(running_session.pk, opening)
+        message = await asyncio.wait_for(opening.queue.get(), 5)
+        assert message.startswith(f"event: update\nid: {before + 1}\n".encode())
+        assert b"in between" in message
+        stream.hub().leave(running_session.pk, opening)
 
     run(scenario)
