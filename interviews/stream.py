@@ -119,7 +119,7 @@ class Hub:
         # One thread keeps one connection: SQLite's data_version is per connection.
         self.watcher = ThreadPoolExecutor(1, thread_name_prefix="spar-watch")
         self.listener: asyncio.Task[None] | None = None
-        self.renders = 0  # counted for the benchmark and the tests
+        self.renders = 0  # shared renders made, for the tests
 
     async def run[T](self, function: Callable[..., T], *args: object) -> T:
         return await self.loop.run_in_executor(self.pool, functools.partial(_db, function, *args))
