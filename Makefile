@@ -28,10 +28,12 @@ node_modules/.installed: package.json package-lock.json
 	  echo "(sudo apt-get install -y default-jre-headless), then run make test again."; \
 	fi
 
+# The same ASGI server and push path as production (README, Running in production), on SQLite.
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py setup_demo
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	$(PY) -m uvicorn config.asgi:application --host 127.0.0.1 --port $(PORT) \
+	  --timeout-graceful-shutdown 3
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
@@ -48,10 +50,9 @@ test: lint node_modules/.installed
 test-browser: $(VENV)/.installed node_modules/.installed
 	$(PY) -m pytest -n $(PYTEST_WORKERS) tests/browser $(PYTEST_ARGS)
 
-# The load benchmark (see README, Performance): needs wrk, installed here when running as root.
+# The load benchmark (see README, Performance): live sessions on the push stream, SQLite, or
+# PostgreSQL when DATABASE_URL is set. Its load generator is Python (asyncio); nothing to install.
 bench: $(VENV)/.installed
-	@command -v wrk >/dev/null || [ "$$(id -u)" != 0 ] || \
-	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(PY) bench/load.py
 
 # The whiteboard bundle (Excalidraw + React, see frontend/board/build.mjs) is committed, so

@@ -1,26 +1,32 @@
-"""Load benchmark of the live room under gunicorn (gthread), run by `make bench`.
+"""Load benchmark of the live room on its push stream, run by `make bench`.
 
-    python bench/load.py [--duration 12] [--budget 240] [--start 20] [--max 1280]
+    python bench/load.py [--duration 20] [--start 50] [--max 1600] [--mix full,light]
 
-Starts gunicorn as the README deploys it (gthread, 2 workers × 4 threads) with production
-settings (DEBUG=0) on a fresh SQLite file, or on a throwaway PostgreSQL database when
-DATABASE_URL points at PostgreSQL, with the bare view of bench/urls.py added. Then:
+Starts uvicorn as the README deploys it (2 workers) with production settings (DEBUG=0) on a fresh
+SQLite file, or on a throwaway PostgreSQL database when DATABASE_URL points at PostgreSQL, with
+the bare view of bench/urls.py added. An asyncio load generator in this process (it reports its
+own CPU) then holds N live sessions, each with two open streams (interviewer and candidate):
 
-1. Shows the queries of an unchanged poll (login session, user, session row).
-2. Drives N live sessions with wrk (Debian package) and bench/load.lua: both participants poll
-   `/sessions/<id>/state/?v=<their version>` every 2 s, the candidate saves notes every 10 s, the
-   interviewer marks an item every 20 s, and a few clients fetch the bare view every 2 s.
-   Latency is measured per endpoint from the moment each request was due. N doubles from
-   --start until a step fails (p95 ≥ 100 ms on poll, notes or mark, or any error), then
-   bisects: the result is the largest N that held.
-3. Saturates the unchanged poll (204) and then the bare view with 16 connections each, and
-   prints `ratio: 0.NN` (poll requests/s ÷ bare requests/s).
+- full mix: the candidate saves notes every 10 s and the interviewer marks an item every 20 s;
+- light mix: one change per session every 20 s (notes and marks in turn);
 
-Writes bench/results/<timestamp>.json and prints a short table. wrk runs on the same machine
-and takes some of its CPU, as a proxy in front of gunicorn would.
+and a few clients fetch the bare view (Django with the same middleware, no database) once a
+second. Write latency is measured from the moment each write was due, so a write that waited
+for a connection counts the wait. Update latency is measured from the moment a write was sent to
+the moment the other participant's stream delivered it: the notes' text on the interviewer's
+stream, the mark's version on the candidate's. N doubles from --start until a step fails (write
+p95 >= 100 ms, update p95 > 500 ms, or any error: a failed write, a dropped stream, an update not
+delivered within 5 s), then is bisected to within 10 %.
+
+Then, with no stream open: each endpoint saturated by 16 connections for server CPU per request
+beside the bare view's; memory per open stream and the CPU of idle sessions.
+
+Writes bench/results/<timestamp>.json; the last lines are `largest N: <n> …` (full mix),
+`largest N light: <n>` and `update latency p95: <ms> ms` (full mix, at its largest N).
 """
 
 import argparse
+import asyncio
 import contextlib
 import dataclasses
 import json
@@ -28,6 +34,7 @@ import math
 import os
 import platform
 import random
+import re
 import resource
 import secrets
 import shutil
@@ -39,35 +46,38 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.client import HTTPConnection
 from io import StringIO
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
-
-import gunicorn
+from urllib.parse import quote, urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-POLL_MS = 2_000
-NOTES_MS = 10_000
-MARK_MS = 20_000  # three marks a minute
-WARMUP_MS = 2_000  # of each step, not measured
-P95_BUDGET_MS = 100.0
-APP_ENDPOINTS = ("poll", "notes", "mark")
-ENDPOINTS = (*APP_ENDPOINTS, "bare")
-SATURATION_SECONDS = 10
+MIXES = {
+    # name: (notes every s, marks every s, notes and marks take turns)
+    "full": (10.0, 20.0),
+    "light": (40.0, 40.0),
+}
+BARE_CLIENTS = 10
+BARE_EVERY_S = 1.0
+WARMUP_S = 3.0
+WRITE_P95_MS = 100.0
+UPDATE_P95_MS = 500.0
+UPDATE_LOST_S = 5.0
+SATURATION_SECONDS = 6
 SATURATION_CONNECTIONS = 16
-# In the mix each wrk thread has one connection, kept at about this many requests per second so
-# that a request seldom waits for its connection; a wait that happens counts in its latency.
-REQUESTS_PER_CONNECTION = 4
-MAX_WRK_THREADS = 128
-BUSY_MACHINE_CORES = 0.2  # CPU used by other programs during a step, above which we warn
+POOL_CONNECTIONS = 48  # keep-alive connections for writes, as a proxy's upstream pool
+OPENING_AT_ONCE = 50
+BUSY_MACHINE_CORES = 0.2
+SERVER_WORKERS = 2
 
-# What a candidate types, a sentence per save: real vocabulary, so that the interviewer's poll
-# does the evidence matching it does in a real session.
+# As the README deploys it. Keep-alive past the writers' gaps, as a proxy's upstream pool would.
+UVICORN = ["config.asgi:application", "--workers", str(SERVER_WORKERS)]
+UVICORN += ["--timeout-keep-alive", "75", "--timeout-graceful-shutdown", "2"]
+UVICORN += ["--no-access-log", "--log-level", "warning", "--backlog", "4096"]
+
 SENTENCES = (
     "We optimise for revenue per impression, with a p99 latency budget of 50 ms.",
     "Labels are clicks within 30 minutes of the impression; late clicks are dropped.",
@@ -80,91 +90,11 @@ SENTENCES = (
 )
 MARKS = ("covered", "partial", "missed")
 NOTES_LIMIT = 4_000  # characters; then the note-taker starts a fresh page
-
-# As the README deploys it. wrk's connections stand in for a proxy's upstream connections, kept
-# open past the pacing gaps so that gunicorn's idle close (2 s by default) never races a request.
-GUNICORN = ["config.wsgi", "--worker-class", "gthread", "--workers", "2", "--threads", "4"]
-GUNICORN += ["--keep-alive", "10", "--log-level", "warning"]
-if gunicorn.version_info >= (25, 1):
-    # Its control socket has one fixed path per user, which other servers on the machine share.
-    GUNICORN.append("--no-control-socket")
-
-Client = dict[str, object]  # one paced client, as bench/load.lua reads it
+POLLER_VERSION = re.compile(rb'id="poller"[^>]* data-version="(\d+)"')
+NOTES_VERSION = re.compile(rb'"(?:server_)?version": *(\d+)')  # saved, or the conflicting one
 
 
-@dataclass
-class Endpoint:
-    requests: int
-    rps: float
-    p50_ms: float
-    p95_ms: float
-    p99_ms: float
-    errors: int
-    status: dict[str, int]
-
-
-@dataclass
-class Saturation(Endpoint):
-    server_cores: float  # see Step
-    others_cores: float
-    # Server CPU per request: unlike requests/s, hardly changed by other programs' load.
-    cpu_ms_per_request: float
-
-
-@dataclass
-class Step:
-    n: int
-    offered_rps: float
-    wrk_threads: int
-    socket_errors: int
-    endpoints: dict[str, Endpoint]
-    # CPU used, in cores (1.0 = one core throughout): by gunicorn, by wrk, and by everything
-    # else on the machine (the database server included). Other programs' CPU is CPU that the
-    # server could not have, so a step run on a busy machine understates Spar.
-    server_cores: float
-    others_cores: float
-    wrk_cores: float
-
-    @property
-    def errors(self) -> int:
-        return self.socket_errors + sum(e.errors for e in self.endpoints.values())
-
-    @property
-    def held(self) -> bool:
-        return self.errors == 0 and all(
-            self.endpoints[kind].requests and self.endpoints[kind].p95_ms < P95_BUDGET_MS
-            for kind in APP_ENDPOINTS
-        )
-
-
-@dataclass
-class Run:
-    """What one wrk run measured."""
-
-    seconds: float
-    requests: int
-    socket_errors: int
-    wrk_percentiles_ms: list[float]  # p50, p95, p99, max of wrk's own histogram
-    server_cores: float
-    others_cores: float
-    wrk_cores: float
-    latency: dict[str, list[float]] = dataclasses.field(default_factory=dict)
-    status: dict[str, dict[str, int]] = dataclasses.field(default_factory=dict)
-    lost: dict[str, int] = dataclasses.field(default_factory=dict)
-
-    def endpoint(self, kind: str, measured_seconds: float) -> Endpoint:
-        latency = self.latency.get(kind, [])
-        status = dict(sorted(self.status.get(kind, {}).items()))
-        failed = sum(count for code, count in status.items() if not 200 <= int(code) < 400)
-        return Endpoint(
-            requests=len(latency),
-            rps=round(len(latency) / measured_seconds, 1),
-            p50_ms=round(_percentile(latency, 50), 2),
-            p95_ms=round(_percentile(latency, 95), 2),
-            p99_ms=round(_percentile(latency, 99), 2),
-            errors=self.lost.get(kind, 0) + failed,
-            status=status,
-        )
+# --- measuring ---------------------------------------------------------------------------------
 
 
 def _percentile(values: list[float], p: float) -> float:
@@ -172,47 +102,93 @@ def _percentile(values: list[float], p: float) -> float:
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)] if ordered else math.nan
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def _summary(values: list[float]) -> dict[str, float]:
+    return {
+        "count": len(values),
+        "p50_ms": round(_percentile(values, 50), 1),
+        "p95_ms": round(_percentile(values, 95), 1),
+        "max_ms": round(max(values), 1) if values else math.nan,
+    }
 
 
-def _server_cpu(root: int) -> float:
-    """CPU seconds used so far by a process and its children (gunicorn's master and workers)."""
-    ticks = 0
+def _process_tree(root: int) -> list[int]:
+    """The server's processes: uvicorn's supervisor and its workers."""
+    pids = [root]
     for stat in Path("/proc").glob("[0-9]*/stat"):
         with contextlib.suppress(OSError, ValueError):
-            fields = stat.read_text().rpartition(")")[2].split()
-            if root in {int(stat.parent.name), int(fields[1])}:  # the process, or its parent
-                ticks += int(fields[11]) + int(fields[12])  # utime, stime
+            if int(stat.read_text().rpartition(")")[2].split()[1]) == root:
+                pids.append(int(stat.parent.name))
+    return pids
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    ticks = 0
+    for pid in pids:
+        with contextlib.suppress(OSError, ValueError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def _memory_kib(pids: list[int]) -> int:
+    """Proportional set size of the server's processes (shared pages counted once)."""
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError, ValueError):
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+    return total
+
+
 def _machine_cpu() -> float:
-    """CPU seconds used so far by the whole machine (all but idle and I/O wait)."""
     with contextlib.suppress(OSError):
         ticks = [int(t) for t in Path("/proc/stat").read_text().split("\n")[0].split()[1:9]]
         return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
     return 0.0
 
 
-def _wait_until_idle(server: "Server", timeout: float = 20) -> None:
-    """Let requests still in flight when wrk stopped finish, so the next step starts from the
-    stored state (a note saved late would make the next step's first save a conflict)."""
-    deadline = time.monotonic() + timeout
-    before = _server_cpu(server.process.pid)
-    while time.monotonic() < deadline:
-        time.sleep(0.5)
-        now = _server_cpu(server.process.pid)
-        if now - before < 0.02:
-            return
-        before = now
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+@dataclass
+class Meter:
+    """CPU used during a stretch, in cores: by the server, by this generator, by the rest."""
+
+    server_pids: list[int]
+    started: float = 0.0
+    server: float = 0.0
+    own: float = 0.0
+    machine: float = 0.0
+
+    def start(self) -> None:
+        self.started = time.monotonic()
+        self.server = _cpu_seconds(self.server_pids)
+        self.own, self.machine = _own_cpu(), _machine_cpu()
+
+    def stop(self) -> dict[str, float]:
+        seconds = time.monotonic() - self.started
+        server = _cpu_seconds(self.server_pids) - self.server
+        own = _own_cpu() - self.own
+        others = max(0.0, _machine_cpu() - self.machine - server - own)
+        return {
+            "seconds": round(seconds, 2),
+            "server_cpu_s": round(server, 3),
+            "server_cores": round(server / seconds, 3),
+            "generator_cores": round(own / seconds, 3),
+            "others_cores": round(others / seconds, 3),
+        }
+
+
+# --- the server and its data -------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 @contextlib.contextmanager
@@ -253,26 +229,28 @@ class Server:
         port = _free_port()
         with log.open("ab") as out:
             process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", *GUNICORN, "--bind", f"127.0.0.1:{port}"],
+                [sys.executable, "-m", "uvicorn", *UVICORN, "--port", str(port)],
                 cwd=ROOT,
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
         server = cls(port, process, log)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline and process.poll() is None:
-            connection = HTTPConnection("127.0.0.1", port, timeout=1)
-            try:
-                connection.request("GET", "/bench/bare/")
-                if connection.getresponse().status == 204:
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", port), timeout=1) as sock,
+            ):
+                sock.sendall(b"GET /bench/bare/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                if sock.recv(64).startswith(b"HTTP/1.1 204"):
+                    time.sleep(1)  # one worker answered; give the other a moment too
                     return server
-            except OSError:
-                pass  # not listening yet
-            finally:
-                connection.close()
             time.sleep(0.2)
         server.stop()
-        raise RuntimeError(f"gunicorn did not start:\n{log.read_text()[-3000:]}")
+        raise RuntimeError(f"uvicorn did not start:\n{log.read_text()[-3000:]}")
+
+    def pids(self) -> list[int]:
+        return _process_tree(self.process.pid)
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -284,9 +262,15 @@ class Server:
                 self.process.wait(timeout=30)
 
 
+def _csrf_secret() -> str:
+    # Django accepts its unmasked 32-character secret as the token, in cookie and header alike.
+    alphabet = string.ascii_letters + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(32))
+
+
 @dataclass
 class Seat:
-    """One live session and its two participants, signed in."""
+    """One live session, its two signed-in participants and what the load generator knows."""
 
     pk: int
     interviewer_cookie: str
@@ -294,12 +278,16 @@ class Seat:
     interviewer_csrf: str
     candidate_csrf: str
     items: list[str]
-
-
-def _csrf_secret() -> str:
-    # Django accepts its unmasked 32-character secret as the token, in cookie and header alike.
-    alphabet = string.ascii_letters + string.digits
-    return "".join(secrets.choice(alphabet) for _ in range(32))
+    notes_base: int = 0
+    notes_text: str = ""
+    saves: int = 0
+    marks: int = 0
+    version: int = 0  # the session's version when the streams were opened
+    streams: list["Stream"] = field(default_factory=list)
+    # Updates sent and not yet seen on the other participant's stream.
+    pending_notes: dict[str, float] = field(default_factory=dict)  # token -> sent at
+    pending_marks: list[tuple[int, float]] = field(default_factory=list)  # version, sent at
+    candidate_seen: list[tuple[int, float]] = field(default_factory=list)  # version, arrived
 
 
 class Fleet:
@@ -308,9 +296,10 @@ class Fleet:
     def __init__(self) -> None:
         from django.contrib.auth.hashers import make_password
 
+        from casebank.checklist import case_checklist
         from casebank.models import Case
         from rubrics import scoring
-        from rubrics.services import latest_published_version, scoring_items
+        from rubrics.services import latest_published_version
 
         self.seats: list[Seat] = []
         self.version = latest_published_version()
@@ -319,8 +308,8 @@ class Fleet:
         self.items = {
             case.pk: [
                 item.key
-                for item in scoring_items(self.version, case.extra_items.all())
-                if item.step == 1 and item.kind == scoring.Kind.EXPECTED
+                for item in case_checklist(self.version.pk, case.pk, step=1)
+                if item.kind == scoring.Kind.EXPECTED
             ]
             for case in self.cases
         }
@@ -333,7 +322,7 @@ class Fleet:
         from django.conf import settings
         from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
         from django.contrib.auth.models import User
-        from django.db import connection
+        from django.db import connections
 
         from interviews import services
         from interviews.models import SessionMode
@@ -360,7 +349,7 @@ class Fleet:
                 mode=SessionMode.PEER,
             )
             services.join_session(token=session.invite_token, user=candidate)
-            services.start_session(session=session)
+            session = services.start_session(session=session)
             csrf_i, csrf_c = _csrf_secret(), _csrf_secret()
             self.seats.append(
                 Seat(
@@ -370,277 +359,525 @@ class Fleet:
                     interviewer_csrf=csrf_i,
                     candidate_csrf=csrf_c,
                     items=self.items[case.pk],
+                    version=session.version,
                 )
             )
-        connection.close()  # SQLite: hold no connection while the server writes
+        connections.close_all()  # SQLite: hold no connection while the server writes
 
-    def stored(self, n: int) -> tuple[dict[int, int], dict[int, tuple[int, str]]]:
-        """The first n sessions' versions, and their step-1 notes with the notes' versions."""
-        from django.db import connection
+    def refresh(self, seats: list[Seat]) -> None:
+        """Read the sessions' versions, for streams about to open."""
+        from django.db import connections
 
-        from interviews.models import Session, SessionStep
+        from interviews.models import Session
 
-        pks = [seat.pk for seat in self.seats[:n]]
-        versions = dict(Session.objects.filter(pk__in=pks).values_list("pk", "version"))
-        rows = SessionStep.objects.filter(session_id__in=pks, number=1)
-        notes = {
-            pk: (v, text)
-            for pk, v, text in rows.values_list("session_id", "notes_version", "notes")
+        versions = dict(
+            Session.objects.filter(pk__in=[s.pk for s in seats]).values_list("pk", "version")
+        )
+        for seat in seats:
+            seat.version = versions[seat.pk]
+        connections.close_all()
+
+
+# --- a small HTTP/1.1 client on asyncio --------------------------------------------------------
+
+
+class Connection:
+    """One keep-alive connection to the server."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(
+        self, method: str, path: str, headers: dict[str, str], body: bytes = b""
+    ) -> tuple[int, bytes]:
+        if self.writer is None or self.writer.is_closing():
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        head += "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        if body:
+            head += f"Content-Length: {len(body)}\r\n"
+        self.writer.write(head.encode() + b"\r\n" + body)
+        try:
+            status, response_headers = await _read_head(self.reader)
+            content = await _read_body(self.reader, response_headers)
+        except BaseException:
+            self.close()
+            raise
+        if response_headers.get(b"connection") == b"close":
+            self.close()
+        return status, content
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+
+async def _read_head(reader: asyncio.StreamReader) -> tuple[int, dict[bytes, bytes]]:
+    raw = await reader.readuntil(b"\r\n\r\n")
+    lines = raw.split(b"\r\n")
+    status = int(lines[0].split()[1])
+    headers = {}
+    for line in lines[1:]:
+        if line:
+            name, _, value = line.partition(b":")
+            headers[name.strip().lower()] = value.strip()
+    return status, headers
+
+
+async def _read_body(reader: asyncio.StreamReader, headers: dict[bytes, bytes]) -> bytes:
+    if b"content-length" in headers:
+        return await reader.readexactly(int(headers[b"content-length"]))
+    if headers.get(b"transfer-encoding") == b"chunked":
+        chunks = []
+        while chunk := await _read_chunk(reader):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    return b""
+
+
+async def _read_chunk(reader: asyncio.StreamReader) -> bytes:
+    size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+    data = await reader.readexactly(size + 2)
+    return data[:-2]
+
+
+class Pool:
+    """Keep-alive connections shared by the writers; a write waits for a free one."""
+
+    def __init__(self, port: int, size: int) -> None:
+        self.free: asyncio.Queue[Connection] = asyncio.Queue()
+        for _ in range(size):
+            self.free.put_nowait(Connection(port))
+
+    async def request(
+        self, method: str, path: str, headers: dict[str, str], body: bytes = b""
+    ) -> tuple[int, bytes]:
+        connection = await self.free.get()
+        try:
+            return await connection.request(method, path, headers, body)
+        finally:
+            self.free.put_nowait(connection)
+
+
+@dataclass(eq=False)
+class Stream:
+    """One participant's open stream; it records what arrives for the latency counts."""
+
+    seat: Seat
+    interviewer: bool
+    port: int
+    task: asyncio.Task[None] | None = None
+    opened: asyncio.Future[int] | None = None
+    events: int = 0
+    dropped: bool = False
+    closing: bool = False
+
+    async def run(self, run: "Load") -> None:
+        seat = self.seat
+        cookie = seat.interviewer_cookie if self.interviewer else seat.candidate_cookie
+        writer = None
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", self.port, limit=2**20)
+            writer.write(
+                f"GET /sessions/{seat.pk}/stream/?v={seat.version} HTTP/1.1\r\n"
+                f"Host: 127.0.0.1\r\nCookie: {cookie}\r\nAccept: text/event-stream\r\n\r\n".encode()
+            )
+            status, _ = await _read_head(reader)
+            self.opened.set_result(status)
+            if status != 200:
+                return
+            buffer = b""
+            while chunk := await _read_chunk(reader):
+                buffer += chunk
+                while b"\n\n" in buffer:
+                    message, _, buffer = buffer.partition(b"\n\n")
+                    self.events += 1
+                    if message.startswith(b"event: update"):
+                        run.delivered(self, message)
+        except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+            if not self.opened.done():
+                self.opened.set_exception(exc)
+        finally:
+            if writer is not None:
+                writer.close()
+            if not self.closing:
+                self.dropped = True
+
+
+# --- one step of load ---------------------------------------------------------------------------
+
+
+@dataclass
+class Step:
+    mix: str
+    n: int
+    seconds: float
+    writes_per_s: float
+    writes: dict[str, dict[str, float]]
+    bare: dict[str, float]
+    update: dict[str, float]
+    update_by_kind: dict[str, dict[str, float]]
+    errors: dict[str, int]
+    cpu: dict[str, float]
+
+    @property
+    def error_count(self) -> int:
+        return sum(self.errors.values())
+
+    @property
+    def held(self) -> bool:
+        write_p95 = max((w["p95_ms"] for w in self.writes.values()), default=math.nan)
+        return (
+            self.error_count == 0
+            and write_p95 < WRITE_P95_MS
+            and self.update["p95_ms"] <= UPDATE_P95_MS
+        )
+
+
+class Load:
+    """The streams, writers and bare-view clients of one benchmark run."""
+
+    def __init__(self, server: Server, fleet: Fleet) -> None:
+        self.server = server
+        self.fleet = fleet
+        self.pool = Pool(server.port, POOL_CONNECTIONS)
+        self.open_seats: list[Seat] = []
+        self.measuring = False
+        self.latency: dict[str, list[float]] = {}
+        self.updates: dict[str, list[float]] = {"notes": [], "mark": []}
+        self.errors: dict[str, int] = {}
+        self.stream_errors = 0
+
+    def error(self, kind: str) -> None:
+        if self.measuring:
+            self.errors[kind] = self.errors.get(kind, 0) + 1
+
+    # Streams
+
+    async def hold(self, n: int) -> None:
+        """Have exactly the first n sessions' streams open."""
+        if len(self.fleet.seats) < n:
+            await asyncio.to_thread(self.fleet.grow, n)
+        for seat in self.open_seats[n:]:
+            await self._close(seat)
+        new = self.fleet.seats[len(self.open_seats) : n]
+        if new:
+            await asyncio.to_thread(self.fleet.refresh, new)
+            gate = asyncio.Semaphore(OPENING_AT_ONCE)
+
+            async def open_one(seat: Seat, interviewer: bool) -> None:
+                async with gate:
+                    stream = Stream(seat, interviewer, self.server.port)
+                    stream.opened = asyncio.get_running_loop().create_future()
+                    stream.task = asyncio.get_running_loop().create_task(stream.run(self))
+                    seat.streams.append(stream)
+                    status = await stream.opened
+                    if status != 200:
+                        raise RuntimeError(f"a stream of session {seat.pk} answered {status}")
+
+            await asyncio.gather(*(open_one(seat, who) for seat in new for who in (True, False)))
+        self.open_seats = self.fleet.seats[:n]
+
+    async def _close(self, seat: Seat) -> None:
+        for stream in seat.streams:
+            stream.closing = True
+            stream.task.cancel()
+        await asyncio.gather(*(s.task for s in seat.streams), return_exceptions=True)
+        seat.streams.clear()
+
+    async def close_all(self) -> None:
+        for seat in self.open_seats:
+            await self._close(seat)
+        self.open_seats = []
+
+    def delivered(self, stream: Stream, message: bytes) -> None:
+        """An update arrived: settle the writes of the other participant it carries."""
+        now = time.monotonic()
+        seat = stream.seat
+        if stream.interviewer:
+            if seat.pending_notes:
+                text = message.decode()
+                for token, sent in list(seat.pending_notes.items()):
+                    if token in text:
+                        del seat.pending_notes[token]
+                        self._updated("notes", now - sent)
+        else:
+            version = int(message.split(b"\nid: ", 1)[1].split(b"\n", 1)[0])
+            seat.candidate_seen.append((version, now))
+            del seat.candidate_seen[:-20]
+            self._settle_marks(seat)
+
+    def _settle_marks(self, seat: Seat) -> None:
+        for version, sent in list(seat.pending_marks):
+            arrived = next((t for v, t in seat.candidate_seen if v >= version), None)
+            if arrived is not None:
+                seat.pending_marks.remove((version, sent))
+                self._updated("mark", max(0.0, arrived - sent))
+
+    def _updated(self, kind: str, seconds: float) -> None:
+        if self.measuring:
+            self.updates[kind].append(seconds * 1000)
+
+    # Writers
+
+    async def _notes(self, seat: Seat, due: float) -> None:
+        seat.saves += 1
+        token = f"ref{seat.pk}x{seat.saves}"
+        sentence = SENTENCES[(seat.saves + seat.pk) % len(SENTENCES)]
+        text = f"{seat.notes_text}{sentence} ({token})\n"
+        if len(text) > NOTES_LIMIT:
+            text = f"{sentence} ({token})\n"  # a new page of notes rather than an ever longer one
+        body = f"text={quote(text)}&base_version={seat.notes_base}".encode()
+        headers = {
+            "Cookie": seat.candidate_cookie,
+            "X-CSRFToken": seat.candidate_csrf,
+            "Accept": "application/json",
+            "Content-Type": "application/x-www-form-urlencoded",
         }
-        connection.close()
-        return versions, notes
+        sent = time.monotonic()
+        seat.pending_notes[token] = sent
+        status, content = await self._write(
+            "notes", due, f"/sessions/{seat.pk}/notes/1/", headers, body
+        )
+        found = NOTES_VERSION.search(content)
+        if found:
+            seat.notes_base = int(found.group(1))
+        if status == 200:
+            seat.notes_text = text
+        else:
+            seat.pending_notes.pop(token, None)
 
-    def polls(self, n: int) -> list[Client]:
-        """Both participants of the first n sessions, polling at the stored version."""
-        versions, _ = self.stored(n)
-        return [
-            {
-                "kind": "poll",
-                "path": f"/sessions/{seat.pk}/state/",
-                "version": versions[seat.pk],
-                "cookie": cookie,
-                "interval_ms": POLL_MS,
-                "phase": random.random(),
-            }
-            for seat in self.seats[:n]
-            for cookie in (seat.interviewer_cookie, seat.candidate_cookie)
-        ]
+    async def _mark(self, seat: Seat, due: float) -> None:
+        seat.marks += 1
+        item = seat.items[seat.marks % len(seat.items)]
+        mark = MARKS[seat.marks % len(MARKS)]
+        headers = {
+            "Cookie": seat.interviewer_cookie,
+            "X-CSRFToken": seat.interviewer_csrf,
+            "HX-Request": "true",
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
+        body = f"item={quote(item)}&mark={mark}".encode()
+        sent = time.monotonic()
+        status, content = await self._write(
+            "mark", due, f"/sessions/{seat.pk}/marks/", headers, body
+        )
+        found = POLLER_VERSION.search(content)
+        if status == 200 and found:
+            # The session's version after this mark: the candidate's stream must deliver it.
+            seat.pending_marks.append((int(found.group(1)), sent))
+            self._settle_marks(seat)
 
-    def writers(self, n: int) -> list[Client]:
-        """The first n sessions' candidates taking notes and interviewers marking items."""
-        _, notes = self.stored(n)
-        clients: list[Client] = []
-        for seat in self.seats[:n]:
-            notes_version, text = notes[seat.pk]
-            clients.append(
-                {
-                    "kind": "notes",
-                    "path": f"/sessions/{seat.pk}/notes/1/",
-                    "cookie": seat.candidate_cookie,
-                    "csrf": seat.candidate_csrf,
-                    "base": notes_version,
-                    "text": text,
-                    "offset": random.randrange(len(SENTENCES)),
-                    "interval_ms": NOTES_MS,
-                    "phase": random.random(),
-                }
+    async def _write(
+        self, kind: str, due: float, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, bytes]:
+        method = "POST" if body else "GET"
+        try:
+            status, content = await self.pool.request(method, path, headers, body)
+        except (OSError, asyncio.IncompleteReadError, ValueError):
+            self.error(f"{kind} connection")
+            return 0, b""
+        if self.measuring:
+            self.latency.setdefault(kind, []).append((time.monotonic() - due) * 1000)
+        if status != (204 if kind == "bare" else 200):
+            self.error(f"{kind} {status}")
+        return status, content
+
+    async def _bare(self, due: float) -> None:
+        await self._write("bare", due, "/bench/bare/", {}, b"")
+
+    async def _every(self, interval: float, phase: float, until: float, action) -> None:
+        due = time.monotonic() + phase * interval
+        while due < until:
+            await asyncio.sleep(max(0.0, due - time.monotonic()))
+            await action(due)
+            due += interval
+            if time.monotonic() > due + interval:
+                due = time.monotonic()  # fell a whole period behind: do not burst to catch up
+
+    async def step(self, mix: str, n: int, seconds: float) -> Step:
+        await self.hold(n)
+        notes_s, marks_s = MIXES[mix]
+        start = time.monotonic()
+        until = start + WARMUP_S + seconds
+        self.latency, self.updates, self.errors = {}, {"notes": [], "mark": []}, {}
+        for seat in self.open_seats:
+            seat.pending_notes.clear()
+            seat.pending_marks.clear()
+        tasks = []
+        for seat in self.open_seats:
+            phase = random.random()
+            tasks.append(self._every(notes_s, phase, until, lambda d, s=seat: self._notes(s, d)))
+            # The light mix alternates: a mark half a period after each notes save.
+            mark_phase = (phase + 0.5) % 1 if mix == "light" else random.random()
+            tasks.append(
+                self._every(marks_s, mark_phase, until, lambda d, s=seat: self._mark(s, d))
             )
-            clients.append(
-                {
-                    "kind": "mark",
-                    "path": f"/sessions/{seat.pk}/marks/",
-                    "cookie": seat.interviewer_cookie,
-                    "csrf": seat.interviewer_csrf,
-                    "items": seat.items,
-                    "interval_ms": MARK_MS,
-                    "phase": random.random(),
-                }
-            )
-        return clients
+        for _ in range(BARE_CLIENTS):
+            tasks.append(self._every(BARE_EVERY_S, random.random(), until, self._bare))
+        running = [asyncio.ensure_future(t) for t in tasks]
+        meter = Meter(self.server.pids())
+        await asyncio.sleep(WARMUP_S)
+        dropped_before = self._dropped()
+        self.measuring = True
+        meter.start()
+        await asyncio.gather(*running)
+        cpu = meter.stop()
+        await asyncio.sleep(UPDATE_LOST_S)  # the last updates' time to arrive
+        self.measuring = False
+        lost = sum(len(s.pending_notes) + len(s.pending_marks) for s in self.open_seats)
+        if lost:
+            self.errors["updates not delivered"] = lost
+        if self._dropped() > dropped_before:
+            self.errors["streams dropped"] = self._dropped() - dropped_before
+        writes = {k: _summary(v) for k, v in self.latency.items() if k != "bare"}
+        count = sum(w["count"] for w in writes.values())
+        return Step(
+            mix=mix,
+            n=n,
+            seconds=cpu["seconds"],
+            writes_per_s=round(count / cpu["seconds"], 1),
+            writes=writes,
+            bare=_summary(self.latency.get("bare", [])),
+            update=_summary(self.updates["notes"] + self.updates["mark"]),
+            update_by_kind={k: _summary(v) for k, v in self.updates.items()},
+            errors=dict(self.errors),
+            cpu=cpu,
+        )
 
-    def bare(self, count: int) -> list[Client]:
-        return [
-            {
-                "kind": "bare",
-                "path": "/bench/bare/",
-                "cookie": self.seats[0].interviewer_cookie,
-                "interval_ms": POLL_MS,
-                "phase": random.random(),
-            }
-            for _ in range(count)
-        ]
+    def _dropped(self) -> int:
+        return sum(s.dropped for seat in self.open_seats for s in seat.streams)
 
-
-def _lua(value: object) -> str:
-    """A Python value as a Lua literal (our data: ASCII strings, numbers, lists, dicts)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str) and value.isascii():
-        return json.dumps(value)
-    if isinstance(value, list | tuple):
-        return "{" + ", ".join(_lua(v) for v in value) + "}"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k} = {_lua(v)}" for k, v in value.items()) + "}"
-    raise TypeError(f"no Lua literal for {value!r}")
-
-
-def _wrk(
-    server: Server,
-    tmp: Path,
-    mode: str,
-    clients: list[Client],
-    threads: int,
-    connections: int,
-    seconds: int,
-    warmup_ms: int,
-) -> Run:
-    config = {
-        "mode": mode,
-        "threads": threads,
-        "warmup_ms": warmup_ms,
-        "notes_limit": NOTES_LIMIT,
-        "sentences": SENTENCES,
-        "marks": MARKS,
-        "clients": clients,
-    }
-    config_file, out = tmp / "wrk-config.lua", tmp / "wrk-out"
-    config_file.write_text("return " + _lua(config) + "\n")
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir()
-    cpu_before = _server_cpu(server.process.pid), _children_cpu(), _machine_cpu()
-    done = subprocess.run(
-        [
-            "wrk",
-            f"-t{threads}",
-            f"-c{connections}",
-            f"-d{seconds}s",
-            "--timeout",
-            "10s",
-            "-s",
-            str(ROOT / "bench" / "load.lua"),
-            f"http://127.0.0.1:{server.port}",
-        ],
-        env={**os.environ, "SPAR_BENCH_CONFIG": str(config_file), "SPAR_BENCH_OUT": str(out)},
-        capture_output=True,
-        text=True,
-        timeout=seconds + 60,
-    )
-    cpu_after = _server_cpu(server.process.pid), _children_cpu(), _machine_cpu()
-    _wait_until_idle(server)
-    if done.returncode != 0 or not (out / "summary.txt").exists():
-        raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stderr}\n{done.stdout}")
-    summary, percentiles = (out / "summary.txt").read_text().splitlines()
-    requests, micros, connect, read, write, _, timeout = map(int, summary.split())
-    seconds = micros / 1e6
-    server_cpu, wrk_cpu, machine_cpu = (a - b for a, b in zip(cpu_after, cpu_before, strict=True))
-    others_cpu = max(0.0, machine_cpu - server_cpu - wrk_cpu)
-    run = Run(
-        server_cores=round(server_cpu / seconds, 2),
-        wrk_cores=round(wrk_cpu / seconds, 2),
-        others_cores=round(others_cpu / seconds, 2),
-        seconds=seconds,
-        requests=requests,
-        # wrk's fifth count, non-2xx/3xx answers, is counted per endpoint from the lines below.
-        socket_errors=connect + read + write + timeout,
-        wrk_percentiles_ms=[float(p) for p in percentiles.split()],
-    )
-    for thread_file in out.glob("thread-*.txt"):
-        for line in thread_file.read_text().splitlines():
-            kind, status, *latency = line.split()
-            if status == "lost":
-                run.lost[kind] = run.lost.get(kind, 0) + 1
-                continue
-            counts = run.status.setdefault(kind, {})
-            counts[status] = counts.get(status, 0) + 1
-            if latency:
-                run.latency.setdefault(kind, []).append(float(latency[0]))
-    return run
+    async def idle(self, seconds: float) -> dict[str, float]:
+        meter = Meter(self.server.pids())
+        meter.start()
+        await asyncio.sleep(seconds)
+        return meter.stop()
 
 
-def _mix(server: Server, fleet: Fleet, tmp: Path, n: int, seconds: int) -> Step:
-    fleet.grow(n)
-    # The bare view at a tenth of the polls' rate: Django's floor, measured under the same load.
-    bare = max(4, n // 5)
-    clients = fleet.polls(n) + fleet.writers(n) + fleet.bare(bare)
-    random.shuffle(clients)
-    rate = n * (2000 / POLL_MS + 1000 / NOTES_MS + 1000 / MARK_MS) + bare * 1000 / POLL_MS
-    threads = min(len(clients), MAX_WRK_THREADS, max(4, math.ceil(rate / REQUESTS_PER_CONNECTION)))
-    run = _wrk(server, tmp, "mix", clients, threads, threads, seconds, WARMUP_MS)
-    measured = run.seconds - WARMUP_MS / 1000
-    return Step(
-        n=n,
-        offered_rps=round(rate, 1),
-        wrk_threads=threads,
-        socket_errors=run.socket_errors,
-        endpoints={kind: run.endpoint(kind, measured) for kind in ENDPOINTS},
-        server_cores=run.server_cores,
-        others_cores=run.others_cores,
-        wrk_cores=run.wrk_cores,
+def _step_line(step: Step) -> str:
+    writes = "  ".join(f"{k} {v['p95_ms']:6.1f}" for k, v in sorted(step.writes.items()))
+    update = step.update
+    return (
+        f"{step.mix:<5} N={step.n:<5} {step.writes_per_s:6.1f} writes/s  write p95 ms: {writes}  "
+        f"bare {step.bare['p95_ms']:5.1f}  update p50/p95/max ms: {update['p50_ms']:.0f}/"
+        f"{update['p95_ms']:.0f}/{update['max_ms']:.0f}  errors {step.error_count}  cores: "
+        f"server {step.cpu['server_cores']:.2f}, generator {step.cpu['generator_cores']:.2f}, "
+        f"others {step.cpu['others_cores']:.2f}  {'held' if step.held else 'failed'}"
+        + (f"  {step.errors}" if step.errors else "")
     )
 
 
-def _search(server: Server, fleet: Fleet, tmp: Path, args: argparse.Namespace) -> list[Step]:
-    """Double N until a step fails, then bisect between the largest N that held and the
-    smallest that failed, to within 10 %, as long as the time budget lasts."""
-    deadline = time.monotonic() + args.budget
+async def _search(load: Load, mix: str, args: argparse.Namespace) -> list[Step]:
+    """Double N until a step fails, then bisect to within 10 %."""
     steps: list[Step] = []
     held, failed = 0, 0
     n = args.start
-    while time.monotonic() < deadline:
-        steps.append(_mix(server, fleet, tmp, n, args.duration))
+    while True:
+        steps.append(await load.step(mix, n, args.duration))
         print(_step_line(steps[-1]), flush=True)
         if steps[-1].held:
-            held = n
+            held = max(held, n)
         else:
-            failed = n
+            failed = n if not failed else min(failed, n)
         if not failed and n * 2 <= args.max:
             n *= 2
         elif failed and failed - held > max(1, held // 10):
             n = (held + failed) // 2
         else:
-            break
-    return steps
+            return steps
 
 
-def _saturate(server: Server, tmp: Path, clients: list[Client]) -> Saturation:
-    _wrk(server, tmp, "saturate", clients, 2, SATURATION_CONNECTIONS, 2, 0)  # warm-up
-    run = _wrk(server, tmp, "saturate", clients, 2, SATURATION_CONNECTIONS, SATURATION_SECONDS, 0)
-    kind = str(clients[0]["kind"])
-    status = dict(sorted(run.status.get(kind, {}).items()))
-    p50, p95, p99, _ = run.wrk_percentiles_ms
-    return Saturation(
-        requests=run.requests,
-        rps=round(run.requests / run.seconds, 1),
-        p50_ms=p50,
-        p95_ms=p95,
-        p99_ms=p99,
-        errors=run.socket_errors + sum(c for code, c in status.items() if code != "204"),
-        status=status,
-        server_cores=run.server_cores,
-        others_cores=run.others_cores,
-        cpu_ms_per_request=round(run.server_cores * run.seconds * 1000 / run.requests, 3),
-    )
+# --- saturation: server CPU per request --------------------------------------------------------
 
 
-def _poll_queries(fleet: Fleet) -> list[str]:
-    """The SQL of one unchanged poll, through the full middleware stack."""
-    from django.db import connection
-    from django.test import Client as TestClient
-    from django.test.utils import CaptureQueriesContext
+async def _saturate(load: Load, kind: str, seats: list[Seat]) -> dict[str, float]:
+    """16 connections sending one kind of request back to back; server CPU per request."""
+    connections = [Connection(load.server.port) for _ in range(SATURATION_CONNECTIONS)]
+    counts = {"requests": 0, "errors": 0}
+    statuses: dict[int, int] = {}
+    latencies: list[float] = []
 
-    seat = fleet.seats[0]
-    versions, _ = fleet.stored(1)
-    client = TestClient(HTTP_HOST="127.0.0.1", HTTP_COOKIE=seat.interviewer_cookie)
-    path, query = f"/sessions/{seat.pk}/state/", {"v": versions[seat.pk]}
-    client.get(path, query)  # connects, so that only the request's own queries are counted
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(path, query, headers={"HX-Request": "true"})
-    if response.status_code != 204:
-        raise RuntimeError(f"an unchanged poll answered {response.status_code}, not 204")
-    connection.close()
-    return [query["sql"] for query in queries.captured_queries]
+    async def one(connection: Connection, index: int, until: float) -> None:
+        while time.monotonic() < until:
+            seat = seats[index % len(seats)]
+            index += SATURATION_CONNECTIONS
+            started = time.monotonic()
+            if kind == "bare":
+                status, _ = await connection.request("GET", "/bench/bare/", {})
+            elif kind == "mark":
+                seat.marks += 1
+                body = f"item={quote(seat.items[seat.marks % len(seat.items)])}&mark="
+                body += MARKS[seat.marks % len(MARKS)]
+                status, _ = await connection.request(
+                    "POST",
+                    f"/sessions/{seat.pk}/marks/",
+                    {
+                        "Cookie": seat.interviewer_cookie,
+                        "X-CSRFToken": seat.interviewer_csrf,
+                        "HX-Request": "true",
+                        "Content-Type": "application/x-www-form-urlencoded",
+                    },
+                    body.encode(),
+                )
+            elif kind == "notes":
+                seat.saves += 1
+                text = f"{SENTENCES[seat.saves % len(SENTENCES)]} ({seat.saves})\n"
+                status, content = await connection.request(
+                    "POST",
+                    f"/sessions/{seat.pk}/notes/1/",
+                    {
+                        "Cookie": seat.candidate_cookie,
+                        "X-CSRFToken": seat.candidate_csrf,
+                        "Accept": "application/json",
+                        "Content-Type": "application/x-www-form-urlencoded",
+                    },
+                    f"text={quote(text)}&base_version={seat.notes_base}".encode(),
+                )
+                found = NOTES_VERSION.search(content)
+                if found:
+                    seat.notes_base = int(found.group(1))
+            else:  # an unchanged poll, as a page without its stream makes
+                status, _ = await connection.request(
+                    "GET",
+                    f"/sessions/{seat.pk}/state/?v={seat.version}",
+                    {"Cookie": seat.interviewer_cookie, "HX-Request": "true"},
+                )
+            latencies.append((time.monotonic() - started) * 1000)
+            counts["requests"] += 1
+            if status != (204 if kind in {"bare", "poll"} else 200):
+                counts["errors"] += 1
+                statuses[status] = statuses.get(status, 0) + 1
+
+    warm_until = time.monotonic() + 1
+    await asyncio.gather(*(one(c, i, warm_until) for i, c in enumerate(connections)))
+    counts["requests"], counts["errors"] = 0, 0
+    latencies.clear()
+    statuses.clear()
+    meter = Meter(load.server.pids())
+    meter.start()
+    until = time.monotonic() + SATURATION_SECONDS
+    await asyncio.gather(*(one(c, i, until) for i, c in enumerate(connections)))
+    cpu = meter.stop()
+    for connection in connections:
+        connection.close()
+    return {
+        "requests": counts["requests"],
+        "errors": counts["errors"],
+        "error_statuses": statuses,
+        "rps": round(counts["requests"] / cpu["seconds"], 1),
+        "p50_ms": round(_percentile(latencies, 50), 2),
+        "p95_ms": round(_percentile(latencies, 95), 2),
+        "server_cpu_ms_per_request": round(cpu["server_cpu_s"] * 1000 / counts["requests"], 3),
+        "server_cores": cpu["server_cores"],
+        "others_cores": cpu["others_cores"],
+    }
 
 
-def _step_line(step: Step) -> str:
-    p95 = "  ".join(f"{kind} {step.endpoints[kind].p95_ms:6.1f}" for kind in ENDPOINTS)
-    verdict = "held" if step.held else "failed"
-    rate = f"{step.offered_rps:6.1f} req/s"
-    cpu = f"cores: server {step.server_cores:.2f}, others {step.others_cores:.2f}"
-    return f"N={step.n:<5} {rate}  p95 ms: {p95}  errors {step.errors}  {cpu}  {verdict}"
-
-
-def _table(rows: dict[str, Endpoint]) -> str:
-    lines = [
-        f"{'endpoint':<16} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}"
-    ]
-    for name, r in rows.items():
-        lines.append(
-            f"{name:<16} {r.rps:>8.1f} {r.p50_ms:>8.2f} {r.p95_ms:>8.2f} {r.p99_ms:>8.2f} "
-            f"{r.errors:>7}"
-        )
-    return "\n".join(lines)
+# --- the run ------------------------------------------------------------------------------------
 
 
 def _machine() -> dict[str, object]:
@@ -660,16 +897,86 @@ def _machine() -> dict[str, object]:
     }
 
 
+async def _run(server: Server, fleet: Fleet, args: argparse.Namespace) -> dict[str, object]:
+    load = Load(server, fleet)
+    results: dict[str, object] = {}
+    # First, on the fresh server: memory per open stream and the CPU of idle sessions.
+    idle_n = args.idle
+    if len(fleet.seats) < idle_n:
+        await asyncio.to_thread(fleet.grow, idle_n)
+    await load.hold(10)  # warm-up: the code paths of a stream loaded in both workers
+    await load.close_all()
+    await asyncio.sleep(2)
+    before = _memory_kib(server.pids())
+    opening = time.monotonic()
+    await load.hold(idle_n)
+    opened_per_s = 2 * idle_n / (time.monotonic() - opening)
+    await asyncio.sleep(3)
+    after = _memory_kib(server.pids())
+    idle = await load.idle(10)
+    results["idle"] = {
+        "sessions": idle_n,
+        "streams": 2 * idle_n,
+        "memory_kib_before": before,
+        "memory_kib_after": after,
+        "kib_per_stream": round((after - before) / (2 * idle_n), 1),
+        "streams_opened_per_s": round(opened_per_s),
+        **idle,
+    }
+    print(
+        f"idle: {idle_n} sessions ({2 * idle_n} open streams): server {idle['server_cores']:.3f} "
+        f"cores, {results['idle']['kib_per_stream']} KiB per stream, opened at "
+        f"{opened_per_s:.0f} streams/s",
+        flush=True,
+    )
+    await load.close_all()
+
+    # Update latency with few sessions: the watcher's interval and the render, nothing queued.
+    small = await load.step("full", 10, args.duration)
+    print(_step_line(small), flush=True)
+    results["small"] = dataclasses.asdict(small) | {"held": small.held}
+    for mix in args.mix:
+        print(
+            f"{mix} mix: largest N with write p95 < {WRITE_P95_MS:.0f} ms, update p95 ≤ "
+            f"{UPDATE_P95_MS:.0f} ms and no errors ({args.duration} s steps):",
+            flush=True,
+        )
+        steps = await _search(load, mix, args)
+        results[mix] = [dataclasses.asdict(s) | {"held": s.held} for s in steps]
+    await load.close_all()
+
+    print("Saturating each endpoint (no stream open), 16 connections:", flush=True)
+    seats = fleet.seats[:32]
+    await asyncio.to_thread(fleet.refresh, seats)
+    saturation = {}
+    for kind in ("bare", "poll", "notes", "mark"):
+        saturation[kind] = await _saturate(load, kind, seats)
+        print(
+            f"  {kind:<6} {saturation[kind]['rps']:8.1f} req/s  "
+            f"{saturation[kind]['server_cpu_ms_per_request']:.2f} ms server CPU per request  "
+            f"errors {saturation[kind]['errors']}",
+            flush=True,
+        )
+    results["saturation"] = saturation
+    return results
+
+
+def _largest(steps: list[dict[str, object]]) -> dict[str, object] | None:
+    held = [s for s in steps if s["held"]]
+    return max(held, key=lambda s: s["n"]) if held else None
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=int, default=12, help="seconds per step of the search")
-    parser.add_argument("--budget", type=float, default=240, help="seconds for the whole search")
-    parser.add_argument("--start", type=int, default=20, help="first N")
-    parser.add_argument("--max", type=int, default=1280, help="largest N to try")
+    parser.add_argument("--duration", type=float, default=20, help="measured seconds per step")
+    parser.add_argument("--start", type=int, default=50, help="first N of the search")
+    parser.add_argument("--max", type=int, default=1600, help="largest N to try")
+    parser.add_argument("--idle", type=int, default=1000, help="sessions held open when idle")
+    parser.add_argument("--mix", default="full,light", help="mixes to search, in order")
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        print("This benchmark needs wrk: sudo apt-get install -y wrk", file=sys.stderr)
-        return 2
+    args.mix = [m.strip() for m in args.mix.split(",") if m.strip()]
+    if unknown := set(args.mix) - set(MIXES):
+        parser.error(f"unknown mix: {', '.join(sorted(unknown))}")
 
     machine = _machine()
     tmp = Path(tempfile.mkdtemp(prefix="spar-bench-"))
@@ -702,51 +1009,45 @@ def main() -> int:
         call_command("migrate", interactive=False, stdout=StringIO())
         call_command("load_casebank", stdout=StringIO())
         call_command("collectstatic", interactive=False, stdout=StringIO())
-        server = Server.start(tmp / "gunicorn.log")
+        server = Server.start(tmp / "uvicorn.log")
         cleanup.callback(server.stop)
-
         fleet = Fleet()
-        fleet.grow(args.start)
-        queries = _poll_queries(fleet)
-        print(
-            f"{database}, {machine['cores']} cores. An unchanged poll makes {len(queries)} queries:"
-        )
-        for sql in queries:
-            print(f"  {sql[:96]}…")
-        _mix(server, fleet, tmp, args.start, 4)  # warm-up: compiled templates, open connections
-        print(
-            f"Largest N with p95 < {P95_BUDGET_MS:.0f} ms and no errors ({args.duration} s steps):"
-        )
-        steps = _search(server, fleet, tmp, args)
-        print("Saturating the unchanged poll, then the bare view…", flush=True)
-        saturation = {
-            "poll unchanged": _saturate(server, tmp, fleet.polls(min(32, len(fleet.seats)))),
-            "bare": _saturate(server, tmp, fleet.bare(1)),
-        }
-        server_log = server.log.read_text()[-2000:]
+        print(f"{database}, {machine['cores']} cores, uvicorn with {SERVER_WORKERS} workers.")
+        try:
+            import uvloop
 
-    held = [step for step in steps if step.held]
-    largest = max(held, key=lambda step: step.n) if held else None
-    ratio = saturation["poll unchanged"].rps / saturation["bare"].rps
-    others = max((step.others_cores for step in steps), default=0.0)
+            results = asyncio.run(_run(server, fleet, args), loop_factory=uvloop.new_event_loop)
+        except ModuleNotFoundError:
+            results = asyncio.run(_run(server, fleet, args))
+        server_log = server.log.read_text()[-3000:]
+
+    full = _largest(results.get("full", []))
+    light = _largest(results.get("light", []))
+    others = max(
+        (s["cpu"]["others_cores"] for m in args.mix for s in results.get(m, [])), default=0.0
+    )
+    saturation = results["saturation"]
+    bare_cpu = saturation["bare"]["server_cpu_ms_per_request"]
     result = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine,
         "database": database,
-        "server": "gunicorn " + " ".join(GUNICORN),
+        "server": "uvicorn " + " ".join(UVICORN),
         "load": {
-            "poll_every_s": POLL_MS / 1000,
-            "notes_every_s": NOTES_MS / 1000,
-            "mark_every_s": MARK_MS / 1000,
+            "mixes": {k: {"notes_every_s": a, "mark_every_s": b} for k, (a, b) in MIXES.items()},
+            "bare_clients": BARE_CLIENTS,
             "step_seconds": args.duration,
-            "warmup_seconds": WARMUP_MS / 1000,
-            "p95_budget_ms": P95_BUDGET_MS,
+            "warmup_seconds": WARMUP_S,
+            "write_p95_budget_ms": WRITE_P95_MS,
+            "update_p95_budget_ms": UPDATE_P95_MS,
         },
-        "unchanged_poll_queries": queries,
-        "steps": [{**dataclasses.asdict(s), "held": s.held} for s in steps],
-        "largest_n": largest.n if largest else 0,
-        "saturation": {name: dataclasses.asdict(e) for name, e in saturation.items()},
-        "ratio": round(ratio, 3),
+        **results,
+        "largest_n": full["n"] if full else 0,
+        "largest_n_light": light["n"] if light else 0,
+        "cpu_ratio_to_bare": {
+            kind: round(s["server_cpu_ms_per_request"] / bare_cpu, 2)
+            for kind, s in saturation.items()
+        },
         "others_cores_max": others,
         "server_log_tail": server_log,
     }
@@ -755,20 +1056,38 @@ def main() -> int:
     path = out / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     path.write_text(json.dumps(result, indent=2) + "\n")
 
-    if largest:
-        print(f"\nN = {largest.n} live sessions ({largest.offered_rps} req/s offered):")
-        print(_table(largest.endpoints))
-    print(f"\nSaturation, {SATURATION_CONNECTIONS} connections, {SATURATION_SECONDS} s each:")
-    print(_table(saturation))
-    for name, r in saturation.items():
-        print(
-            f"{name}: {r.cpu_ms_per_request:.2f} ms of server CPU per request; cores used by "
-            f"the server {r.server_cores:.2f}, by other programs {r.others_cores:.2f}"
-        )
+    print()
+    small = results["small"]["update"]
     print(
-        f"\nlargest N: {result['largest_n']} (p95 < {P95_BUDGET_MS:.0f} ms, 0 errors, {database})"
+        f"update latency with 10 sessions: p50 {small['p50_ms']:.0f} ms, p95 "
+        f"{small['p95_ms']:.0f} ms, max {small['max_ms']:.0f} ms"
     )
-    print(f"ratio: {ratio:.2f}")
+    for name, largest in (("full", full), ("light", light)):
+        if largest:
+            u, c = largest["update"], largest["cpu"]
+            writes = ", ".join(
+                f"{k} p50 {v['p50_ms']:.0f} / p95 {v['p95_ms']:.0f} ms"
+                for k, v in sorted(largest["writes"].items())
+            )
+            print(
+                f"{name} mix at N = {largest['n']}: {largest['writes_per_s']} writes/s; {writes}; "
+                f"bare p95 {largest['bare']['p95_ms']:.0f} ms; update p50 {u['p50_ms']:.0f} / "
+                f"p95 {u['p95_ms']:.0f} / max {u['max_ms']:.0f} ms; server {c['server_cores']:.2f}"
+                f" cores, generator {c['generator_cores']:.2f}"
+            )
+    print(
+        "server CPU per request: "
+        + ", ".join(
+            f"{k} {s['server_cpu_ms_per_request']:.2f} ms ({result['cpu_ratio_to_bare'][k]:.1f}×"
+            " bare)"
+            for k, s in saturation.items()
+        )
+    )
+    idle = results["idle"]
+    print(
+        f"memory per open stream: {idle['kib_per_stream']} KiB; {idle['sessions']} idle sessions: "
+        f"{idle['server_cores']:.3f} cores"
+    )
     print(f"results: {path.relative_to(ROOT)}")
     if others > BUSY_MACHINE_CORES:
         print(
@@ -776,6 +1095,13 @@ def main() -> int:
             "figures understate Spar: run it again on a quiet machine.",
             file=sys.stderr,
         )
+    budget = f"write p95 < {WRITE_P95_MS:.0f} ms, update p95 ≤ {UPDATE_P95_MS:.0f} ms, 0 errors"
+    print(
+        f"largest N: {result['largest_n']} (full mix: notes every 10 s, a mark every 20 s; "
+        f"{budget}; {database})"
+    )
+    print(f"largest N light: {result['largest_n_light']}")
+    print(f"update latency p95: {full['update']['p95_ms'] if full else math.nan:.0f} ms")
     return 0
 
 

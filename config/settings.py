@@ -139,6 +139,16 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+# The room's push stream (interviews/stream.py). A heartbeat every few seconds lets the page see a
+# stalled stream (a buffering proxy) and fall back to polling; SQLite's watcher interval sets how
+# soon a change is seen; the threads render updates and check new streams, off the event loop.
+LIVE_HEARTBEAT_SECONDS = envint("LIVE_HEARTBEAT_SECONDS", 10, minimum=1)
+LIVE_WATCH_INTERVAL_MS = envint("LIVE_WATCH_INTERVAL_MS", 100, minimum=10)
+LIVE_THREADS = envint("LIVE_THREADS", 2, minimum=1)
+# Threads per server process for every other request (config/asgi.py), like gunicorn's gthread.
+WEB_THREADS = envint("WEB_THREADS", 4, minimum=1)
 
 TEMPLATES = [
     {

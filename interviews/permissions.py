@@ -4,12 +4,15 @@ Outsiders get 404 for everything, so a session's existence does not leak. Partic
 an endpoint of the other role get 403. Staff may look at every session but change nothing.
 """
 
+import contextlib
 import enum
 import logging
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -148,6 +151,28 @@ def get_session_for_candidate(user: AnyUser, session_id: int) -> tuple[Session, 
     session, role = get_session_for_user(user, session_id)
     _require(user, session_id, writes_notes(role), role, "write the candidate's notes")
     return session, role
+
+
+@contextlib.contextmanager
+def locked_session(
+    user: AnyUser, session_id: int, *, may: Callable[[Role], bool], what: str
+) -> Iterator[tuple[Session, Role]]:
+    """For a write: the session read once, under its row lock, in a transaction that lasts the
+    with-block, and the user's role, which `may` must allow (404 without a role, 403 otherwise).
+    The services' `lock` then finds it current and does not read it again."""
+    with transaction.atomic():
+        # The session's own row only: a write needs none of the case's long texts.
+        session = Session.objects.select_for_update().filter(pk=session_id).order_by().first()
+        role = role_in(user, session) if session is not None else None
+        if session is None or role is None:
+            _denied(user, session_id, "to open")
+            raise Http404("No such session.")
+        _require(user, session_id, may(role), role, what)
+        session.locked_for_write = True
+        try:
+            yield session, role
+        finally:
+            session.locked_for_write = False
 
 
 def get_poll_row(user: AnyUser, session_id: int) -> dict[str, Any]:

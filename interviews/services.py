@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -38,6 +38,9 @@ from rubrics import scoring
 from rubrics.models import RubricVersion
 
 logger = logging.getLogger("spar.reminders")
+
+# The PostgreSQL channel on which every write announces "<session id> <new version>".
+NOTIFY_CHANNEL = "spar_session"
 
 INVITE_TOKEN_BYTES = 32  # 256 bits: unguessable, and short enough for a chat message
 LENGTHS = (45, 60)
@@ -79,7 +82,8 @@ def bump(session: Session, *stamps: str) -> None:
     The only way a version or a stamp moves: every write calls it in its transaction, so a poll
     can tell in one indexed read whether anything changed, and which parts. `session` must have
     been read under the row lock in this transaction (`lock`), so its version plus one is the new
-    version and nothing needs reading back.
+    version and nothing needs reading back. On PostgreSQL it also tells every app server's
+    stream hub (interviews/stream.py): a NOTIFY is delivered at commit, and only if it commits.
     """
     new_version = F("version") + 1
     Session.objects.filter(pk=session.pk).update(
@@ -88,11 +92,22 @@ def bump(session: Session, *stamps: str) -> None:
     session.version += 1
     for stamp in stamps:
         setattr(session, stamp, session.version)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_notify(%s, %s)", [NOTIFY_CHANNEL, f"{session.pk} {session.version}"]
+            )
 
 
 def lock(session: Session) -> Session:
     """Re-read the session, in place, under a row lock, so that concurrent writes to one session
-    apply one after another (SQLite: the IMMEDIATE transaction already holds the write lock)."""
+    apply one after another (SQLite: the IMMEDIATE transaction already holds the write lock).
+
+    A session that permissions.locked_session read under the lock in this same transaction is
+    current already and is not read again.
+    """
+    if getattr(session, "locked_for_write", False) and connection.in_atomic_block:
+        return session
     session.refresh_from_db(from_queryset=Session.objects.select_for_update())
     return session
 

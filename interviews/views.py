@@ -12,7 +12,7 @@ from accounts.profile import viewer_zone
 from casebank.models import ClarificationFact
 from core.markdown import render_markdown
 from core.types import AuthedRequest
-from interviews import permissions, schedule, services
+from interviews import live, permissions, schedule, services
 from interviews.forms import (
     CallLinkForm,
     CaseListFilterForm,
@@ -29,10 +29,7 @@ from interviews.forms import (
     StateForm,
 )
 from interviews.models import (
-    COMMENT_LIMIT,
-    HINT_LIMIT,
     NOTE_LIMIT,
-    REASON_LIMIT,
     Session,
     SessionState,
     SessionStep,
@@ -43,9 +40,9 @@ from interviews.room import RoomState
 from interviews.room import case_choices as room_case_choices
 from rubrics.services import latest_published_version
 
-ROOM = "interviews/room.html"
-# The limits the room's text fields show (maxlength) are the ones the forms enforce.
-LIMITS = {"note": NOTE_LIMIT, "comment": COMMENT_LIMIT, "hint": HINT_LIMIT, "reason": REASON_LIMIT}
+ROOM = live.ROOM
+# Sent by static/js/live.js with every htmx write: the version of the room the page shows.
+VERSION_HEADER = "X-Spar-Version"
 
 
 @login_required
@@ -114,8 +111,9 @@ def _room_context(request: AuthedRequest, session: Session, role: Role) -> dict[
         "role": role,
         "invite_url": invite_url,
         "version": session.version,
-        "limits": LIMITS,
+        "limits": live.LIMITS,
         "candidate_on_case": permissions.CANDIDATE_ON_CASE,
+        "stream": live.stream_for(request, session),
     }
 
 
@@ -129,7 +127,8 @@ def room(request: AuthedRequest, session_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def state(request: AuthedRequest, session_id: int) -> HttpResponse:
-    """The poll: 204 when nothing changed since the client's version, else the changed parts."""
+    """The poll: 204 when nothing changed since the client's version, else the changed parts.
+    Pages poll only when their push stream is unavailable (static/js/live.js)."""
     form = StateForm(request.GET)
     if not form.is_valid():
         return HttpResponse("A version number is required.", status=400)
@@ -141,19 +140,12 @@ def state(request: AuthedRequest, session_id: int) -> HttpResponse:
         return HttpResponse(status=204)
     session, role = permissions.get_session_for_user(request.user, session_id)
     if session.state == SessionState.FINISHED and client_version < session.flow_stamp:
-        response = HttpResponseClientRedirect(reverse("scorecards:scorecard", args=[session.pk]))
+        response = HttpResponseClientRedirect(live.scorecard_url(session))
         response.status_code = 286  # htmx: stop polling
         return response
-    context = _room_context(request, session, role)
-    context["changed"] = {
-        "flow": session.flow_stamp > client_version,
-        "notes": session.notes_stamp > client_version,
-        "facts": session.facts_stamp > client_version,
-        "marks": session.marks_stamp > client_version,
-        "presence": session.presence_stamp > client_version,
-        "swap": session.swap_stamp > client_version,
-    }
-    return render(request, "interviews/room.html#poll-update", context)
+    return render(
+        request, f"{ROOM}#poll-update", live.update_context(session, role, client_version)
+    )
 
 
 @login_required
@@ -179,13 +171,18 @@ def control(request: AuthedRequest, session_id: int) -> HttpResponse:
 
 
 def _after_write(request: AuthedRequest, session: Session, role: Role) -> HttpResponse:
-    """htmx: re-render the room's live parts in place; without JS: back to the room."""
+    """htmx: re-render, in place, the parts of the room that changed since the page's version
+    (all of them when the page did not say); without JS: back to the room."""
     if not request.htmx:
         return redirect(session)
-    context = _room_context(request, session, role)
-    context["changed"] = dict.fromkeys(("flow", "notes", "facts", "marks", "presence"), True)
+    context = live.update_context(session, role, _page_version(request))
     context["clear_error"] = True
-    return render(request, "interviews/room.html#poll-update", context)
+    return render(request, f"{ROOM}#poll-update", context)
+
+
+def _page_version(request: AuthedRequest) -> int | None:
+    raw = request.headers.get(VERSION_HEADER, "")
+    return int(raw) if raw.isdigit() and len(raw) < 19 else None
 
 
 def _room_error(
@@ -269,30 +266,51 @@ def join(request: AuthedRequest, token: str) -> HttpResponse:
 @login_required
 @require_POST
 def save_notes(request: AuthedRequest, session_id: int, step: int) -> HttpResponse:
-    session, role = permissions.get_session_for_candidate(request.user, session_id)
     form = NotesForm(request.POST)
-    if "application/json" not in request.headers.get("Accept", ""):
-        return _save_notes_without_js(request, session, role, form, step)
-    if not form.is_valid():
-        return JsonResponse({"error": _first_error(form)}, status=400)
-    try:
-        saved = services.save_notes(
-            session=session,
-            step_number=step,
-            text=form.cleaned_data["text"],
-            base_version=form.cleaned_data["base_version"],
-        )
-    except services.NotesConflict as exc:
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    saved, error, status = None, "", 200
+    conflict: services.NotesConflict | None = None
+    # One read of the session, under the lock that the save needs anyway.
+    with permissions.locked_session(
+        request.user, session_id, may=permissions.writes_notes, what="write the candidate's notes"
+    ) as (session, role):
+        if not form.is_valid():
+            error, status = _first_error(form), 400
+        else:
+            try:
+                saved = services.save_notes(
+                    session=session,
+                    step_number=step,
+                    text=form.cleaned_data["text"],
+                    base_version=form.cleaned_data["base_version"],
+                )
+            except services.NotesConflict as exc:
+                conflict, error, status = exc, str(exc), 409
+            except services.SessionError as exc:
+                error, status = str(exc), 409
+    if not wants_json:
+        if status == 400:
+            return _room_error(request, session, role, error, status=status)
+        if error:
+            # Without JavaScript a refused save shows the text that was sent (and, in a
+            # conflict, the saved one beside it), so nothing typed is lost.
+            server = conflict.step if conflict is not None else None
+            return _notes_refused(
+                request, session, step, form.cleaned_data["text"], error, server=server
+            )
+        messages.success(request, f"Notes for step {step} saved.")
+        return redirect(session)
+    if conflict is not None:
         return JsonResponse(
             {
-                "error": str(exc),
-                "server_text": exc.step.notes,
-                "server_version": exc.step.notes_version,
+                "error": error,
+                "server_text": conflict.step.notes,
+                "server_version": conflict.step.notes_version,
             },
             status=409,
         )
-    except services.SessionError as exc:
-        return JsonResponse({"error": str(exc)}, status=409)
+    if saved is None:
+        return JsonResponse({"error": error}, status=status)
     return JsonResponse(
         {
             "version": saved.notes_version,
@@ -302,27 +320,6 @@ def save_notes(request: AuthedRequest, session_id: int, step: int) -> HttpRespon
             else "",
         }
     )
-
-
-def _save_notes_without_js(
-    request: AuthedRequest, session: Session, role: Role, form: NotesForm, step: int
-) -> HttpResponse:
-    if not form.is_valid():
-        return _room_error(request, session, role, _first_error(form), status=400)
-    text = form.cleaned_data["text"]
-    try:
-        services.save_notes(
-            session=session,
-            step_number=step,
-            text=text,
-            base_version=form.cleaned_data["base_version"],
-        )
-    except services.NotesConflict as exc:
-        return _notes_refused(request, session, step, text, str(exc), server=exc.step)
-    except services.SessionError as exc:
-        return _notes_refused(request, session, step, text, str(exc))
-    messages.success(request, f"Notes for step {step} saved.")
-    return redirect(session)
 
 
 def _notes_refused(
@@ -354,29 +351,43 @@ def _notes_refused(
 @login_required
 @require_POST
 def mark_item(request: AuthedRequest, session_id: int) -> HttpResponse:
-    # Candidates mark themselves on the scorecard's self-assessment, never here.
-    session, role = permissions.get_session_for_interviewer(request.user, session_id)
     form = MarkForm(request.POST)
-    if not form.is_valid():
-        return _room_error(request, session, role, _first_error(form), status=400)
-    try:
-        services.set_mark(
-            session=session,
-            item_key=form.cleaned_data["item"],
-            mark=form.cleaned_data["mark"],
-            after_hint=form.cleaned_data["after_hint"],
-            reason=form.cleaned_data["reason"],
-            by=request.user,
-        )
-    except services.SessionError as exc:
-        return _room_error(request, session, role, str(exc), status=409)
+    page_version = _page_version(request)
+    error, status = "", 200
+    # Candidates mark themselves on the scorecard's self-assessment, never here.
+    with permissions.locked_session(
+        request.user,
+        session_id,
+        may=lambda role: role == Role.INTERVIEWER,
+        what="use the interviewer's tools",
+    ) as (session, role):
+        if not form.is_valid():
+            error, status = _first_error(form), 400
+        else:
+            try:
+                services.set_mark(
+                    session=session,
+                    item_key=form.cleaned_data["item"],
+                    mark=form.cleaned_data["mark"],
+                    after_hint=form.cleaned_data["after_hint"],
+                    reason=form.cleaned_data["reason"],
+                    by=request.user,
+                )
+            except services.SessionError as exc:
+                error, status = str(exc), 409
+    if error:
+        return _room_error(request, session, role, error, status=status)
     if not request.htmx:
         return redirect(session)
     # Only the marked item and the step's score change on screen, so keyboard focus stays where
-    # the interviewer is; set_mark left `session` as it now stands.
-    context = _room_context(request, session, role)
+    # the interviewer is; set_mark left `session` as it now stands. The page is up to date only
+    # if this mark was the one change since its version; otherwise it keeps its version, and
+    # the stream (or the poll) brings it the changes in between.
+    context = live.update_context(session, role, page_version)
     context["entry"] = context["state"].entry(form.cleaned_data["item"])
-    return render(request, "interviews/room.html#mark-update", context)
+    if page_version is not None and page_version != session.version - 1:
+        context["version"] = page_version
+    return render(request, f"{ROOM}#mark-update", context)
 
 
 @login_required

@@ -7,7 +7,7 @@
 (function () {
   "use strict";
 
-  const DEBOUNCE_MS = 800;
+  const DEBOUNCE_MS = 300;
   const MAX_RETRY_MS = 30000;
   const ALIVE_PREFIX = "spar:tab-alive:";
   const ALIVE_EVERY_MS = 5000;
@@ -149,6 +149,15 @@
       if (state.inConflict) return;
       say("Unsaved changes…");
       schedule(DEBOUNCE_MS);
+    });
+
+    // Leaving the field saves at once, if a save is still waiting for the debounce.
+    let lastInput = 0;
+    textarea.addEventListener("input", function () { lastInput = Date.now(); });
+    textarea.addEventListener("blur", function () {
+      if (state.inConflict || Date.now() - lastInput >= DEBOUNCE_MS) return;
+      clearTimeout(state.timer);
+      save();
     });
 
     form.addEventListener("submit", function (event) {

@@ -1,8 +1,11 @@
-"""Two gunicorn processes on one PostgreSQL database, driven over HTTP only.
+"""Two app servers (uvicorn, as deployed) on one PostgreSQL database, driven over HTTP only.
 
 The interviewer uses server A and the candidate server B: every change made through one process
-must be visible through the other, and restarting A mid-session must lose nothing acknowledged
-and leave the step timer counting from when the step began. The servers run production settings
+must be visible through the other, pushed to the room's stream on the other within moments (each
+process hears of changes from PostgreSQL's NOTIFY, never from its own memory), and restarting A
+mid-session must lose nothing acknowledged: a stream that reconnects says what it saw
+(Last-Event-ID) and gets what it missed. The step timer keeps counting from when the step began.
+The servers run production settings
 (DEBUG=0) on their own throwaway database, built with `manage.py migrate` and `load_casebank`;
 pytest-django's test database is not involved, because its transactions are invisible to other
 processes.
@@ -28,7 +31,6 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import dj_database_url
-import gunicorn
 import psycopg
 import pytest
 
@@ -43,11 +45,11 @@ pytestmark = pytest.mark.skipif(
 
 PASSWORD = "a-long-enough-multiprocess-password"
 HTTP_TIMEOUT = 10  # seconds for any one request
-START_TIMEOUT = 20  # seconds for gunicorn to answer /healthz
+START_TIMEOUT = 20  # seconds for the server to answer /healthz
 STOP_TIMEOUT = 15  # seconds for a graceful stop before SIGKILL
 TIMER_TOLERANCE = 1  # seconds: the page shows whole seconds
-# gunicorn ≥ 25.1 opens a control socket at one fixed path per user: two servers would share it.
-NO_CONTROL_SOCKET = ["--no-control-socket"] if gunicorn.version_info >= (25, 1) else []
+# Generous on purpose (a loaded CI machine): the benchmark measures the real figures.
+PUSH_TIMEOUT = 5  # seconds for a change to reach a stream on the other server
 
 SETUP = """
 import json
@@ -71,7 +73,7 @@ def _free_port() -> int:
 
 @dataclass
 class Server:
-    """One gunicorn process (gthread, one worker) on a fixed port, restartable."""
+    """One uvicorn process on a fixed port, restartable."""
 
     name: str
     env: dict[str, str]
@@ -89,17 +91,13 @@ class Server:
                 [
                     sys.executable,
                     "-m",
-                    "gunicorn",
-                    "config.wsgi",
-                    "-k",
-                    "gthread",
-                    "--workers",
+                    "uvicorn",
+                    "config.asgi:application",
+                    "--port",
+                    str(self.port),
+                    "--timeout-graceful-shutdown",
                     "1",
-                    "--threads",
-                    "4",
-                    "-b",
-                    f"127.0.0.1:{self.port}",
-                    *NO_CONTROL_SOCKET,
+                    "--no-access-log",
                 ],
                 cwd=ROOT,
                 env=self.env,
@@ -125,6 +123,11 @@ class Server:
         pytest.fail(
             f"server {self.name} did not answer within {START_TIMEOUT} s:\n{self.log_tail()}"
         )
+
+    def kill(self) -> None:
+        """A crash: no chance to finish anything."""
+        self.process.kill()
+        self.process.wait(timeout=STOP_TIMEOUT)
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -201,6 +204,63 @@ class Browser:
         )
         assert (response.status, response.headers["Location"]) == (302, "/"), page
         assert "sessionid" in self.cookies
+
+
+@dataclass
+class Event:
+    name: str
+    id: int | None
+    data: str
+
+
+class EventStream:
+    """A browser's EventSource on /sessions/<id>/stream/, read event by event."""
+
+    def __init__(self, browser: Browser, session_id: int, version: int, server: Server) -> None:
+        self.browser = browser
+        self.path = f"/sessions/{session_id}/stream/?v={version}"
+        self.last_id: int | None = None
+        self.response: HTTPResponse | None = None
+        self.open(server)
+
+    def open(self, server: Server) -> None:
+        """Connect (again) to `server`; after the first time, with Last-Event-ID, as a browser
+        reconnects."""
+        headers = {
+            "Host": f"127.0.0.1:{server.port}",
+            "Accept": "text/event-stream",
+            "Cookie": "; ".join(f"{k}={v}" for k, v in self.browser.cookies.items()),
+        }
+        if self.last_id is not None:
+            headers["Last-Event-ID"] = str(self.last_id)
+        self.connection = HTTPConnection("127.0.0.1", server.port, timeout=PUSH_TIMEOUT)
+        self.connection.request("GET", self.path, headers=headers)
+        self.response = self.connection.getresponse()
+        assert self.response.status == 200, self.response.read()
+
+    def next_update(self) -> tuple[Event, float]:
+        """The next event that is not a heartbeat, and the seconds it took to come."""
+        started = time.monotonic()
+        name, event_id, data = "", None, []
+        while True:
+            line = self.response.readline().decode().rstrip("\n")
+            if line:
+                key, _, value = line.partition(": ")
+                if key == "event":
+                    name = value
+                elif key == "id":
+                    event_id = int(value)
+                elif key == "data":
+                    data.append(value)
+            elif name:
+                if name != "heartbeat":
+                    if event_id is not None:
+                        self.last_id = event_id
+                    return Event(name, event_id, "\n".join(data)), time.monotonic() - started
+                name, event_id, data = "", None, []
+
+    def close(self) -> None:
+        self.connection.close()
 
 
 @dataclass
@@ -414,3 +474,53 @@ def test_restart_mid_session_loses_nothing_and_keeps_the_timer(deployment: Deplo
     _, room = interviewer.get(f"/sessions/{session.pk}/")
     assert _current_step(room) == 1
     assert _marked_covered(room, dom_id)
+
+
+def test_a_change_through_one_server_reaches_a_stream_on_the_other(deployment: Deployment) -> None:
+    session = _start_session(deployment)
+    _, room = session.candidate.get(f"/sessions/{session.pk}/")
+    stream = EventStream(session.candidate, session.pk, _version(room), deployment.b)
+    try:
+        response, page = session.interviewer.post(
+            f"/sessions/{session.pk}/control/", {"action": "next"}
+        )
+        assert response.status == 302, page
+        update, seconds = stream.next_update()
+        assert update.name == "update"
+        assert _current_step(update.data) == 2
+        assert seconds < PUSH_TIMEOUT
+        print(f"A → stream on B: {seconds * 1000:.0f} ms")
+    finally:
+        stream.close()
+
+
+def test_a_stream_on_a_killed_server_reconnects_with_nothing_missed(
+    deployment: Deployment,
+) -> None:
+    session = _start_session(deployment)
+    _, room = session.interviewer.get(f"/sessions/{session.pk}/")
+    stream = EventStream(session.interviewer, session.pk, _version(room), deployment.a)
+    first = f"Before the crash, marker {secrets.token_hex(4)}"
+    _save_notes(session, step=1, text=first, base_version=0)
+    update, _ = stream.next_update()
+    assert first in update.data
+
+    deployment.a.kill()
+    stream.close()
+    # While A is down the candidate keeps writing on B; the interviewer's browser retries.
+    second = f"{first}\nDuring the outage, marker {secrets.token_hex(4)}"
+    _save_notes(session, step=1, text=second, base_version=1)
+    response, page = session.candidate.post(
+        f"/sessions/{session.pk}/notes/2/", {"text": "Step two, early", "base_version": "0"}
+    )
+    assert response.status == 302, page
+    deployment.a.start()
+
+    stream.open(deployment.a)  # what the browser does: reconnect, with Last-Event-ID
+    try:
+        catch_up, _ = stream.next_update()
+        assert "During the outage" in catch_up.data
+        _, now = session.interviewer.get(f"/sessions/{session.pk}/")
+        assert catch_up.id == _version(now)
+    finally:
+        stream.close()

@@ -1,0 +1,169 @@
+"""What a change in a session looks like to each person watching it: the synchronous half of the
+room's live updates, shared by the push stream (interviews/stream.py), the poll and the writes.
+
+Every write bumps Session.version and the stamp of the part it changed (interviews.services.bump),
+so "what changed since version v" is a comparison of stamps, and the answer is the room's
+`poll-update` partial with only those parts. The stream renders it once per change per role and
+sends the same text to every viewer with that role; none of it depends on who asks beyond the
+role, so its forms carry no CSRF token field (htmx sends the page's token in a header).
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib.auth import get_user
+from django.contrib.sessions.backends.base import SessionBase
+from django.db import connection
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from interviews import permissions
+from interviews.models import COMMENT_LIMIT, HINT_LIMIT, NOTE_LIMIT, REASON_LIMIT, Session
+from interviews.permissions import Role
+from interviews.room import RoomState
+
+ROOM = "interviews/room.html"
+# The limits the room's text fields show (maxlength) are the ones the forms enforce.
+LIMITS = {"note": NOTE_LIMIT, "comment": COMMENT_LIMIT, "hint": HINT_LIMIT, "reason": REASON_LIMIT}
+# The stream is served by the ASGI router in config/asgi.py, before Django's URL resolver.
+# The ASGI entry point's mark on the requests it serves: this server also serves streams.
+STREAMS_SERVED = "spar.streams_served"
+STREAM_PATH = re.compile(r"/sessions/(?P<session_id>[0-9]{1,18})/stream/")
+STAMPS = {
+    "flow": "flow_stamp",
+    "notes": "notes_stamp",
+    "facts": "facts_stamp",
+    "marks": "marks_stamp",
+    "presence": "presence_stamp",
+    "swap": "swap_stamp",
+}
+# Shared renders must not carry anyone's CSRF token: the forms get this one, and it is taken out.
+SHARED_TOKEN = "shared-render"  # noqa: S105 -- a placeholder, not a secret
+SHARED_TOKEN_INPUT = f'<input type="hidden" name="csrfmiddlewaretoken" value="{SHARED_TOKEN}">'
+
+
+def stream_path(session_id: int) -> str:
+    return f"/sessions/{session_id}/stream/"
+
+
+def stream_for(request: HttpRequest, session: Session) -> dict[str, object] | None:
+    """Where the room's page listens, if this server holds streams: config/asgi.py marks the
+    requests it serves. Under plain WSGI (runserver, the test client) the page polls."""
+    if not request.META.get(STREAMS_SERVED):
+        return None
+    return {
+        "url": stream_path(session.pk),
+        "heartbeat_ms": settings.LIVE_HEARTBEAT_SECONDS * 1000,
+    }
+
+
+def changed_since(session: Session, since: int | None) -> dict[str, bool]:
+    """Which parts of the room changed after version `since` (all of them when it is unknown)."""
+    return {
+        part: since is None or getattr(session, stamp) > since for part, stamp in STAMPS.items()
+    }
+
+
+def update_context(session: Session, role: Role, since: int | None) -> dict[str, object]:
+    """The context of the room's `poll-update` partial: the parts changed after `since`."""
+    return {
+        "session": session,
+        "state": RoomState(session, role, timezone.now()),
+        "role": role,
+        "version": session.version,
+        "limits": LIMITS,
+        "changed": changed_since(session, since),
+    }
+
+
+def scorecard_url(session: Session) -> str:
+    return reverse("scorecards:scorecard", args=[session.pk])
+
+
+@dataclass(frozen=True)
+class Update:
+    """What one change means for each role: the HTML to swap in, or the end of the interview."""
+
+    version: int
+    html: dict[Role, str] = field(default_factory=dict)
+    finished_url: str = ""
+
+
+def render_update(session: Session, since: int, roles: set[Role]) -> Update | None:
+    """The room's changed parts after version `since`, rendered once per role; None when nothing
+    changed. `session` must be freshly read: its stamps say what to render."""
+    if session.version <= since:
+        return None
+    if session.is_finished:
+        return Update(session.version, finished_url=scorecard_url(session))
+    html = {}
+    for role in roles:
+        context = update_context(session, role, since)
+        context["poller_oob"] = True
+        context["csrf_token"] = SHARED_TOKEN
+        html[role] = render_to_string(f"{ROOM}#poll-update", context).replace(
+            SHARED_TOKEN_INPUT, ""
+        )
+    return Update(session.version, html)
+
+
+def read_session(session_id: int) -> Session | None:
+    return (
+        Session.objects.select_related("case", "rubric_version", "interviewer", "candidate")
+        .filter(pk=session_id)
+        .first()
+    )
+
+
+def render_changes(session_id: int, since: int, roles: set[Role]) -> Update | None:
+    """Read the session and render what changed after `since` for each role."""
+    session = read_session(session_id)
+    return None if session is None else render_update(session, since, roles)
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A stream that may open: the viewer's role, and what they missed since `since`."""
+
+    role: Role
+    version: int
+    catch_up: Update | None
+
+
+class _SessionOnly(HttpRequest):
+    """Just enough of a request for django.contrib.auth.get_user: its session."""
+
+    def __init__(self, session: SessionBase) -> None:
+        super().__init__()
+        self.session = session
+
+
+def open_stream(session_store: SessionBase, session_id: int, since: int | None) -> Opened:
+    """Authenticate the viewer from their login session and check their role, once per stream;
+    raises Http404 for anyone without a role, like the room. `since` is the version the page
+    has; the changes after it are rendered now, so nothing is missed across a reconnect."""
+    user = get_user(_SessionOnly(session_store))
+    session, role = permissions.get_session_for_user(user, session_id)
+    if since is None or since > session.version:
+        since = session.version  # unknown, or a version this database never had
+    return Opened(role, session.version, render_update(session, since, {role}))
+
+
+def versions(session_ids: list[int]) -> dict[int, int]:
+    """The current version of each session, in as few reads as SQLite's variable limit allows."""
+    found: dict[int, int] = {}
+    for start in range(0, len(session_ids), 500):
+        chunk = session_ids[start : start + 500]
+        found.update(Session.objects.filter(pk__in=chunk).values_list("pk", "version"))
+    return found
+
+
+def data_version() -> int:
+    """SQLite's change counter for this connection: it moves when any other connection commits,
+    so a watcher can tell with no table read that nothing at all was written."""
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA data_version")
+        return cursor.fetchone()[0]

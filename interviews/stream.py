@@ -1,0 +1,388 @@
+"""The room's push stream: server-sent events, one stream per viewer, served straight by ASGI.
+
+    GET /sessions/<id>/stream/?v=<version the page shows>    (or Last-Event-ID on a reconnect)
+
+Each process has one Hub. It learns that a session changed from the database, never from its
+own memory, so any number of processes can serve one database: on PostgreSQL from one LISTEN
+connection (every write NOTIFYs in its transaction, see interviews.services.bump), on SQLite from
+one watcher that asks the database a few times a second whether anything was committed and, if
+so, reads the versions of the sessions it has viewers for. Then it renders the changed parts once
+per role, in a worker thread, and hands the same text to every stream of that role.
+
+The endpoint is lean on purpose: it authenticates once from the session cookie, in one short
+trip to a worker thread, and then holds no thread and no database connection while it waits.
+Django's request path would keep a thread (for its synchronous middleware) per open stream.
+Events carry `id: <version>`, so a reconnecting browser says what it has (Last-Event-ID) and gets
+exactly what it missed, across a reconnect or a restart of the server.
+"""
+
+import asyncio
+import contextlib
+import functools
+import logging
+import random
+import re
+import threading
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from importlib import import_module
+from typing import Any
+from urllib.parse import parse_qs
+
+from django.conf import settings
+from django.db import close_old_connections, connection, connections
+from django.http import Http404
+from django.http.cookie import parse_cookie
+from django.http.request import split_domain_port, validate_host
+
+from interviews import live
+from interviews.permissions import Role
+from interviews.services import NOTIFY_CHANNEL
+
+logger = logging.getLogger("spar.stream")
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+# Browsers reconnect after `retry` ms; the spread keeps a restarted server from being hit by every
+# browser in the same instant.
+RETRY_MS = (1_000, 3_000)
+# What EventSource takes for the end of a line (str.splitlines would also split at U+2028 and co).
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
+HEADERS = [
+    (b"content-type", b"text/event-stream; charset=utf-8"),
+    (b"cache-control", b"no-cache, no-store"),
+    (b"x-accel-buffering", b"no"),  # nginx: pass events on as they come
+    (b"x-content-type-options", b"nosniff"),
+]
+
+
+def event(name: str, data: str = "", event_id: int | None = None) -> bytes:
+    """One server-sent event; multi-line data goes on as many `data:` lines."""
+    lines = [f"event: {name}"]
+    if event_id is not None:
+        lines.append(f"id: {event_id}")
+    lines.extend(f"data: {line}" for line in LINE_BREAK.split(data))
+    return ("\n".join(lines) + "\n\n").encode()
+
+
+def update_event(update: live.Update, role: Role) -> bytes:
+    if update.finished_url:
+        return event("finished", update.finished_url, update.version)
+    return event("update", update.html[role], update.version)
+
+
+HEARTBEAT = event("heartbeat")
+
+
+# A browser that reads this far behind (a stalled connection) is better served by reconnecting:
+# its Last-Event-ID then brings it one catch-up instead of every update in between.
+MAX_QUEUED = 50
+
+
+@dataclass(eq=False)
+class Stream:
+    """One open stream: its viewer's role and the version its page has been sent up to."""
+
+    role: Role
+    version: int
+    queue: asyncio.Queue[bytes | None] = field(default_factory=asyncio.Queue)
+    overflowed: bool = False
+
+    def send(self, message: bytes | None) -> None:
+        if self.queue.qsize() >= MAX_QUEUED:
+            self.overflowed = True
+        self.queue.put_nowait(message)
+
+
+@dataclass(eq=False)
+class Watch:
+    """A session with viewers in this process, and the version they have all been sent."""
+
+    version: int
+    streams: set[Stream] = field(default_factory=set)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    busy: bool = False
+    dirty: bool = False
+
+
+class Hub:
+    """This process's open streams, by session, and the one task that hears of changes."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.watches: dict[int, Watch] = {}
+        # Database work runs here, off the event loop: few threads, so few connections.
+        self.pool = ThreadPoolExecutor(settings.LIVE_THREADS, thread_name_prefix="spar-live")
+        # One thread keeps one connection: SQLite's data_version is per connection.
+        self.watcher = ThreadPoolExecutor(1, thread_name_prefix="spar-watch")
+        self.listener: asyncio.Task[None] | None = None
+        self.renders = 0  # shared renders made, for the tests
+
+    async def run[T](self, function: Callable[..., T], *args: object) -> T:
+        return await self.loop.run_in_executor(self.pool, functools.partial(_db, function, *args))
+
+    async def join(self, session_id: int, stream: Stream) -> None:
+        if self.listener is None:
+            self.listener = self.loop.create_task(self._listen())
+        while True:
+            new = session_id not in self.watches
+            watch = self.watches.setdefault(session_id, Watch(stream.version))
+            async with watch.lock:
+                if self.watches.get(session_id) is not watch:
+                    continue  # its last stream left while this one waited: start afresh
+                if watch.version > stream.version:
+                    # Others were sent a change between this stream's opening read and now.
+                    update = await self.run(
+                        live.render_changes, session_id, stream.version, {stream.role}
+                    )
+                    if update is not None:
+                        stream.send(update_event(update, stream.role))
+                        stream.version = update.version
+                watch.streams.add(stream)
+            break
+        if new:
+            # A change announced before this session was watched here went unheard: look once.
+            self.changed(session_id)
+
+    def leave(self, session_id: int, stream: Stream) -> None:
+        watch = self.watches.get(session_id)
+        if watch is None:
+            return
+        watch.streams.discard(stream)
+        if not watch.streams and not watch.busy:
+            del self.watches[session_id]
+
+    def changed(self, session_id: int) -> None:
+        """Render and send a session's changes; changes that come in meanwhile are coalesced."""
+        watch = self.watches.get(session_id)
+        if watch is None:
+            return
+        if watch.busy:
+            watch.dirty = True
+            return
+        watch.busy = True
+        self.loop.create_task(self._fan_out(session_id, watch))
+
+    async def _fan_out(self, session_id: int, watch: Watch) -> None:
+        try:
+            while True:
+                watch.dirty = False
+                async with watch.lock:
+                    roles = {stream.role for stream in watch.streams}
+                    if roles:
+                        await self._send_changes(session_id, watch, roles)
+                if not watch.dirty:
+                    break
+        except Exception:
+            logger.exception("live update of session %s failed", session_id)
+        finally:
+            watch.busy = False
+            if not watch.streams and self.watches.get(session_id) is watch:
+                del self.watches[session_id]
+
+    async def _send_changes(self, session_id: int, watch: Watch, roles: set[Role]) -> None:
+        update = await self.run(live.render_changes, session_id, watch.version, roles)
+        if update is None:
+            return
+        self.renders += 1
+        messages = {role: update_event(update, role) for role in roles}
+        for stream in watch.streams:
+            if stream.version < update.version:
+                stream.send(messages[stream.role])
+                stream.version = update.version
+        watch.version = update.version
+
+    async def _listen(self) -> None:
+        if connection.vendor == "postgresql":
+            await self._listen_postgres()
+        else:
+            await self._watch_sqlite()
+
+    async def _watch_sqlite(self) -> None:
+        """Ask the database a few times a second whether anything was committed; when something
+        was, read the versions of the watched sessions and send what changed."""
+        watcher = self.watcher
+        interval = settings.LIVE_WATCH_INTERVAL_MS / 1000
+        seen = None
+        while True:
+            await asyncio.sleep(interval)
+            if not self.watches:
+                continue
+            try:
+                now = await self.loop.run_in_executor(watcher, live.data_version)
+                if now == seen:
+                    continue
+                seen = now
+                ids = list(self.watches)
+                current = await self.loop.run_in_executor(watcher, live.versions, ids)
+            except Exception:
+                logger.exception("the live watcher could not read the database")
+                seen = None
+                continue
+            for session_id, version in current.items():
+                watch = self.watches.get(session_id)
+                if watch is not None and version > watch.version:
+                    self.changed(session_id)
+
+    async def _listen_postgres(self) -> None:
+        """One LISTEN connection per process; after losing it, catch up on every session."""
+        import psycopg
+
+        # Django's connection parameters (sslmode and all), less its synchronous cursor setup.
+        params = connection.get_connection_params()
+        for synchronous_only in ("cursor_factory", "context", "prepare_threshold"):
+            params.pop(synchronous_only, None)
+        delay = 0.5
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(
+                    **params, autocommit=True
+                ) as listener:
+                    await listener.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    delay = 0.5
+                    for session_id in list(self.watches):
+                        self.changed(session_id)  # whatever was missed while not listening
+                    async for notice in listener.notifies():
+                        session_id, _, version = notice.payload.partition(" ")
+                        watch = self.watches.get(int(session_id))
+                        if watch is not None and int(version) > watch.version:
+                            self.changed(int(session_id))
+            except (psycopg.Error, OSError):
+                logger.warning("live updates: lost the database, listening again in %.1f s", delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10)
+
+    async def close(self) -> None:
+        """Stop listening and close the worker threads' database connections."""
+        if self.listener is not None:
+            self.listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.listener
+        # Each pool thread takes one of these tasks (the barrier holds them all until every
+        # thread has one), so every thread's connections are closed where they were opened.
+        barrier = threading.Barrier(settings.LIVE_THREADS)
+
+        def close_here() -> None:
+            barrier.wait(timeout=10)
+            connections.close_all()
+
+        closing = [self.loop.run_in_executor(self.pool, close_here) for _ in range(barrier.parties)]
+        closing.append(self.loop.run_in_executor(self.watcher, connections.close_all))
+        await asyncio.gather(*closing)
+        self.pool.shutdown()
+        self.watcher.shutdown()
+
+
+def _db[T](function: Callable[..., T], *args: object) -> T:
+    # As Django does around each request: drop connections that are too old or broken.
+    close_old_connections()
+    try:
+        return function(*args)
+    finally:
+        close_old_connections()
+
+
+_hub: Hub | None = None
+
+
+async def shutdown() -> None:
+    """Close this process's hub, if it has one (at the server's shutdown, and after tests)."""
+    global _hub
+    if _hub is not None and _hub.loop is asyncio.get_running_loop():
+        await _hub.close()
+    _hub = None
+
+
+def hub() -> Hub:
+    """This process's hub (one per event loop, so a test's fresh loop gets a fresh one)."""
+    global _hub
+    if _hub is None or _hub.loop is not asyncio.get_running_loop():
+        _hub = Hub()
+    return _hub
+
+
+async def _plain(send: Send, status: int, text: str) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"text/plain; charset=utf-8")],
+        }
+    )
+    await send({"type": "http.response.body", "body": text.encode()})
+
+
+def _since(headers: dict[bytes, bytes], query: bytes) -> int | None:
+    """The version the browser has: Last-Event-ID on its own reconnects, else the page's ?v=."""
+    raw = headers.get(b"last-event-id", b"").decode("latin-1")
+    if not raw.isdigit():
+        raw = (parse_qs(query.decode("latin-1")).get("v") or [""])[0]
+    return int(raw) if raw.isdigit() and len(raw) < 19 else None
+
+
+async def serve(scope: Scope, receive: Receive, send: Send, session_id: int) -> None:
+    """The stream of one viewer of one session, until they leave."""
+    if scope["method"] not in {"GET", "HEAD"}:
+        await _plain(send, 405, "Only GET.")
+        return
+    headers = dict(scope["headers"])
+    host, _ = split_domain_port(headers.get(b"host", b"").decode("latin-1"))
+    if not validate_host(host, settings.ALLOWED_HOSTS):
+        await _plain(send, 400, "Bad host.")
+        return
+    cookies = parse_cookie(headers.get(b"cookie", b"").decode("latin-1"))
+    store = import_module(settings.SESSION_ENGINE).SessionStore(
+        cookies.get(settings.SESSION_COOKIE_NAME)
+    )
+    the_hub = hub()
+    try:
+        opened = await the_hub.run(
+            live.open_stream, store, session_id, _since(headers, scope["query_string"])
+        )
+    except Http404:
+        await _plain(send, 404, "No such session.")
+        return
+    await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
+    retry = f"retry: {random.randint(*RETRY_MS)}\n\n".encode()  # noqa: S311 -- jitter only
+    # A heartbeat straight away: the page learns that events get through (no buffering proxy).
+    first = retry + HEARTBEAT
+    if opened.catch_up is not None:
+        first += update_event(opened.catch_up, opened.role)
+        if opened.catch_up.finished_url:
+            await send({"type": "http.response.body", "body": first})
+            return
+    await send({"type": "http.response.body", "body": first, "more_body": True})
+    stream = Stream(opened.role, opened.version)
+    gone = asyncio.get_running_loop().create_task(_wait_for_disconnect(receive, stream))
+    await the_hub.join(session_id, stream)
+    try:
+        await _pump(stream, send)
+    finally:
+        the_hub.leave(session_id, stream)
+        gone.cancel()
+
+
+async def _pump(stream: Stream, send: Send) -> None:
+    heartbeat = settings.LIVE_HEARTBEAT_SECONDS
+    while True:
+        try:
+            async with asyncio.timeout(heartbeat):
+                message = await stream.queue.get()
+        except TimeoutError:
+            message = HEARTBEAT
+        if message is None or stream.overflowed:
+            return
+        finished = message.startswith(b"event: finished")
+        await send({"type": "http.response.body", "body": message, "more_body": not finished})
+        if finished:
+            return
+
+
+async def _wait_for_disconnect(receive: Receive, stream: Stream) -> None:
+    with contextlib.suppress(asyncio.CancelledError):
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        stream.send(None)

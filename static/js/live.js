@@ -1,0 +1,146 @@
+// How the room hears about changes: a server-sent event stream (htmx's SSE extension swaps each
+// update in), and the poll when the stream is not available. A page is never silently stale:
+// if no event (not even a heartbeat) gets through for a while, or the stream keeps dropping,
+// the page polls every 2 seconds and says "live updates delayed" until the stream is healthy.
+// The page's version (#poller's data-version) is what it shows; updates it already has, for
+// example from the answer to its own write, are not swapped in again.
+(function () {
+  "use strict";
+
+  const POLL_MS = 2000;
+  const FIRST_EVENT_MS = 5000; // a new stream's first heartbeat comes at once; a proxy may hold it
+  const BROKEN_MS = 5000; // an error that a reconnect does not mend within this is an outage
+  const DROPS = 3; // this many drops of a working stream in DROP_WINDOW_MS: it keeps dropping
+  const DROP_WINDOW_MS = 30000;
+
+  const live = document.getElementById("live");
+  if (!live) return;
+  const streamUrl = live.getAttribute("data-sse-connect");
+  const heartbeatMs = Number(live.dataset.heartbeatMs) || 10000;
+  const startedAt = Date.now();
+  let lastEventAt = 0;
+  let heardSinceError = false;
+  let brokenSince = null;
+  let drops = [];
+  let polling = null;
+
+  function pageVersion() {
+    const poller = document.getElementById("poller");
+    return poller ? Number(poller.dataset.version) : 0;
+  }
+
+  function poll() {
+    const poller = document.getElementById("poller");
+    if (poller) htmx.trigger(poller, "spar:poll");
+  }
+
+  function setPolling(on) {
+    if (on && polling === null) {
+      polling = setInterval(poll, POLL_MS);
+      poll();
+    } else if (!on && polling !== null) {
+      clearInterval(polling);
+      polling = null;
+    }
+  }
+
+  function delayed(on) {
+    const status = document.getElementById("live-status");
+    if (status) status.hidden = !on;
+    live.dataset.state = on ? "delayed" : "live";
+    setPolling(on);
+  }
+
+  if (!streamUrl || typeof EventSource === "undefined") {
+    // This server does not stream (or this browser cannot listen): the poll is the live path.
+    live.dataset.state = "polling";
+    setPolling(true);
+    return;
+  }
+
+  function heard() {
+    lastEventAt = Date.now();
+    heardSinceError = true;
+    brokenSince = null;
+  }
+
+  function healthy() {
+    const now = Date.now();
+    drops = drops.filter(function (at) { return now - at < DROP_WINDOW_MS; });
+    if (drops.length >= DROPS) return false;
+    if (brokenSince !== null && now - brokenSince > BROKEN_MS) return false;
+    if (lastEventAt === 0) return now - startedAt < FIRST_EVENT_MS;
+    return now - lastEventAt < heartbeatMs * 2.5;
+  }
+
+  // Every EventSource the extension opens (it opens a new one after a failed reconnect) reports
+  // its heartbeats here, and the end of the interview.
+  const create = htmx.createEventSource;
+  htmx.createEventSource = function (url) {
+    const source = create(url);
+    source.addEventListener("heartbeat", heard);
+    source.addEventListener("update", heard);
+    source.addEventListener("finished", function (event) {
+      source.close();
+      if (/^\/[^/]/.test(event.data)) window.location.assign(event.data);
+    });
+    return source;
+  };
+
+  live.addEventListener("htmx:sseError", function () {
+    // A stream that worked and then failed dropped; one that never got going is just broken.
+    if (heardSinceError) drops.push(Date.now());
+    heardSinceError = false;
+    if (brokenSince === null) brokenSince = Date.now();
+  });
+
+  // While this page's own write is on its way, an update may already carry that write and
+  // replace the form that sent it, and the write's answer would then find no place to go: hold
+  // the update (the latest one is enough) until the answer has been swapped in.
+  const writes = new Set();
+  let held = null;
+
+  function apply(message) {
+    if (Number(message.lastEventId) <= pageVersion()) return;
+    htmx.swap(live, message.data, { swapStyle: "none", swapDelay: 0, settleDelay: 0 }, { contextElement: live });
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.detail.requestConfig.verb === "post") writes.add(event.detail.xhr);
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    writes.delete(event.detail.xhr);
+    if (writes.size === 0 && held !== null) {
+      const message = held;
+      held = null;
+      apply(message);
+    }
+  });
+
+  live.addEventListener("htmx:sseBeforeMessage", function (event) {
+    if (writes.size > 0) {
+      held = event.detail;
+      event.preventDefault();
+    } else if (Number(event.detail.lastEventId) <= pageVersion()) {
+      event.preventDefault();
+    }
+  });
+
+  // Writes tell the server which version the page shows, so that the answer carries exactly
+  // the parts that changed since.
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (event.detail.verb === "post") event.detail.headers["X-Spar-Version"] = String(pageVersion());
+  });
+
+  let urlVersion = pageVersion();
+  setInterval(function () {
+    // A new EventSource after a failed reconnect starts from the version the page has now.
+    const version = pageVersion();
+    if (version !== urlVersion) {
+      urlVersion = version;
+      live.setAttribute("data-sse-connect", `${streamUrl.split("?")[0]}?v=${version}`);
+    }
+    if (lastEventAt === 0 && Date.now() - startedAt < FIRST_EVENT_MS) return; // still opening
+    delayed(!healthy());
+  }, 1000);
+})();

@@ -1,0 +1,336 @@
+"""The room's push stream (interviews/stream.py), driven through the ASGI application in-process.
+
+Writes go through the real services in a worker thread, as a request would make them; the hub
+hears of them from the database (SQLite's watcher, or PostgreSQL's NOTIFY on the PostgreSQL lane).
+"""
+
+import asyncio
+
+import pytest
+from django.urls import reverse
+
+from interviews import services, stream
+from interviews.models import Session
+from interviews.permissions import Role
+from tests.builders import SECRETS, make_peer_session
+from tests.factories import CaseFactory, CaseItemFactory, ClarificationFactFactory, StepProbeFactory
+from tests.interviews.live_harness import StreamClient, cookie_of, in_thread, run
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+INTERVIEWER_ONLY = (*SECRETS, "COMMENT-SECRET", "HINT-SECRET")
+
+
+async def _soon(condition, seconds: float = 2) -> None:
+    """A render already under way finishes before the hub forgets a session."""
+    async with asyncio.timeout(seconds):
+        while not condition():
+            await asyncio.sleep(0.01)
+
+
+def _path(session: Session) -> str:
+    return f"/sessions/{session.pk}/stream/"
+
+
+def _client(session: Session, user, *, since: int | None = None, **options) -> StreamClient:
+    version = Session.objects.get(pk=session.pk).version if since is None else since
+    return StreamClient(_path(session), cookie_of(user), query=f"v={version}", **options)
+
+
+@pytest.fixture
+def secret_session(interviewer, candidate, rubric_version) -> Session:
+    """A running session whose case holds text the candidate must never receive."""
+    case = CaseFactory()
+    for step in range(1, 8):
+        StepProbeFactory(case=case, step=step, text=f"PROBE-SECRET of step {step}")
+    CaseItemFactory(case=case, step=1, key="twist")
+    CaseItemFactory(case=case, step=2, key="twist-two")
+    ClarificationFactFactory(case=case, question="Revealed?", answer="REVEALED-ANSWER: on purpose.")
+    for n in range(3):
+        ClarificationFactFactory(case=case, answer=f"FACT-ANSWER-SECRET {n}")
+    return make_peer_session(
+        interviewer=interviewer, candidate=candidate, case=case, rubric_version=rubric_version
+    )
+
+
+@pytest.mark.parametrize("who", ["anonymous", "outsider"])
+def test_stream_of_someone_elses_session_is_404(who, outsider, running_session):
+    client = _client(running_session, None if who == "anonymous" else outsider)
+
+    async def scenario() -> None:
+        assert await client.open() == 404
+        assert client.ended
+        assert b"No such session." in client.body
+
+    run(scenario)
+
+
+def test_stream_of_unknown_session_is_404(candidate, db):
+    client = StreamClient("/sessions/999999/stream/", cookie_of(candidate), query="v=1")
+
+    async def scenario() -> None:
+        assert await client.open() == 404
+
+    run(scenario)
+
+
+def test_stream_refuses_other_methods_and_hosts(candidate, running_session):
+    post = _client(running_session, candidate, method="POST")
+    elsewhere = _client(running_session, candidate, host=b"evil.example")
+
+    async def scenario() -> None:
+        assert await post.open() == 405
+        assert await elsewhere.open() == 400
+
+    run(scenario)
+
+
+@pytest.mark.parametrize("who", ["interviewer", "candidate", "staff"])
+def test_stream_opens_for_each_role_with_a_heartbeat(who, request, running_session):
+    client = _client(running_session, request.getfixturevalue(who))
+
+    async def scenario() -> None:
+        assert await client.open() == 200
+        first = await client.next_event()
+        assert (first.name, first.id) == ("heartbeat", None)
+        await client.close()
+
+    run(scenario)
+
+
+def test_a_change_reaches_the_other_participant(interviewer, candidate, running_session):
+    watcher = _client(running_session, interviewer)
+    before = Session.objects.get(pk=running_session.pk).version
+
+    async def scenario() -> None:
+        await watcher.open()
+        await in_thread(
+            services.save_notes,
+            session=running_session,
+            step_number=1,
+            text="Start with the business objective",
+            base_version=0,
+        )
+        update = await watcher.next_update()
+        assert (update.name, update.id) == ("update", before + 1)
+        assert 'id="candidate-notes"' in update.data
+        assert "Start with the business objective" in update.data
+        assert f'data-version="{before + 1}" hx-swap-oob="true"' in update.data
+        # Rendered for everyone with this role, so no one's CSRF token is in it.
+        assert "csrfmiddlewaretoken" not in update.data
+        await watcher.close()
+
+    run(scenario)
+
+
+def test_one_render_per_change_per_role(interviewer, candidate, running_session):
+    tabs = [_client(running_session, candidate) for _ in range(3)]
+    interviewer_tab = _client(running_session, interviewer)
+
+    async def scenario() -> None:
+        for tab in [*tabs, interviewer_tab]:
+            await tab.open()
+        hub = stream.hub()
+        renders = hub.renders
+        await in_thread(services.go_to_step, session=running_session, number=2)
+        updates = [await tab.next_update() for tab in tabs]
+        interviewer_update = await interviewer_tab.next_update()
+        assert hub.renders == renders + 1
+        assert len({u.data for u in updates}) == 1  # the same text for every candidate tab
+        assert 'data-current-step="2"' in updates[0].data
+        assert interviewer_update.data != updates[0].data
+        assert 'id="checklist"' in interviewer_update.data
+        for tab in [*tabs, interviewer_tab]:
+            await tab.close()
+
+    run(scenario)
+
+
+def test_candidate_stream_never_carries_interviewer_material(
+    interviewer, candidate, secret_session
+):
+    session = secret_session
+    candidate_tab = _client(session, candidate)
+    interviewer_tab = _client(session, interviewer)
+    revealed = session.case.facts.get(question="Revealed?")
+
+    async def scenario() -> None:
+        await candidate_tab.open()
+        await interviewer_tab.open()
+        writes = [
+            (services.set_fact_revealed, {"fact": revealed, "revealed": True}),
+            (services.save_notes, {"step_number": 1, "text": "goal first", "base_version": 0}),
+            (
+                services.set_mark,
+                {"item_key": "business-objective", "mark": "covered", "after_hint": False},
+            ),
+            (services.save_comment, {"step_number": 1, "text": "COMMENT-SECRET weak on scale"}),
+            (services.add_hint, {"step_number": 1, "text": "HINT-SECRET ask about QPS"}),
+            (services.go_to_step, {"number": 2}),
+            (services.pause_session, {}),
+        ]
+        seen_by_candidate, seen_by_interviewer = [], []
+        for write, arguments in writes:
+            if write is services.set_mark:
+                arguments = {**arguments, "by": interviewer}
+            await in_thread(write, session=session, **arguments)
+            seen_by_candidate.append((await candidate_tab.next_update()).data)
+            seen_by_interviewer.append((await interviewer_tab.next_update()).data)
+        for text in seen_by_candidate:
+            for secret in INTERVIEWER_ONLY:
+                assert secret not in text
+            assert "Checklist" not in text
+        assert "REVEALED-ANSWER: on purpose." in seen_by_candidate[0]
+        interviewer_text = "\n".join(seen_by_interviewer)
+        for expected in ("COMMENT-SECRET", "HINT-SECRET", "PROBE-SECRET of step 2"):
+            assert expected in interviewer_text
+        await candidate_tab.close()
+        await interviewer_tab.close()
+
+    run(scenario)
+
+
+def test_reconnect_resumes_from_last_event_id(interviewer, candidate, running_session):
+    seen = Session.objects.get(pk=running_session.pk).version
+    cookie = cookie_of(interviewer)
+
+    async def scenario() -> None:
+        await in_thread(
+            services.save_notes,
+            session=running_session,
+            step_number=1,
+            text="written while the interviewer was reconnecting",
+            base_version=0,
+        )
+        await in_thread(services.go_to_step, session=running_session, number=2)
+        # The browser's own reconnect: the page's ?v= is old, Last-Event-ID says what it has.
+        client = StreamClient(
+            _path(running_session),
+            cookie,
+            query="v=1",
+            headers=[(b"last-event-id", str(seen).encode())],
+        )
+        assert await client.open() == 200
+        catch_up = await client.next_update()
+        assert catch_up.id == seen + 2
+        assert "written while the interviewer was reconnecting" in catch_up.data
+        assert 'data-current-step="2"' in catch_up.data
+        await client.close()
+
+    run(scenario)
+
+
+def test_up_to_date_stream_sends_no_catch_up(interviewer, running_session):
+    client = _client(running_session, interviewer)
+
+    async def scenario() -> None:
+        await client.open()
+        assert (await client.next_event()).name == "heartbeat"
+        with pytest.raises(TimeoutError):
+            await client.next_event(timeout=0.5)
+        await client.close()
+
+    run(scenario)
+
+
+def test_finishing_sends_the_scorecard_and_ends_the_stream(interviewer, candidate, running_session):
+    client = _client(running_session, candidate)
+    scorecard = reverse("scorecards:scorecard", args=[running_session.pk])
+
+    async def scenario() -> None:
+        await client.open()
+        await in_thread(services.finish_session, session=running_session)
+        finished = await client.next_update()
+        assert finished.name == "finished"
+        assert finished.data == scorecard
+        await asyncio.wait_for(client._task, 5)
+        assert client.ended
+
+    run(scenario)
+
+
+def test_stream_of_a_finished_session_says_so_at_once(candidate, running_session):
+    services.finish_session(session=running_session)
+    client = _client(running_session, candidate, since=1)
+
+    async def scenario() -> None:
+        assert await client.open() == 200
+        assert (await client.next_update()).name == "finished"
+        assert client.ended
+
+    run(scenario)
+
+
+def test_leaving_streams_are_forgotten(interviewer, candidate, running_session):
+    client = _client(running_session, candidate)
+
+    async def scenario() -> None:
+        await client.open()
+        await client.next_event()
+        hub = stream.hub()
+        assert running_session.pk in hub.watches
+        await client.close()
+        await _soon(lambda: running_session.pk not in hub.watches)
+
+    run(scenario)
+
+
+def test_event_sends_each_line_of_the_data():
+    assert stream.event("update", "<p>\r\none</p>\ntwo", 7) == (
+        b"event: update\nid: 7\ndata: <p>\ndata: one</p>\ndata: two\n\n"
+    )
+    assert stream.event("heartbeat") == b"event: heartbeat\ndata: \n\n"
+
+
+@pytest.mark.parametrize(
+    ("headers", "query", "since"),
+    [
+        ({}, b"v=12", 12),
+        ({b"last-event-id": b"15"}, b"v=12", 15),  # the browser's own reconnect knows better
+        ({b"last-event-id": b"junk"}, b"v=12", 12),
+        ({}, b"v=-1", None),
+        ({}, b"", None),
+        ({}, b"v=" + b"9" * 30, None),
+    ],
+)
+def test_stream_resumes_from_last_event_id_or_the_page_version(headers, query, since):
+    assert stream._since(headers, query) == since
+
+
+def test_event_keeps_unicode_line_separators_in_the_text():
+    assert (
+        stream.event("update", "a\u2028b", 1) == "event: update\nid: 1\ndata: a\u2028b\n\n".encode()
+    )
+
+
+def test_a_stream_too_far_behind_is_closed_to_reconnect(interviewer, running_session):
+    client = _client(running_session, interviewer)
+
+    async def scenario() -> None:
+        await client.open()
+        await client.next_event()
+        hub = stream.hub()
+        (open_stream,) = hub.watches[running_session.pk].streams
+        for _ in range(stream.MAX_QUEUED + 1):
+            open_stream.send(b"event: update\nid: 1\ndata: \n\n")
+        await asyncio.wait_for(client._task, 5)  # ended: the browser reconnects and catches up
+        await _soon(lambda: running_session.pk not in hub.watches)
+
+    run(scenario)
+
+
+def test_a_change_made_while_a_stream_was_opening_is_not_missed(interviewer, running_session):
+    # The stream's opening read saw `before`; the change came (and, on PostgreSQL, its NOTIFY
+    # went by) before this process watched the session.
+    before = Session.objects.get(pk=running_session.pk).version
+    services.save_notes(session=running_session, step_number=1, text="in between", base_version=0)
+
+    async def scenario() -> None:
+        opening = stream.Stream(Role.INTERVIEWER, before)
+        await stream.hub().join(running_session.pk, opening)
+        message = await asyncio.wait_for(opening.queue.get(), 5)
+        assert message.startswith(f"event: update\nid: {before + 1}\n".encode())
+        assert b"in between" in message
+        stream.hub().leave(running_session.pk, opening)
+
+    run(scenario)

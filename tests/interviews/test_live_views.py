@@ -1,0 +1,187 @@
+"""The room's transport seen from the views: the page listens to the stream when served by ASGI,
+and a write's answer carries exactly what changed since the version the page shows."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from config.asgi import application
+from interviews import services
+from interviews.models import Session
+from tests.interviews.live_harness import cookie_of, fetch, run
+
+HX = {"HX-Request": "true"}
+
+
+def _version(session: Session) -> int:
+    return Session.objects.get(pk=session.pk).version
+
+
+def _page_version(html: str) -> int:
+    return int(re.search(r'id="poller"[^>]* data-version="(\d+)"', html).group(1))
+
+
+def _oob_ids(html: str) -> set[str]:
+    return set(re.findall(r'<\w+ id="([\w-]+)"[^>]*hx-swap-oob="true"', html))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_room_served_by_asgi_listens_to_the_stream(interviewer, running_session):
+    version = _version(running_session)
+    cookie = cookie_of(interviewer)
+    page: dict[str, str] = {}
+
+    async def scenario() -> None:
+        status, page["html"] = await fetch(
+            reverse("interviews:room", args=[running_session.pk]), cookie
+        )
+        assert status == 200
+
+    run(scenario)
+    html = page["html"]
+    assert f'data-sse-connect="/sessions/{running_session.pk}/stream/?v={version}"' in html
+    assert 'data-sse-swap="update" hx-swap="none" data-heartbeat-ms="10000"' in html
+    assert "vendor/htmx-ext-sse/sse.js" in html
+    assert 'hx-trigger="spar:poll"' in html  # the poll stays, for when the stream fails
+
+
+@pytest.mark.django_db
+def test_room_served_by_wsgi_polls(client, candidate, running_session):
+    client.force_login(candidate)
+    html = client.get(reverse("interviews:room", args=[running_session.pk])).content.decode()
+    assert "sse-connect" not in html
+    assert "htmx-ext-sse" not in html
+    assert '<div id="live" hidden></div>' in html
+    assert "js/live.js" in html
+    assert 'id="live-status" class="connection-status" role="status" hidden' in html
+
+
+@pytest.mark.django_db
+def test_write_answer_renders_only_what_changed_since_the_page(
+    client, interviewer, running_session
+):
+    client.force_login(interviewer)
+    fact = running_session.case.facts.get()
+    url = reverse("interviews:fact", args=[running_session.pk, fact.pk])
+    page = _version(running_session)
+    response = client.post(url, {"revealed": "on"}, headers={**HX, "X-Spar-Version": str(page)})
+    html = response.content.decode()
+    assert _oob_ids(html) == {"room-error", "facts"}
+    assert _page_version(html) == page + 1
+
+
+@pytest.mark.django_db
+def test_write_answer_brings_what_the_page_missed(client, interviewer, running_session):
+    client.force_login(interviewer)
+    page = _version(running_session)
+    services.save_notes(
+        session=running_session, step_number=1, text="missed by the page", base_version=0
+    )
+    fact = running_session.case.facts.get()
+    response = client.post(
+        reverse("interviews:fact", args=[running_session.pk, fact.pk]),
+        {"revealed": "on"},
+        headers={**HX, "X-Spar-Version": str(page)},
+    )
+    html = response.content.decode()
+    assert {"facts", "candidate-notes"} <= _oob_ids(html)
+    assert "flow" not in _oob_ids(html)
+    assert "missed by the page" in html
+    assert _page_version(html) == page + 2
+
+
+@pytest.mark.django_db
+def test_write_answer_without_page_version_renders_everything(client, interviewer, running_session):
+    client.force_login(interviewer)
+    fact = running_session.case.facts.get()
+    response = client.post(
+        reverse("interviews:fact", args=[running_session.pk, fact.pk]),
+        {"revealed": "on"},
+        headers=HX,
+    )
+    ids = _oob_ids(response.content.decode())
+    assert {"flow", "facts", "checklist", "step-tools", "candidate-notes"} <= ids
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("missed_a_change", [False, True])
+def test_mark_answer_moves_the_page_version_only_if_nothing_was_missed(
+    client, interviewer, running_session, missed_a_change
+):
+    client.force_login(interviewer)
+    page = _version(running_session)
+    if missed_a_change:
+        services.save_notes(session=running_session, step_number=1, text="new", base_version=0)
+    response = client.post(
+        reverse("interviews:mark", args=[running_session.pk]),
+        {"item": "business-objective", "mark": "covered"},
+        headers={**HX, "X-Spar-Version": str(page)},
+    )
+    html = response.content.decode()
+    assert 'id="item-business-objective-covered" aria-pressed="true"' in html
+    # A page that missed a change keeps its version: the stream or the poll brings the rest.
+    assert _page_version(html) == (page if missed_a_change else page + 1)
+
+
+def _session_reads(queries: CaptureQueriesContext) -> list[str]:
+    return [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith("SELECT") and 'FROM "interviews_session"' in q["sql"]
+    ]
+
+
+@pytest.mark.django_db
+def test_mark_reads_and_locks_the_session_once(client, interviewer, running_session):
+    client.force_login(interviewer)
+    url = reverse("interviews:mark", args=[running_session.pk])
+    client.post(url, {"item": "latency-budget", "mark": "covered"}, headers=HX)  # warm caches
+    page = _version(running_session)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(
+            url,
+            {"item": "business-objective", "mark": "covered"},
+            headers={**HX, "X-Spar-Version": str(page)},
+        )
+    assert response.status_code == 200
+    reads = _session_reads(queries)
+    assert len(reads) == 1, reads
+    if connection.vendor == "postgresql":
+        assert reads[0].endswith("FOR UPDATE")
+
+
+@pytest.mark.django_db
+def test_notes_save_reads_and_locks_the_session_once(client, candidate, running_session):
+    client.force_login(candidate)
+    url = reverse("interviews:notes", args=[running_session.pk, 1])
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(
+            url, {"text": "first words", "base_version": 0}, headers={"Accept": "application/json"}
+        )
+    assert response.status_code == 200
+    assert len(_session_reads(queries)) == 1
+
+
+def test_asgi_server_refuses_an_oversized_body():
+    sent: list[dict[str, object]] = []
+    chunk = b"x" * 1_000_000
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": chunk, "more_body": True}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/accounts/login/",
+        "query_string": b"",
+        "headers": [(b"host", b"testserver")],
+        "http_version": "1.1",
+    }
+    run(lambda: application(scope, receive, send))
+    assert sent[0]["status"] == 413
