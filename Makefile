@@ -32,8 +32,7 @@ node_modules/.installed: package.json package-lock.json
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py setup_demo
-	$(PY) -m uvicorn config.asgi:application --host 127.0.0.1 --port $(PORT) \
-	  --timeout-graceful-shutdown 3
+	$(PY) -m config.serve --host 127.0.0.1 --port $(PORT)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .

@@ -71,7 +71,7 @@ def candidacies(user: AbstractBaseUser) -> QuerySet[Session]:
     )
 
 
-def candidate_on_case(user: AnyUser, case: Case) -> bool:
+def candidate_on_case(user: AnyUser, case: Case | int) -> bool:
     if not user.is_authenticated:
         return False
     return candidacies(user).filter(case=case).exists()

@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.forms import Form
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -361,6 +362,8 @@ def mark_item(request: AuthedRequest, session_id: int) -> HttpResponse:
         may=lambda role: role == Role.INTERVIEWER,
         what="use the interviewer's tools",
     ) as (session, role):
+        if permissions.candidate_on_case(request.user, session.case_id):
+            raise PermissionDenied(permissions.CANDIDATE_ON_CASE)
         if not form.is_valid():
             error, status = _first_error(form), 400
         else:

@@ -98,6 +98,13 @@
     if (event.detail.target && event.detail.target.id === "next-round") offerNextRound();
   });
 
+  // While no next round exists, ask the finished session's poll every 2 s whether the partner
+  // swapped roles (the room's poller waits to be asked; in the room, live.js asks).
+  setInterval(function () {
+    const poller = document.getElementById("poller");
+    if (poller && window.htmx) window.htmx.trigger(poller, "spar:poll");
+  }, 2000);
+
   // --- printing ----------------------------------------------------------------------------------
   // Items nobody marked are folded away on screen; a printed scorecard lists every item.
   let opened = [];

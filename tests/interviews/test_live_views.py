@@ -127,10 +127,14 @@ def test_mark_answer_moves_the_page_version_only_if_nothing_was_missed(
 
 
 def _session_reads(queries: CaptureQueriesContext) -> list[str]:
+    """Reads of the session's own row (not the check of the user's other sessions as candidate,
+    which reads other rows of the table)."""
     return [
         q["sql"]
         for q in queries.captured_queries
-        if q["sql"].startswith("SELECT") and 'FROM "interviews_session"' in q["sql"]
+        if q["sql"].startswith("SELECT")
+        and 'FROM "interviews_session"' in q["sql"]
+        and '"interviews_session"."candidate_id" =' not in q["sql"]
     ]
 
 

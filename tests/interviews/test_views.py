@@ -1225,3 +1225,32 @@ def test_create_session_judged_at_a_chosen_level(client, interviewer, case, rubr
     assert Session.objects.get(mode="solo").target_level == "senior"
     bad = client.post(reverse("interviews:create"), data | {"target_level": "principal"})
     assert bad.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("mark", {"item": "business-objective", "mark": "covered"}),
+        ("comment", {"text": "A comment"}),
+        ("hint", {"text": "A hint"}),
+    ],
+)
+def test_an_interviewer_who_is_candidate_on_the_case_uses_no_tool(
+    client, interviewer, candidate, case, rubric_version, name, data
+):
+    own = make_peer_session(
+        interviewer=candidate,
+        candidate=interviewer,
+        case=CaseFactory(),
+        rubric_version=rubric_version,
+    )
+    Session.objects.filter(pk=own.pk).update(case=case)  # as if created before the rule existed
+    make_peer_session(
+        interviewer=UserFactory(), candidate=candidate, case=case, rubric_version=rubric_version
+    )
+    client.force_login(candidate)
+    args = (own, 1) if name in {"comment", "hint"} else (own,)
+    response = client.post(_url(name, *args), data, headers=HX)
+    assert response.status_code == 403
+    assert not Mark.objects.filter(session=own).exists()
+    assert not Hint.objects.filter(session=own).exists()

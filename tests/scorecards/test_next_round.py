@@ -69,7 +69,8 @@ def test_scorecard_listens_for_the_swap_until_there_is_one(client, request, done
     client.force_login(request.getfixturevalue(who))
     html = client.get(reverse("scorecards:scorecard", args=[done.pk])).content.decode()
     poll = reverse("interviews:state", args=[done.pk])
-    assert f'<div id="poller" hx-get="{poll}?v={done.version}" hx-trigger="every 2s"' in html
+    assert f'<div id="poller" hx-get="{poll}?v={done.version}" hx-trigger="spar:poll"' in html
+    assert "js/scorecard.js" in html  # which asks the poller every 2 s
     assert (
         '<div class="next-round-wrap" aria-live="polite" data-follow>'
         '<div id="next-round" class="next-round"></div></div>'

@@ -131,6 +131,9 @@ def test_json_carries_items_times_and_budgets(client, interviewer, finished):
         "earned": "2",
         "deducted": "0",
         "explanation": "covered: 2 of 2 pt",
+        "level": "core",
+        "stretch": False,
+        "not_applicable": None,
     }
     twist = next(i for i in data["items"] if i["key"] == "case:twist")
     assert (twist["step"], twist["categories"], twist["points"]) == (5, ["data-leakage"], 2)

@@ -1,11 +1,10 @@
-"""gunicorn.conf.py: no proxy is trusted unless FORWARDED_ALLOW_IPS names one.
+"""config.serve: no proxy is trusted unless FORWARDED_ALLOW_IPS names one.
 
-The last tests start real gunicorn processes with production settings, because the trust decision
-is gunicorn's: Django only sees the `wsgi.url_scheme` gunicorn chose.
+The last tests start the real server (`python -m config.serve`, uvicorn) with production
+settings, because the trust decision is the server's: Django only sees the scheme it chose.
 """
 
 import os
-import runpy
 import secrets
 import socket
 import subprocess
@@ -18,38 +17,22 @@ from pathlib import Path
 
 import pytest
 
-gunicorn = pytest.importorskip("gunicorn")
-from gunicorn.config import Config  # noqa: E402 -- only once gunicorn is known to be there
+from config.serve import uvicorn_options
 
 ROOT = Path(__file__).resolve().parents[2]
-CONF = ROOT / "gunicorn.conf.py"
 START_TIMEOUT = 20  # seconds
-# gunicorn ≥ 25.1 opens a control socket at one fixed path per user: two servers would share it.
-NO_CONTROL_SOCKET = ["--no-control-socket"] if gunicorn.version_info >= (25, 1) else []
 
 
-def _forwarded_allow_ips(monkeypatch: pytest.MonkeyPatch, env: str | None) -> list[str]:
-    """What gunicorn ends up with: it runs the file and passes each setting to Config.set."""
-    if env is None:
-        monkeypatch.delenv("FORWARDED_ALLOW_IPS", raising=False)
-    else:
-        monkeypatch.setenv("FORWARDED_ALLOW_IPS", env)
-    cfg = Config()
-    cfg.set("forwarded_allow_ips", runpy.run_path(str(CONF))["forwarded_allow_ips"])
-    return cfg.forwarded_allow_ips
+def test_serve_trusts_no_proxy_by_default():
+    assert uvicorn_options({}) == {"proxy_headers": False}
+    assert uvicorn_options({"FORWARDED_ALLOW_IPS": " "}) == {"proxy_headers": False}
 
 
-def test_conf_trusts_no_proxy_by_default(monkeypatch):
-    assert _forwarded_allow_ips(monkeypatch, None) == []
-
-
-def test_conf_trusts_the_proxies_named_in_the_environment(monkeypatch):
-    assert _forwarded_allow_ips(monkeypatch, "127.0.0.1, 10.0.0.0/8") == ["127.0.0.1", "10.0.0.0/8"]
-
-
-def test_conf_rejects_a_malformed_address(monkeypatch):
-    with pytest.raises(ValueError, match="does not appear to be an IPv4 or IPv6"):
-        _forwarded_allow_ips(monkeypatch, "localhost")
+def test_serve_trusts_the_proxies_named_in_the_environment():
+    assert uvicorn_options({"FORWARDED_ALLOW_IPS": "127.0.0.1, 10.0.0.0/8"}) == {
+        "proxy_headers": True,
+        "forwarded_allow_ips": ["127.0.0.1", "10.0.0.0/8"],
+    }
 
 
 def _free_port() -> int:
@@ -77,9 +60,9 @@ class Server:
 
 
 def _serve(tmp: Path, forwarded_allow_ips: str | None) -> Iterator[Server]:
-    """gunicorn with our config and production settings (HTTPS redirect on) on a free port."""
+    """The server as deployed, with production settings (HTTPS redirect on), on a free port."""
     # Templates need no collected static files: plain storage instead of the manifest.
-    (tmp / "gunicorn_test_settings.py").write_text(
+    (tmp / "serve_test_settings.py").write_text(
         "from config.settings import *  # noqa: F403\n"
         "STORAGES = {**STORAGES, 'staticfiles': "
         "{'BACKEND': 'django.contrib.staticfiles.storage.StaticFilesStorage'}}\n"
@@ -93,7 +76,7 @@ def _serve(tmp: Path, forwarded_allow_ips: str | None) -> Iterator[Server]:
     }
     env = {k: v for k, v in os.environ.items() if k not in dropped} | {
         "PYTHONPATH": os.pathsep.join([str(tmp), str(ROOT)]),
-        "DJANGO_SETTINGS_MODULE": "gunicorn_test_settings",
+        "DJANGO_SETTINGS_MODULE": "serve_test_settings",
         "DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(64),
         "ALLOWED_HOSTS": "127.0.0.1",
@@ -102,22 +85,10 @@ def _serve(tmp: Path, forwarded_allow_ips: str | None) -> Iterator[Server]:
     if forwarded_allow_ips is not None:
         env["FORWARDED_ALLOW_IPS"] = forwarded_allow_ips
     port = _free_port()
-    log = tmp / "gunicorn.log"
+    log = tmp / "serve.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "-c",
-                str(CONF),
-                "config.wsgi",
-                "--workers",
-                "1",
-                "--bind",
-                f"127.0.0.1:{port}",
-                *NO_CONTROL_SOCKET,
-            ],
+            [sys.executable, "-m", "config.serve", "--port", str(port)],
             cwd=tmp,
             env=env,
             stdout=out,
@@ -127,13 +98,13 @@ def _serve(tmp: Path, forwarded_allow_ips: str | None) -> Iterator[Server]:
         deadline = time.monotonic() + START_TIMEOUT
         while True:
             if process.poll() is not None:
-                pytest.fail(f"gunicorn exited at start:\n{log.read_text()[-3000:]}")
+                pytest.fail(f"the server exited at start:\n{log.read_text()[-3000:]}")
             try:
                 Server(port).get("/healthz", {})
                 break
             except OSError:
                 if time.monotonic() > deadline:
-                    pytest.skip(f"gunicorn did not answer within {START_TIMEOUT} s")
+                    pytest.skip(f"the server did not answer within {START_TIMEOUT} s")
                 time.sleep(0.2)
         yield Server(port)
     finally:
@@ -147,12 +118,12 @@ def _serve(tmp: Path, forwarded_allow_ips: str | None) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def default_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    yield from _serve(tmp_path_factory.mktemp("gunicorn_default"), None)
+    yield from _serve(tmp_path_factory.mktemp("serve_default"), None)
 
 
 @pytest.fixture(scope="module")
 def proxied_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    yield from _serve(tmp_path_factory.mktemp("gunicorn_proxied"), "127.0.0.1")
+    yield from _serve(tmp_path_factory.mktemp("serve_proxied"), "127.0.0.1")
 
 
 def test_forged_forwarded_proto_is_ignored_by_default(default_server):
@@ -179,7 +150,7 @@ def test_forwarded_proto_from_a_named_proxy_is_believed(proxied_server):
     ],
 )
 @pytest.mark.parametrize("path", ["/healthz", "/accounts/login/", "/no-such-page/"])
-def test_undecodable_requests_get_400_under_gunicorn(proxied_server, content_type, path):
+def test_undecodable_requests_get_400_from_the_server(proxied_server, content_type, path):
     response = proxied_server.request(
         "POST",
         path,
