@@ -20,7 +20,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from interviews import permissions
+from interviews import permissions, services
 from interviews.models import COMMENT_LIMIT, HINT_LIMIT, NOTE_LIMIT, REASON_LIMIT, Session
 from interviews.permissions import Role
 from interviews.room import RoomState
@@ -131,6 +131,7 @@ class Opened:
     role: Role
     version: int
     catch_up: Update | None
+    user_id: int | None = None
 
 
 class _SessionOnly(HttpRequest):
@@ -149,7 +150,13 @@ def open_stream(session_store: SessionBase, session_id: int, since: int | None) 
     session, role = permissions.get_session_for_user(user, session_id)
     if since is None or since > session.version:
         since = session.version  # unknown, or a version this database never had
-    return Opened(role, session.version, render_update(session, since, {role}))
+    return Opened(role, session.version, render_update(session, since, {role}), user.pk)
+
+
+def note_stream_presence(session_id: int, user_id: int | None, *, connected: bool) -> None:
+    """The viewer's stream opened, is still open, or closed: their partner's presence line."""
+    if user_id is not None:
+        services.record_stream_presence(session_id=session_id, user_id=user_id, connected=connected)
 
 
 def versions(session_ids: list[int]) -> dict[int, int]:

@@ -243,6 +243,38 @@ def record_presence(
     return False
 
 
+# A participant whose page holds a push stream is "seen" until this far ahead, renewed while the
+# stream stays open, and no longer once it closes: an open stream costs a write every few minutes,
+# not one per heartbeat. A server that dies without closing its streams leaves them "seen" until
+# the hold runs out, or until the browser reconnects to another server and says so again.
+STREAM_PRESENCE_HOLD = timedelta(minutes=10)
+STREAM_PRESENCE_RENEW = timedelta(minutes=5)
+
+
+@transaction.atomic
+def record_stream_presence(
+    *, session_id: int, user_id: int, connected: bool, now: datetime | None = None
+) -> bool:
+    """A participant's push stream opened (or is still open) or closed; True if written."""
+    now = now or timezone.now()
+    session = Session.objects.select_for_update().filter(pk=session_id).first()
+    if session is None or session.is_finished:
+        return False
+    field = next(
+        (f for role, f in _SEEN_FIELDS.items() if getattr(session, f"{role.value}_id") == user_id),
+        None,
+    )
+    if field is None:
+        return False
+    seen = getattr(session, field)
+    if connected and seen is not None and seen - now > STREAM_PRESENCE_HOLD - STREAM_PRESENCE_RENEW:
+        return False  # held long enough already: nothing to renew yet
+    setattr(session, field, now + STREAM_PRESENCE_HOLD if connected else now - timedelta(days=1))
+    session.save(update_fields=[field])
+    bump(session, "presence_stamp")
+    return True
+
+
 @transaction.atomic
 def change_case(*, session: Session, case: Case) -> Session:
     """Put another case on a session that has not started yet.

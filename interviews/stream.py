@@ -75,6 +75,8 @@ def update_event(update: live.Update, role: Role) -> bytes:
 
 
 HEARTBEAT = event("heartbeat")
+# How often an open stream renews its owner's presence (see services.STREAM_PRESENCE_HOLD).
+RENEW_PRESENCE_SECONDS = 240
 
 
 # A browser that reads this far behind (a stalled connection) is better served by reconnecting:
@@ -358,21 +360,39 @@ async def serve(scope: Scope, receive: Receive, send: Send, session_id: int) -> 
     stream = Stream(opened.role, opened.version)
     gone = asyncio.get_running_loop().create_task(_wait_for_disconnect(receive, stream))
     await the_hub.join(session_id, stream)
+
+    async def presence(connected: bool) -> None:
+        await the_hub.run(
+            functools.partial(live.note_stream_presence, connected=connected),
+            session_id,
+            opened.user_id,
+        )
+
     try:
-        await _pump(stream, send)
+        await presence(True)
+        await _pump(stream, send, renew=lambda: presence(True))
     finally:
         the_hub.leave(session_id, stream)
         gone.cancel()
+        with contextlib.suppress(Exception):  # a server shutting down may no longer write
+            await presence(False)
 
 
-async def _pump(stream: Stream, send: Send) -> None:
+async def _pump(
+    stream: Stream, send: Send, renew: Callable[[], Awaitable[None]] | None = None
+) -> None:
     heartbeat = settings.LIVE_HEARTBEAT_SECONDS
+    loop = asyncio.get_running_loop()
+    renewed = loop.time()
     while True:
         try:
             async with asyncio.timeout(heartbeat):
                 message = await stream.queue.get()
         except TimeoutError:
             message = HEARTBEAT
+            if renew is not None and loop.time() - renewed > RENEW_PRESENCE_SECONDS:
+                renewed = loop.time()
+                await renew()
         if message is None or stream.overflowed:
             return
         finished = message.startswith(b"event: finished")

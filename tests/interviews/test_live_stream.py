@@ -5,15 +5,23 @@ hears of them from the database (SQLite's watcher, or PostgreSQL's NOTIFY on the
 """
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from interviews import services, stream
+from interviews import permissions, services, stream
 from interviews.models import Session
 from interviews.permissions import Role
 from tests.builders import SECRETS, make_peer_session
-from tests.factories import CaseFactory, CaseItemFactory, ClarificationFactFactory, StepProbeFactory
+from tests.factories import (
+    CaseFactory,
+    CaseItemFactory,
+    ClarificationFactFactory,
+    StepProbeFactory,
+    UserFactory,
+)
 from tests.interviews.live_harness import StreamClient, cookie_of, in_thread, run
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -33,6 +41,10 @@ def _path(session: Session) -> str:
 
 
 def _client(session: Session, user, *, since: int | None = None, **options) -> StreamClient:
+    # Both people already count as here, so opening a stream announces nothing and the versions
+    # below are those of the changes each test makes (presence: its own test at the end).
+    held = timezone.now() + services.STREAM_PRESENCE_HOLD
+    Session.objects.filter(pk=session.pk).update(interviewer_seen_at=held, candidate_seen_at=held)
     version = Session.objects.get(pk=session.pk).version if since is None else since
     return StreamClient(_path(session), cookie_of(user), query=f"v={version}", **options)
 
@@ -334,3 +346,32 @@ def test_a_change_made_while_a_stream_was_opening_is_not_missed(interviewer, run
         stream.hub().leave(running_session.pk, opening)
 
     run(scenario)
+
+
+@pytest.mark.django_db
+def test_a_stream_shows_its_owner_present_until_it_closes(interviewer, candidate, running_session):
+    """With push there is no poll to say who is here: the stream says it, once when it opens,
+    renewed every few minutes (not per heartbeat), and once more when it closes."""
+    now = timezone.now()
+    assert services.record_stream_presence(
+        session_id=running_session.pk, user_id=candidate.pk, connected=True, now=now
+    )
+    session = Session.objects.get(pk=running_session.pk)
+    assert session.candidate_seen_at == now + services.STREAM_PRESENCE_HOLD
+    assert session.presence_stamp == session.version
+    # A renewal soon after writes nothing; polls in between write nothing either.
+    later = now + timedelta(minutes=1)
+    assert not services.record_stream_presence(
+        session_id=running_session.pk, user_id=candidate.pk, connected=True, now=later
+    )
+    row = permissions.get_poll_row(candidate, running_session.pk)
+    assert not services.record_presence(poll_row=row, user_id=candidate.pk, now=later)
+    assert services.record_stream_presence(
+        session_id=running_session.pk, user_id=candidate.pk, connected=False, now=later
+    )
+    closed = Session.objects.get(pk=running_session.pk)
+    assert closed.candidate_seen_at < later
+    # Staff looking on are nobody's partner: nothing is written for them.
+    assert not services.record_stream_presence(
+        session_id=running_session.pk, user_id=UserFactory(is_staff=True).pk, connected=True
+    )
