@@ -145,6 +145,7 @@ def state(request: AuthedRequest, session_id: int) -> HttpResponse:
         "notes": session.notes_stamp > client_version,
         "facts": session.facts_stamp > client_version,
         "marks": session.marks_stamp > client_version,
+        "board": session.board_stamp > client_version,
     }
     return render(request, "interviews/room.html#poll-update", context)
 
@@ -176,7 +177,7 @@ def _after_write(request: AuthedRequest, session: Session, role: Role) -> HttpRe
     if not request.htmx:
         return redirect(session)
     context = _room_context(request, session, role)
-    context["changed"] = {"flow": True, "notes": True, "facts": True, "marks": True}
+    context["changed"] = {"flow": True, "notes": True, "facts": True, "marks": True, "board": True}
     context["clear_error"] = True
     return render(request, "interviews/room.html#poll-update", context)
 
