@@ -35,7 +35,7 @@ _COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3,4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}
 # Excalidraw's font numbers: 3 is Cascadia, its code font; every other one reads as sans-serif.
-_MONOSPACE_FONTS = {3}
+_MONOSPACE_FONT = 3
 _ANCHORS = {"left": "start", "center": "middle", "right": "end"}
 _DASHES = {"dashed": (8, 6), "dotted": (1.5, 6)}
 
@@ -317,7 +317,7 @@ def _text(element: Element) -> list[str]:
     align = str(element.get("textAlign", "left"))
     anchor = _ANCHORS.get(align, "start")
     x = {"start": left, "middle": (left + right) / 2, "end": right}[anchor]
-    font = "monospace" if element.get("fontFamily") in _MONOSPACE_FONTS else "sans-serif"
+    font = "monospace" if _finite(element.get("fontFamily")) == _MONOSPACE_FONT else "sans-serif"
     attributes: Attributes = {
         "x": x,
         "y": top,

@@ -308,14 +308,10 @@ def load_diagram(session: Session) -> Diagram:
     return Diagram(snapshots=[DiagramView(snapshot) for snapshot in snapshots])
 
 
-def final_scene(diagram: Diagram) -> list[Element]:
-    """The final diagram's elements, for the JSON export: one query, none without a diagram."""
-    if diagram.final is None:
-        return []
-    scene = (
-        BoardSnapshot.objects.filter(pk=diagram.final.pk).values_list("elements", flat=True).first()
-    )
-    return scene or []
+def final_scene(session: Session) -> list[Element]:
+    """The final diagram's elements, for the JSON export: the last snapshot's, in one query."""
+    last = session.board_snapshots.order_by("-taken_at", "-id").values_list("elements", flat=True)
+    return last.first() or []
 
 
 @dataclass

@@ -141,7 +141,7 @@ def scorecard(request: AuthedRequest, session_id: int) -> HttpResponse:
 def download_json(request: AuthedRequest, session_id: int) -> HttpResponse:
     session, role = permissions.get_session_with_results(request.user, session_id)
     built = report.build_report(session, role)
-    data = exports.scorecard_data(built, final_scene=report.final_scene(built.diagram))
+    data = exports.scorecard_data(built, final_scene=report.final_scene(session))
     response = JsonResponse(data, json_dumps_params={"indent": 2, "ensure_ascii": False})
     response["Content-Disposition"] = f'attachment; filename="spar-scorecard-{session.pk}.json"'
     return response
