@@ -258,10 +258,9 @@ def _validate_element(element: object, position: int) -> Element:
     kind = element.get("type")
     if kind == "image":
         raise BoardError("Images cannot be put on the board: draw the idea instead.")
-    if kind not in ALLOWED_TYPES:
-        shown = kind[:40] if isinstance(kind, str) else kind
+    if not isinstance(kind, str) or kind not in ALLOWED_TYPES:
         raise BoardError(
-            f"Element {position} has an unknown type ({shown!r}); the board keeps "
+            f"Element {position} has an unknown type ({_shown(kind)}); the board keeps "
             + ", ".join(sorted(ALLOWED_TYPES))
             + "."
         )
@@ -273,6 +272,15 @@ def _validate_element(element: object, position: int) -> Element:
     _validate_link(element.get("link"), position, kind)
     _validate_fields(element, position, kind)
     return element
+
+
+def _shown(kind: object) -> str:
+    """A refused type, short enough for a message: a list or an object is not quoted whole."""
+    if isinstance(kind, list):
+        return "a list"
+    if isinstance(kind, dict):
+        return "an object"
+    return repr(kind[:40] if isinstance(kind, str) else kind)
 
 
 def _validate_link(link: object, position: int, kind: str) -> None:
