@@ -49,6 +49,17 @@ class DemoSession:
 
 _INDEX_DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _BOX_WIDTH, _BOX_HEIGHT, _FONT_SIZE = 180, 70, 20
+_CHAR_WIDTH = 0.55  # an average character's width, in font sizes
+
+
+def _wrap(label: str, width: int) -> list[str]:
+    lines = [""]
+    for word in label.split():
+        if lines[-1] and len(lines[-1]) + 1 + len(word) > width:
+            lines.append(word)
+        else:
+            lines[-1] = f"{lines[-1]} {word}".strip()
+    return lines
 
 
 def _base(key: str, kind: str, position: int, **fields: object) -> board.Element:
@@ -82,9 +93,11 @@ def _base(key: str, kind: str, position: int, **fields: object) -> board.Element
 def _box(
     key: str, position: int, x: float, y: float, label: str, colour: str = "#a5d8ff"
 ) -> list[board.Element]:
-    """A rounded box with a label bound to it: the box at `position`, its text just after."""
-    text_width = len(label) * _FONT_SIZE * 0.55
-    text_height = _FONT_SIZE * 1.25
+    """A rounded box with a label bound to it: the box at `position`, its text just after. A
+    label too wide for the box wraps onto more lines, as Excalidraw wraps it."""
+    lines = _wrap(label, int((_BOX_WIDTH - 20) / (_FONT_SIZE * _CHAR_WIDTH)))
+    text_width = max(len(line) for line in lines) * _FONT_SIZE * _CHAR_WIDTH
+    text_height = len(lines) * _FONT_SIZE * 1.25
     shape = _base(
         key,
         "rectangle",
@@ -105,7 +118,7 @@ def _box(
         y=y + (_BOX_HEIGHT - text_height) / 2,
         width=text_width,
         height=text_height,
-        text=label,
+        text="\n".join(lines),
         originalText=label,
         fontSize=_FONT_SIZE,
         fontFamily=5,
