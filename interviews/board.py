@@ -28,6 +28,7 @@ MAX_ELEMENTS = 2_000
 MAX_SCENE_BYTES = 4 * 1024 * 1024
 MAX_ID_LENGTH = 100
 MAX_LINK_LENGTH = 2_000
+TOO_LARGE = "This change is too large to save at once (over 512 KB)."
 ALLOWED_TYPES = frozenset(
     {"rectangle", "ellipse", "diamond", "arrow", "line", "freedraw", "text", "frame"}
 )
@@ -93,7 +94,7 @@ class Board:
 def parse_update(body: bytes) -> BoardUpdate:
     """Read a POSTed save, `{"base_version": n, "elements": [...]}`, or raise `BoardError`."""
     if len(body) > MAX_BODY_BYTES:
-        raise BoardError("This change is too large to save at once (over 512 KB).")
+        raise BoardError(TOO_LARGE)
     try:
         data = json.loads(body, parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as error:
@@ -101,6 +102,11 @@ def parse_update(body: bytes) -> BoardUpdate:
         raise BoardError("The board's data could not be read (malformed JSON).") from error
     if not isinstance(data, dict):
         raise BoardError('The save must be a JSON object with "base_version" and "elements".')
+    if not _storable(data):
+        raise BoardError(
+            "The drawing holds a character that cannot be stored (a NUL character, or half of "
+            "a surrogate pair): remove it and try again."
+        )
     base_version = data.get("base_version")
     if not _is_integer(base_version) or base_version < 0:
         raise BoardError('"base_version" must be a whole number, 0 or more.')
@@ -202,6 +208,31 @@ def _refuse_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
 
 
+def _storable(value: object) -> bool:
+    """Whether every string in the parsed JSON can be stored: JSON may escape a NUL ("\\u0000",
+    which PostgreSQL's jsonb refuses) or a lone surrogate (which no database can encode)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item or (not item.isascii() and _has_surrogate(item)):
+                return False
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def _is_integer(value: object) -> bool:
     return (
         isinstance(value, int)
@@ -227,10 +258,9 @@ def _validate_element(element: object, position: int) -> Element:
     kind = element.get("type")
     if kind == "image":
         raise BoardError("Images cannot be put on the board: draw the idea instead.")
-    if kind not in ALLOWED_TYPES:
-        shown = kind[:40] if isinstance(kind, str) else kind
+    if not isinstance(kind, str) or kind not in ALLOWED_TYPES:
         raise BoardError(
-            f"Element {position} has an unknown type ({shown!r}); the board keeps "
+            f"Element {position} has an unknown type ({_shown(kind)}); the board keeps "
             + ", ".join(sorted(ALLOWED_TYPES))
             + "."
         )
@@ -242,6 +272,15 @@ def _validate_element(element: object, position: int) -> Element:
     _validate_link(element.get("link"), position, kind)
     _validate_fields(element, position, kind)
     return element
+
+
+def _shown(kind: object) -> str:
+    """A refused type, short enough for a message: a list or an object is not quoted whole."""
+    if isinstance(kind, list):
+        return "a list"
+    if isinstance(kind, dict):
+        return "an object"
+    return repr(kind[:40] if isinstance(kind, str) else kind)
 
 
 def _validate_link(link: object, position: int, kind: str) -> None:

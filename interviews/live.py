@@ -39,6 +39,7 @@ STAMPS = {
     "marks": "marks_stamp",
     "presence": "presence_stamp",
     "swap": "swap_stamp",
+    "board": "board_stamp",
 }
 # Shared renders must not carry anyone's CSRF token: the forms get this one, and it is taken out.
 SHARED_TOKEN = "shared-render"  # noqa: S105 -- a placeholder, not a secret

@@ -17,6 +17,7 @@ from django.db import models
 from django.urls import reverse
 
 from casebank.models import LONG_TEXT_LIMIT, Case, ClarificationFact
+from interviews import board
 from interviews.digest import read_digest
 from rubrics import scoring
 from rubrics.models import RubricVersion
@@ -164,6 +165,8 @@ class Session(models.Model):
     next_session = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The shared whiteboard: tells the other screen to fetch board.json (save_board bumps it).
+    board_stamp = models.PositiveBigIntegerField(default=1)
 
     # The result when finished, kept in sync by interviews.services.finish_session.
     total_percent = models.DecimalField(max_digits=7, decimal_places=3, null=True, blank=True)
@@ -364,3 +367,56 @@ class Hint(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class SessionBoard(models.Model):
+    """The session's shared whiteboard (interviews/board.py has its rules), written only by
+    interviews.services.save_board. `labels` and `snapshot_version` are derived values kept in
+    sync there: the board's readable text, for the evidence matcher without loading the scene,
+    and the board version the latest BoardSnapshot holds, so a step change that finds the board
+    unchanged takes no snapshot and reads no scene."""
+
+    session = models.OneToOneField(
+        Session, on_delete=models.CASCADE, primary_key=True, related_name="board"
+    )
+    version = models.PositiveIntegerField(default=0)
+    # Element id → Excalidraw element, deleted ones kept as tombstones (board.Board.elements).
+    elements = models.JSONField(default=dict)
+    # Element id → the board version that last changed it (board.Board.changed_at).
+    changed_at = models.JSONField(default=dict)
+    labels = models.JSONField(default=list)
+    snapshot_version = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"Board of session {self.session_id} (version {self.version})"
+
+    def as_board(self) -> board.Board:
+        return board.Board(version=self.version, elements=self.elements, changed_at=self.changed_at)
+
+
+class BoardSnapshot(models.Model):
+    """The board as it stood when a step ended (`step_number` is the step left) or at the
+    finish; taken by interviews.services only when the board changed since the last one. Never
+    changed afterwards: the scorecard shows them in order."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="board_snapshots")
+    step_number = models.PositiveSmallIntegerField()
+    at_finish = models.BooleanField(default=False)
+    board_version = models.PositiveIntegerField()
+    # The visible elements in drawing order (deleted ones left out), as board.board_payload orders
+    # them; `element_count` and `labels` are read from them when the snapshot is taken.
+    elements = models.JSONField(default=list)
+    element_count = models.PositiveIntegerField(default=0)
+    labels = models.JSONField(default=list)
+    taken_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["session", "taken_at", "id"]
+
+    def __str__(self) -> str:
+        when = "at the finish" if self.at_finish else f"after step {self.step_number}"
+        return f"Board of session {self.session_id} {when}"

@@ -245,3 +245,20 @@ def get_session_for_participant(user: AnyUser, session_id: int) -> tuple[Session
     session, role = get_session_for_user(user, session_id)
     _require(user, session_id, takes_part(role), role, "schedule this session")
     return session, role
+
+
+def draws_on_board(role: Role | None) -> bool:
+    """The interviewer and the candidate both draw on the board (the interviewer to point at
+    something); staff looking on only watch."""
+    return role in {Role.INTERVIEWER, Role.CANDIDATE}
+
+
+def board_read_only(role: Role | None, session: Session) -> bool:
+    """Whether the board opens in view mode: for staff, and for everyone from the finish."""
+    return not draws_on_board(role) or session.is_finished
+
+
+def get_session_to_draw(user: AnyUser, session_id: int) -> tuple[Session, Role]:
+    session, role = get_session_for_user(user, session_id)
+    _require(user, session_id, draws_on_board(role), role, "draw on the board")
+    return session, role

@@ -17,7 +17,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from casebank.checklist import ChecklistItem
 from casebank.models import Case, CaseQuerySet, ClarificationFact, StepProbe
 from interviews import checklist, permissions
-from interviews.models import Hint, Mark, MarkSource, MarkValue, Session, SessionStep
+from interviews.models import Hint, Mark, MarkSource, MarkValue, Session, SessionBoard, SessionStep
 from interviews.permissions import Role
 from rubrics import evidence, scoring
 
@@ -109,6 +109,8 @@ class ChecklistEntry:
     item: ChecklistItem
     mark: Mark | None = None
     matches: tuple[evidence.EvidenceMatch, ...] = ()
+    # The same matcher over the labels on the board: "feature store" written on a box.
+    diagram_matches: tuple[evidence.EvidenceMatch, ...] = ()
     # Above the session's target level: counts only when covered or partly covered.
     stretch: bool = False
 
@@ -160,6 +162,7 @@ class RoomState:
         self.can_comment = uses_tools and not session.is_finished
         self.manages_invite = self.is_interviewer and session.candidate_id is None
         self.can_change_case = self.can_control and session.is_before_start
+        self.board_read_only = permissions.board_read_only(role, session)
 
     @property
     def now_ms(self) -> int:
@@ -278,7 +281,8 @@ class RoomState:
 
     @cached_property
     def checklist(self) -> list[ChecklistEntry]:
-        """The current step's items with the interviewer's marks and evidence from the notes."""
+        """The current step's items with the interviewer's marks and evidence from the notes
+        and from the labels on the board."""
         if not self.sees_material:
             return []
         session = self.session
@@ -296,12 +300,16 @@ class RoomState:
             tuple((i.key, i.keywords) for i in items if not i.is_red_flag and not i.excluded_reason)
         )
         found = evidence.find_evidence(notes, index) if notes else {}
+        # Only the labels, kept beside the scene by save_board: the scene itself is not read.
+        labels = SessionBoard.objects.filter(session=session).values_list("labels", flat=True)
+        drawn = _diagram_evidence(labels.first() or [], index)
         return [
             ChecklistEntry(
                 item,
                 mark=marks.get(item.key),
                 matches=found.get(item.key, ()),
                 stretch=not item.is_red_flag and item.level.rank > target.rank,
+                diagram_matches=drawn.get(item.key, ()),
             )
             for item in items
         ]
@@ -347,6 +355,24 @@ class RoomState:
 
     def entry(self, key: str) -> ChecklistEntry | None:
         return next((e for e in self.checklist if e.key == key), None)
+
+
+def _diagram_evidence(
+    labels: list[str], index: evidence.PhraseIndex
+) -> dict[str, tuple[evidence.EvidenceMatch, ...]]:
+    """Evidence from the board, matched label by label: "feature" on one box and "store" on the
+    next are not the phrase "feature store". Each excerpt once per item, at most
+    MAX_MATCHES_PER_ITEM, in drawing order."""
+    found: dict[str, list[evidence.EvidenceMatch]] = {}
+    for label in labels:
+        for key, matches in evidence.find_evidence(label, index).items():
+            kept = found.setdefault(key, [])
+            for match in matches:
+                if len(kept) < evidence.MAX_MATCHES_PER_ITEM and all(
+                    match.excerpt != other.excerpt for other in kept
+                ):
+                    kept.append(match)
+    return {key: tuple(matches) for key, matches in found.items()}
 
 
 @lru_cache(maxsize=256)

@@ -17,9 +17,10 @@ from django.utils import timezone
 
 from accounts.profile import zones_of
 from casebank.models import Case, ClarificationFact
-from interviews import checklist, digest, permissions, schedule
+from interviews import board, checklist, digest, permissions, schedule
 from interviews.models import (
     NO_SHOW_GRACE,
+    BoardSnapshot,
     FactReveal,
     Hint,
     Mark,
@@ -27,6 +28,7 @@ from interviews.models import (
     MarkValue,
     ScheduleStatus,
     Session,
+    SessionBoard,
     SessionMode,
     SessionState,
     SessionStep,
@@ -74,6 +76,10 @@ class NotesConflict(SessionError):
 
 class InviteUnavailable(SessionError):
     """The invite link was spent, revoked or never existed."""
+
+
+class BoardClosed(SessionError):
+    """A save to the board of a finished interview: the board is read-only from the finish."""
 
 
 def bump(session: Session, *stamps: str) -> None:
@@ -407,6 +413,7 @@ def go_to_step(*, session: Session, number: int, now: datetime | None = None) ->
         return session
     running = session.state == SessionState.RUNNING
     _stop_clock(session, now)
+    _snapshot_board(session, now=now, at_finish=False)
     session.current_step = number
     session.running_since = now if running else None
     session.save(update_fields=["current_step", "running_since"])
@@ -448,6 +455,7 @@ def finish_session(*, session: Session, now: datetime | None = None) -> Session:
     if not session.is_live:
         raise SessionError("Only a running or paused interview can be finished.")
     _stop_clock(session, now)
+    _snapshot_board(session, now=now, at_finish=True)
     session.state = SessionState.FINISHED
     session.finished_at = now
     session.invite_token = None
@@ -470,6 +478,77 @@ def _store_result(session: Session) -> None:
         ),
     )
     session.save(update_fields=["total_percent", "band", "result"])
+
+
+def _snapshot_board(session: Session, *, now: datetime, at_finish: bool) -> None:
+    """Keep the board as it stands at the end of the current step (or at the finish), when it
+    changed since the last snapshot. A board left alone costs one indexed read, scene unread."""
+    row = (
+        SessionBoard.objects.filter(session=session).exclude(version=F("snapshot_version")).first()
+    )
+    if row is None:
+        return
+    visible = [e for e in board.ordered(row.elements.values()) if not e.get("isDeleted")]
+    BoardSnapshot.objects.create(
+        session=session,
+        step_number=session.current_step,
+        at_finish=at_finish,
+        board_version=row.version,
+        elements=visible,
+        element_count=len(visible),
+        labels=row.labels,
+        taken_at=now,
+    )
+    SessionBoard.objects.filter(pk=row.pk).update(snapshot_version=row.version)
+
+
+BOARD_CLOSED = "The interview is finished, so the board is read-only now."
+
+
+@transaction.atomic
+def save_board(
+    *,
+    session: Session,
+    update: board.BoardUpdate,
+    by: AbstractBaseUser,
+    now: datetime | None = None,
+) -> tuple[board.Board, list[board.Element]]:
+    """Merge one save from a browser into the session's board (board.apply_update): return the
+    board as it now stands and the elements the saving browser lacks, for its reply.
+
+    Either participant may draw until the finish. Raises BoardClosed after it, SessionError for
+    anyone else, and board.BoardError for a save the board refuses; then nothing is stored.
+    Saves from both screens apply one after another under the session's row lock, and merge per
+    element, so neither overwrites the other. Only a save that changed something moves the
+    board's version and the room's board stamp, which tells the other screen to fetch.
+    """
+    now = now or timezone.now()
+    lock(session)
+    if by.pk not in session.participant_ids():
+        raise SessionError("Only the two people in this session may draw on its board.")
+    if session.is_finished:
+        raise BoardClosed(BOARD_CLOSED)
+    row = SessionBoard.objects.filter(session=session).first()
+    current = row.as_board() if row is not None else board.Board()
+    merged, reply = board.apply_update(current, update)
+    if merged.version == current.version:
+        return merged, reply  # nothing new: a retried save, or only copies that lost the merge
+    fields = {
+        "version": merged.version,
+        "elements": merged.elements,
+        "changed_at": merged.changed_at,
+        "labels": board.labels(merged.elements),
+        "updated_at": now,
+        "updated_by": by,
+    }
+    if row is None:
+        SessionBoard.objects.create(session=session, **fields)
+    else:
+        for name, value in fields.items():
+            setattr(row, name, value)
+        row.save(update_fields=list(fields))
+    bump(session, "board_stamp")
+    return merged, reply
 
 
 _RED_FLAG_MARKS = {MarkValue.OBSERVED, ""}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from interviews import views
+from interviews import board_views, views
 
 app_name = "interviews"
 urlpatterns = [
@@ -26,6 +26,7 @@ urlpatterns = [
     path("sessions/<int:session_id>/time/accept/", views.accept_time, name="accept_time"),
     path("sessions/<int:session_id>/no-show/", views.mark_no_show, name="no_show"),
     path("sessions/<int:session_id>/calendar.ics", views.calendar, name="calendar"),
+    path("sessions/<int:session_id>/board.json", board_views.board_json, name="board"),
     # Tokens are URL-safe base64, so anything else (a NUL byte, a slash) never reaches the view.
     path("join/<slug:token>/", views.join, name="join"),
 ]

@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 
 from casebank.checklist import CASE_ITEM_PREFIX
 from casebank.models import Case
-from interviews import checklist, services
+from interviews import board, checklist, services
 from interviews.models import MarkSource, Session, SessionMode
 from rubrics import scoring
 from rubrics.models import RubricVersion
@@ -41,6 +41,155 @@ class DemoSession:
     hints: dict[str, str] = field(default_factory=dict)  # item key → the hint given
     red_flags: tuple[str, ...] = ()
     comments: dict[int, str] = field(default_factory=dict)
+    # What the candidate draws on the board during a step, by step number.
+    drawing: dict[int, list[board.Element]] = field(default_factory=dict)
+
+
+# --- demo diagrams: Excalidraw elements as the browser sends them -------------------------------
+
+_INDEX_DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_BOX_WIDTH, _BOX_HEIGHT, _FONT_SIZE = 180, 70, 20
+_CHAR_WIDTH = 0.55  # an average character's width, in font sizes
+
+
+def _wrap(label: str, width: int) -> list[str]:
+    lines = [""]
+    for word in label.split():
+        if lines[-1] and len(lines[-1]) + 1 + len(word) > width:
+            lines.append(word)
+        else:
+            lines[-1] = f"{lines[-1]} {word}".strip()
+    return lines
+
+
+def _base(key: str, kind: str, position: int, **fields: object) -> board.Element:
+    # Fractional indices as Excalidraw writes them ("a0", "a1", …) keep the drawing order.
+    return {
+        "id": f"demo-{key}",
+        "type": kind,
+        "angle": 0,
+        "strokeColor": "#1e1e1e",
+        "backgroundColor": "transparent",
+        "fillStyle": "solid",
+        "strokeWidth": 2,
+        "strokeStyle": "solid",
+        "roughness": 1,
+        "opacity": 100,
+        "groupIds": [],
+        "frameId": None,
+        "index": "a" + _INDEX_DIGITS[position],
+        "roundness": None,
+        "seed": 1000 + position,
+        "version": 1,
+        "versionNonce": 7919 * (position + 1),
+        "isDeleted": False,
+        "boundElements": None,
+        "updated": 1735689600000,
+        "link": None,
+        "locked": False,
+    } | fields
+
+
+def _box(
+    key: str, position: int, x: float, y: float, label: str, colour: str = "#a5d8ff"
+) -> list[board.Element]:
+    """A rounded box with a label bound to it: the box at `position`, its text just after. A
+    label too wide for the box wraps onto more lines, as Excalidraw wraps it."""
+    lines = _wrap(label, int((_BOX_WIDTH - 20) / (_FONT_SIZE * _CHAR_WIDTH)))
+    text_width = max(len(line) for line in lines) * _FONT_SIZE * _CHAR_WIDTH
+    text_height = len(lines) * _FONT_SIZE * 1.25
+    shape = _base(
+        key,
+        "rectangle",
+        position,
+        x=x,
+        y=y,
+        width=_BOX_WIDTH,
+        height=_BOX_HEIGHT,
+        backgroundColor=colour,
+        roundness={"type": 3},
+        boundElements=[{"id": f"demo-{key}-label", "type": "text"}],
+    )
+    text = _base(
+        f"{key}-label",
+        "text",
+        position + 1,
+        x=x + (_BOX_WIDTH - text_width) / 2,
+        y=y + (_BOX_HEIGHT - text_height) / 2,
+        width=text_width,
+        height=text_height,
+        text="\n".join(lines),
+        originalText=label,
+        fontSize=_FONT_SIZE,
+        fontFamily=5,
+        textAlign="center",
+        verticalAlign="middle",
+        lineHeight=1.25,
+        containerId=f"demo-{key}",
+        autoResize=True,
+    )
+    return [shape, text]
+
+
+def _arrow(
+    key: str, position: int, start: tuple[float, float], end: tuple[float, float]
+) -> board.Element:
+    dx, dy = end[0] - start[0], end[1] - start[1]
+    return _base(
+        key,
+        "arrow",
+        position,
+        x=start[0],
+        y=start[1],
+        width=abs(dx),
+        height=abs(dy),
+        points=[[0, 0], [dx, dy]],
+        startBinding=None,
+        endBinding=None,
+        startArrowhead=None,
+        endArrowhead="arrow",
+        elbowed=False,
+    )
+
+
+# The ad-click pipeline drawn over three steps: data, model, serving.
+_AD_CLICK_BOARD = {
+    3: [
+        *_box("impressions", 0, 0, 0, "Impression log", "#ffec99"),
+        *_box("clicks", 2, 0, 120, "Click log", "#ffec99"),
+        *_box("join", 4, 260, 60, "Join (30 min)"),
+        _arrow("impressions-join", 6, (180, 35), (260, 80)),
+        _arrow("clicks-join", 7, (180, 155), (260, 110)),
+        *_box("features", 8, 520, 60, "Feature store"),
+        _arrow("join-features", 10, (440, 95), (520, 95)),
+    ],
+    4: [
+        *_box("ranker", 11, 520, 220, "Ranker (DCN)", "#b2f2bb"),
+        _arrow("features-ranker", 13, (610, 130), (610, 220)),
+    ],
+    6: [
+        *_box("auction", 14, 520, 380, "Auction"),
+        _arrow("ranker-auction", 16, (610, 290), (610, 380)),
+        *_box("ab-test", 17, 260, 380, "A/B test", "#ffc9c9"),
+        _arrow("auction-ab", 19, (520, 415), (440, 415)),
+    ],
+}
+
+# Product search's funnel, drawn in one go while framing the problem.
+_SEARCH_BOARD = {
+    2: [
+        *_box("query", 0, 0, 100, "Query understanding", "#ffec99"),
+        *_box("lexical", 2, 260, 0, "Lexical retrieval"),
+        *_box("embedding", 4, 260, 200, "ANN index"),
+        _arrow("query-lexical", 6, (180, 120), (260, 35)),
+        _arrow("query-embedding", 7, (180, 150), (260, 235)),
+        *_box("ltr", 8, 520, 100, "LambdaMART", "#b2f2bb"),
+        _arrow("lexical-ltr", 10, (440, 35), (520, 120)),
+        _arrow("embedding-ltr", 11, (440, 235), (520, 150)),
+        *_box("rerank", 12, 780, 100, "Cross-encoder top 50", "#b2f2bb"),
+        _arrow("ltr-rerank", 14, (700, 135), (780, 135)),
+    ],
+}
 
 
 DEMO_SESSIONS: tuple[DemoSession, ...] = (
@@ -54,6 +203,7 @@ DEMO_SESSIONS: tuple[DemoSession, ...] = (
         pattern=(COVERED, PARTIAL, MISSED),
         hints={"calibration-check": "What does the auction do with the number the model outputs?"},
         red_flags=("random-split-time-ordered",),
+        drawing=_AD_CLICK_BOARD,
         notes={
             1: "- Goal: maximise ad revenue without hurting feed engagement\n"
             "- 750M DAU x 4 sessions x 4 slots = 12B auctions/day, ~140k/s, ~350k/s at peak\n"
@@ -139,6 +289,7 @@ DEMO_SESSIONS: tuple[DemoSession, ...] = (
         marks={"drift-detection": PARTIAL},
         hints={"search-query-understanding": "What happens to a misspelt query today?"},
         red_flags=("random-split-time-ordered",),
+        drawing=_SEARCH_BOARD,
         notes={
             1: "- Goal: purchases per search session; zero-result rate as guardrail\n"
             "- 60M products (300M listings); 50M shoppers x 5 searches a day\n"
@@ -277,6 +428,13 @@ def _run(
                 step_number=number,
                 text=demo.notes[number],
                 base_version=0,
+                now=at + timedelta(minutes=minutes - 1),
+            )
+        if number in demo.drawing:
+            services.save_board(
+                session=session,
+                update=board.BoardUpdate(0, board.validate_elements(demo.drawing[number])),
+                by=candidate,
                 now=at + timedelta(minutes=minutes - 1),
             )
         step_items = [item for item in items if item.step == number]

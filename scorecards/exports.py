@@ -12,11 +12,12 @@ from datetime import datetime
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
+from interviews.board import Element
 from rubrics.scoring import decimal_text, percent_label
 from scorecards import calibration
 from scorecards.models import Rescore
 from scorecards.progress import HistoryRow
-from scorecards.report import ItemRow, Report, StepReport
+from scorecards.report import Diagram, ItemRow, Report, StepReport
 from scorecards.serialize import fraction_text, scores_data
 
 FORMAT_VERSION = 1
@@ -114,8 +115,29 @@ def _rescore_data(rescore: Rescore) -> dict[str, object]:
     }
 
 
-def scorecard_data(report: Report) -> dict[str, object]:
-    """The JSON export: every item with its mark and timestamps, every score, the step times."""
+def _diagram_data(diagram: Diagram, final_scene: list[Element]) -> dict[str, object]:
+    final = diagram.final
+    return {
+        # Excalidraw's own element format: the scene opens again in Excalidraw as it was drawn.
+        "elements": final_scene,
+        "labels": list(final.snapshot.labels) if final else [],
+        "snapshots": [
+            {
+                "step": view.snapshot.step_number,
+                "at_finish": view.snapshot.at_finish,
+                "taken_at": _iso(view.snapshot.taken_at),
+                "board_version": view.snapshot.board_version,
+                "element_count": view.snapshot.element_count,
+                "labels": list(view.snapshot.labels),
+            }
+            for view in diagram.snapshots
+        ],
+    }
+
+
+def scorecard_data(report: Report, *, final_scene: list[Element]) -> dict[str, object]:
+    """The JSON export: every item with its mark and timestamps, every score, the step times,
+    and the final diagram's scene (`final_scene`, from report.final_scene)."""
     session = report.session
     version = session.rubric_version
     return {
@@ -141,6 +163,7 @@ def scorecard_data(report: Report) -> dict[str, object]:
         "work_on_next": [row.key for row in report.work_on_next],
         "self_assessment": _calibration_data(report),
         "rescores": [_rescore_data(view.rescore) for view in report.rescores],
+        "diagram": _diagram_data(report.diagram, final_scene),
         "rules": list(report.rules),
         "thresholds": report.thresholds_text,
     }
@@ -185,8 +208,9 @@ def _overrun(step: StepReport) -> str:
     return f"+{step.overrun_minutes} min" if step.overrun_seconds else "on time"
 
 
-def scorecard_markdown(report: Report) -> str:
-    """The scorecard as a Markdown document, for keeping or sharing."""
+def scorecard_markdown(report: Report, *, diagram_url: str = "") -> str:
+    """The scorecard as a Markdown document, for keeping or sharing; `diagram_url` is the
+    address of the final diagram's image, when there is one."""
     session = report.session
     card = report.card
     comparing = report.own_card is not None
@@ -254,6 +278,8 @@ def scorecard_markdown(report: Report) -> str:
     ] or ["- Nothing was missed."]
     if report.calibration is not None:
         lines += _calibration_markdown(report.calibration)
+    if report.diagram.final is not None and diagram_url:
+        lines += _diagram_markdown(report.diagram, diagram_url)
     for step in report.steps:
         lines += _step_markdown(step, comparing)
     if session.case.model_answer:
@@ -280,6 +306,26 @@ def _calibration_markdown(result: calibration.Calibration) -> list[str]:
             for c in group
         ] or ["- none"]
     return [*lines, ""]
+
+
+def _diagram_markdown(diagram: Diagram, url: str) -> list[str]:
+    final = diagram.final
+    assert final is not None
+    # A link, not an embedded image: the picture needs a signed-in Spar account to open.
+    lines = [
+        "",
+        "## Diagram",
+        "",
+        f"[The final diagram (SVG image)]({url}), {final.caption.lower()}; sign in to Spar to "
+        "open it.",
+        "",
+    ]
+    if final.snapshot.labels:
+        lines += [
+            "Labels on the board: " + ", ".join(_inline(label) for label in final.snapshot.labels),
+            "",
+        ]
+    return lines
 
 
 def _step_markdown(step: StepReport, comparing: bool) -> list[str]:

@@ -10,8 +10,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 from casebank.checklist import ChecklistItem, expected_count
+from interviews.board import Element
 from interviews.checklist import result_source, score_items, session_checklist
-from interviews.models import Hint, Mark, MarkSource, Session, SessionStep
+from interviews.models import BoardSnapshot, Hint, Mark, MarkSource, Session, SessionStep
 from interviews.permissions import Role
 from interviews.room import dom_id
 from rubrics import scoring
@@ -22,6 +23,7 @@ from scorecards.models import Rescore
 
 HIGHLIGHTS = 5  # items listed under "Strengths" and under "Work on next"
 _LOSS_RANK = {scoring.Mark.MISSED: 0, scoring.Mark.OBSERVED: 1, scoring.Mark.PARTIAL: 2}
+ALT_LABELS = 12  # labels named in a diagram's text alternative; the rest are counted
 
 
 @dataclass
@@ -297,6 +299,65 @@ def percent_text(score: scoring.Score | None) -> str:
 
 
 @dataclass
+class DiagramView:
+    """A board snapshot on the scorecard: the picture is served from its own URL (the view
+    `scorecards:diagram`), so the scene itself is not loaded here."""
+
+    snapshot: BoardSnapshot
+
+    @property
+    def pk(self) -> int:
+        return self.snapshot.pk
+
+    @property
+    def caption(self) -> str:
+        number = self.snapshot.step_number
+        return (
+            f"At the finish (step {number})" if self.snapshot.at_finish else f"After step {number}"
+        )
+
+    @property
+    def alt(self) -> str:
+        """The text alternative: what the picture holds, in words."""
+        count = self.snapshot.element_count
+        if not count:
+            return "An empty board."
+        text = f"A diagram of {count} element{'s' if count != 1 else ''}"
+        labels = self.snapshot.labels
+        if not labels:
+            return text + ", without labels."
+        named = "; ".join(labels[:ALT_LABELS])
+        more = len(labels) - ALT_LABELS
+        return text + f", labelled: {named}" + (f"; and {more} more." if more > 0 else ".")
+
+
+@dataclass
+class Diagram:
+    """The session's board as kept: a snapshot at each step change and at the finish, when it
+    had changed (interviews.services). The board is frozen at the finish, so the last snapshot
+    is the final diagram."""
+
+    snapshots: list[DiagramView]
+
+    @property
+    def final(self) -> DiagramView | None:
+        last = self.snapshots[-1] if self.snapshots else None
+        return last if last is not None and last.snapshot.element_count else None
+
+
+def load_diagram(session: Session) -> Diagram:
+    """One query; the scenes stay unread (they may be large, and the pictures need their own)."""
+    snapshots = session.board_snapshots.defer("elements")
+    return Diagram(snapshots=[DiagramView(snapshot) for snapshot in snapshots])
+
+
+def final_scene(session: Session) -> list[Element]:
+    """The final diagram's elements, for the JSON export: the last snapshot's, in one query."""
+    last = session.board_snapshots.order_by("-taken_at", "-id").values_list("elements", flat=True)
+    return last.first() or []
+
+
+@dataclass
 class Report:
     session: Session
     role: Role
@@ -313,6 +374,7 @@ class Report:
     calibration: calibration.Calibration | None
     rescores: list[RescoreView]
     thresholds_text: str
+    diagram: Diagram
     rules: tuple[str, ...] = scoring.RULES
 
     @property
@@ -354,7 +416,7 @@ def build_report(session: Session, role: Role) -> Report:
     """The scorecard of a finished session for a role that may see its results.
 
     Queries: the steps, the checklist (five), all marks, the hints, the category names, the
-    rubric's name and the re-scores; the same whatever the session holds.
+    rubric's name, the re-scores and the board's snapshots; the same whatever the session holds.
     """
     if not permissions.sees_results(role, session):
         raise ValueError("This role may not see this session's results yet.")
@@ -424,6 +486,7 @@ def build_report(session: Session, role: Role) -> Report:
         calibration=calibration.compare(card, own_card) if own_card else None,
         rescores=[_rescore_view(rescore, card, names) for rescore in rescores],
         thresholds_text=thresholds.describe(),
+        diagram=load_diagram(session),
     )
 
 

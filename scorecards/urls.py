@@ -8,6 +8,11 @@ urlpatterns = [
     path("sessions/<int:session_id>/scorecard.json", views.download_json, name="json"),
     path("sessions/<int:session_id>/scorecard.md", views.download_markdown, name="markdown"),
     path(
+        "sessions/<int:session_id>/diagrams/<int:snapshot_id>.svg",
+        views.diagram,
+        name="diagram",
+    ),
+    path(
         "sessions/<int:session_id>/self-assessment/",
         views.save_self_assessment,
         name="self_assessment",

@@ -4,13 +4,16 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.csp import CSP
+from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_GET, require_POST
 
 from casebank.models import Case
 from core.types import AuthedRequest
-from interviews.models import MarkSource, Session
+from interviews.board_svg import render_svg
+from interviews.models import BoardSnapshot, MarkSource, Session
 from interviews.permissions import Role, get_session_for_user, get_session_to_swap, offers_swap
 from interviews.room import dom_id
 from interviews.services import SessionError
@@ -27,6 +30,9 @@ from scorecards.forms import (
 
 SCORECARD = "scorecards/scorecard.html"
 SELF_ASSESSMENT = "scorecards/self_assessment.html"
+# A diagram is shown with <img>, where nothing in it could run anyway; opened on its own it is a
+# document, and this policy lets it load nothing and run nothing, in a sandbox.
+DIAGRAM_CSP = {"default-src": [CSP.NONE], "frame-ancestors": [CSP.NONE], "sandbox": True}
 
 
 def _scorecard_url(session: Session) -> str:
@@ -160,7 +166,8 @@ def scorecard(request: AuthedRequest, session_id: int) -> HttpResponse:
 @require_GET
 def download_json(request: AuthedRequest, session_id: int) -> HttpResponse:
     session, role = permissions.get_session_with_results(request.user, session_id)
-    data = exports.scorecard_data(report.build_report(session, role))
+    built = report.build_report(session, role)
+    data = exports.scorecard_data(built, final_scene=report.final_scene(session))
     response = JsonResponse(data, json_dumps_params={"indent": 2, "ensure_ascii": False})
     response["Content-Disposition"] = f'attachment; filename="spar-scorecard-{session.pk}.json"'
     return response
@@ -170,9 +177,38 @@ def download_json(request: AuthedRequest, session_id: int) -> HttpResponse:
 @require_GET
 def download_markdown(request: AuthedRequest, session_id: int) -> HttpResponse:
     session, role = permissions.get_session_with_results(request.user, session_id)
-    text = exports.scorecard_markdown(report.build_report(session, role))
+    built = report.build_report(session, role)
+    final = built.diagram.final
+    diagram_url = (
+        request.build_absolute_uri(reverse("scorecards:diagram", args=[session.pk, final.pk]))
+        if final is not None
+        else ""
+    )
+    text = exports.scorecard_markdown(built, diagram_url=diagram_url)
     response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="spar-scorecard-{session.pk}.md"'
+    return response
+
+
+@csp_override(DIAGRAM_CSP)
+@login_required
+@require_GET
+def diagram(request: AuthedRequest, session_id: int, snapshot_id: int) -> HttpResponse:
+    """A snapshot of the board as an SVG image, drawn here from the stored scene
+    (interviews/board_svg.py), for whoever may see the scorecard's results."""
+    session, _role = permissions.get_session_with_results(request.user, session_id)
+    snapshot = get_object_or_404(BoardSnapshot, pk=snapshot_id, session=session)
+    title = f"{session.case.title}: the board {report.DiagramView(snapshot).caption.lower()}"
+    response = HttpResponse(
+        render_svg(snapshot.elements, title=title), content_type="image/svg+xml; charset=utf-8"
+    )
+    # SecurityMiddleware sends nosniff on every response; said here too, as the image needs it.
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Disposition"] = (
+        f'inline; filename="spar-diagram-{session.pk}-{snapshot.pk}.svg"'
+    )
+    # A snapshot never changes once taken; `private`, because it is one person's answer.
+    response["Cache-Control"] = "private, max-age=86400"
     return response
 
 

@@ -192,6 +192,17 @@ def test_validate_elements_refuses_unknown_types(kind: object) -> None:
     )
 
 
+@pytest.mark.parametrize(("kind", "shown"), [(["rectangle"], "a list"), ({"a": 1}, "an object")])
+def test_validate_elements_refuses_a_type_that_is_not_a_name(kind: object, shown: str) -> None:
+    # A list here once raised TypeError (a 500) instead of a refusal: found by the fuzz test.
+    message = error_of(validate_elements, [rect(type=kind)])
+
+    assert message == (
+        f"Element 1 has an unknown type ({shown}); the board keeps arrow, diamond, ellipse, "
+        "frame, freedraw, line, rectangle, text."
+    )
+
+
 @pytest.mark.parametrize(
     "link",
     [

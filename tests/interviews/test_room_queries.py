@@ -28,18 +28,20 @@ HX = {"HX-Request": "true"}
 ROOM_QUERIES_CANDIDATE = 6
 # The above, plus whether the interviewer is meanwhile this case's candidate elsewhere (then the
 # material is withheld), the current step's rubric items and their categories, the case's items
-# and their categories, the case's not-applicable items, the interviewer's marks, the step's
-# probe, the step's hints.
-ROOM_QUERIES_INTERVIEWER = 15
+# and their categories, the case's not-applicable items, the interviewer's marks, the board's
+# labels (evidence from the diagram; the scene itself is never read), the step's probe, the
+# step's hints.
+ROOM_QUERIES_INTERVIEWER = 16
 # The cheap read of version and participants comes first, then the room's queries (minus the
 # login's two, already done).
 STATE_CHANGED_CANDIDATE = 1 + ROOM_QUERIES_CANDIDATE
 STATE_CHANGED_INTERVIEWER = 1 + ROOM_QUERIES_INTERVIEWER
 # After a notes change only the notes and their evidence are rendered: the candidate's poll reads
 # the session and nothing else; the interviewer's reads the steps (the notes) and the current
-# step's checklist with its marks (the evidence), but no facts, probe or hints.
+# step's checklist with its marks and the board's labels (the evidence), but no facts, probe or
+# hints.
 NOTES_CHANGED_CANDIDATE = 4
-NOTES_CHANGED_INTERVIEWER = 12
+NOTES_CHANGED_INTERVIEWER = 13
 # django_session, auth_user, and one read of the session row's version and participants.
 STATE_UNCHANGED = 3
 # The same, plus the one UPDATE of the poller's "last seen" when it is due (every 5 s at most).

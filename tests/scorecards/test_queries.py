@@ -48,14 +48,15 @@ def big(interviewer, candidate, rubric_version, v2) -> Session:
 # version and people; the version's rubric (its name); the checklist: the rubric items with
 # their steps and texts, their categories, the case items, theirs, the case's not-applicable
 # items; all marks; the hints; the steps with their rubric steps; the re-scores with their
-# versions and authors; the category names.
-REPORT = 2 + 1 + 1 + 5 + 1 + 1 + 1 + 1 + 1
+# versions and authors; the category names; the board's snapshots (without their scenes).
+REPORT = 2 + 1 + 1 + 5 + 1 + 1 + 1 + 1 + 1 + 1
 EXPECTED = {
     # … plus the other published versions, for the re-score form.
     ("scorecard", "interviewer"): REPORT + 1,
     ("scorecard", "staff"): REPORT + 1,
     ("scorecard", "candidate"): REPORT,
-    ("json", "interviewer"): REPORT,
+    # … plus the final diagram's scene.
+    ("json", "interviewer"): REPORT + 1,
     ("markdown", "interviewer"): REPORT,
     # The self-assessment: the session, the checklist (five), the candidate's marks, the steps.
     ("scorecard", "pending-candidate"): 2 + 1 + 5 + 1 + 1,

@@ -1,4 +1,5 @@
-"""A small world for security tests: a running, a finished, a waiting and a scheduled session,
+"""A small world for security tests: a running, a finished (with a drawing on its board), a
+waiting and a scheduled session,
 a study group of the interviewer (owner) and the candidate with an open slot, and the cast —
 including `other_group`, a member of another group.
 
@@ -20,7 +21,8 @@ from casebank.models import Case
 from groups import services as group_services
 from groups.models import Slot, SlotRole, StudyGroup
 from interviews import services
-from interviews.models import Session, SessionMode
+from interviews.board import BoardUpdate
+from interviews.models import BoardSnapshot, Session, SessionMode
 from rubrics.services import latest_published_version
 from tests.builders import FROZEN_RUBRIC_FILE
 from tests.factories import CaseFactory, ClarificationFactFactory, UserFactory
@@ -37,6 +39,7 @@ class World:
     waiting: Session
     scheduled: Session  # peer, agreed start in two days, not started
     fact_id: int
+    diagram_id: int  # the finished session's board, as kept at the finish
     group: StudyGroup
     slot: Slot  # open, offered by the interviewer, who will interview
 
@@ -79,6 +82,8 @@ def _build() -> World:
     finished = peer(_case("ad-click-prediction"))
     services.join_session(token=finished.invite_token, user=candidate)
     services.start_session(session=finished)
+    box = {"id": "box", "type": "rectangle", "version": 1, "versionNonce": 1, "x": 0, "y": 0}
+    services.save_board(session=finished, update=BoardUpdate(0, [box]), by=candidate)
     finished = services.finish_session(session=finished)
     waiting = peer(_case("visual-search"))
     scheduled = services.host_session(
@@ -111,6 +116,7 @@ def _build() -> World:
         waiting=waiting,
         scheduled=scheduled,
         fact_id=case.facts.first().pk,
+        diagram_id=BoardSnapshot.objects.get(session=finished).pk,
         group=group,
         slot=slot,
     )

@@ -1,6 +1,7 @@
 """Hypothesis throws random, oversized, malformed and unicode-heavy input at every form and htmx
 endpoint: the answer is never a 500, and nothing changes that the sender may not change."""
 
+import json
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
@@ -15,7 +16,9 @@ from hypothesis import strategies as st
 from accounts.profile import all_zone_names
 from accounts.profile_models import Profile
 from groups.models import Membership, Slot, StudyGroup
-from interviews.models import FactReveal, Hint, Mark, Session, SessionStep
+from interviews.board import validate_elements
+from interviews.board_svg import render_svg
+from interviews.models import FactReveal, Hint, Mark, Session, SessionBoard, SessionStep
 from tests.security.conftest import World
 
 pytestmark = pytest.mark.django_db
@@ -134,6 +137,85 @@ def test_session_endpoints_survive_garbage(world, name, kwargs, fields, writer, 
         assert _snapshot(world.running) == before
         response = allowed.post(url, data, headers=headers)
         assert response.status_code < 500
+
+    check()
+
+
+# The board takes JSON, not a form: hostile JSON values, elements that look nearly right, and
+# bytes that are not JSON at all.
+JSON_VALUE = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | TEXT,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(TEXT, children, max_size=4),
+    max_leaves=12,
+)
+ELEMENT = st.fixed_dictionaries(
+    {
+        "id": st.one_of(st.sampled_from(["a", "b", "c"]), TEXT, JSON_VALUE),
+        "type": st.one_of(
+            st.sampled_from(["rectangle", "text", "arrow", "freedraw", "image", "embeddable"]),
+            JSON_VALUE,
+        ),
+        "version": st.one_of(st.integers(-3, 2**54), JSON_VALUE),
+        "versionNonce": st.one_of(st.integers(-(2**54), 2**54), JSON_VALUE),
+    },
+    optional={
+        "text": st.one_of(TEXT, JSON_VALUE),
+        "link": st.one_of(
+            st.sampled_from(["javascript:alert(1)", "https://example.org", " data:,x", "//x"]),
+            JSON_VALUE,
+        ),
+        "points": JSON_VALUE,
+        "x": JSON_VALUE,
+        "isDeleted": JSON_VALUE,
+        "customData": JSON_VALUE,
+        "strokeColor": st.one_of(TEXT, JSON_VALUE),
+    },
+)
+BOARD_BODY = st.one_of(
+    st.binary(max_size=300),
+    JSON_VALUE.map(json.dumps),
+    st.builds(
+        lambda base, elements: json.dumps({"base_version": base, "elements": elements}),
+        st.one_of(st.integers(-3, 2**60), JSON_VALUE),
+        st.lists(ELEMENT, max_size=5),
+    ),
+    st.sampled_from(['{"base_version": 0, "elements": [{"id": "\\ud800"}]}', "[" * 100_000]),
+)
+
+
+def _board_state(session: Session) -> tuple[Any, ...]:
+    row = SessionBoard.objects.filter(session=session).first()
+    stamp = Session.objects.values_list("board_stamp", flat=True).get(pk=session.pk)
+    return (row.version, row.elements, stamp) if row else (0, {}, stamp)
+
+
+def test_board_survives_garbage(world):
+    url = reverse("interviews:board", args=[world.running.pk])
+    candidate = _client(world, "candidate")
+    others = {"outsider": 404, "staff": 403}
+    clients = {role: _client(world, role) for role in others}
+
+    @FUZZ
+    @given(body=BOARD_BODY)
+    def check(body: str | bytes) -> None:
+        before = _board_state(world.running)
+        for role, status in others.items():
+            response = clients[role].post(url, body, content_type="application/json")
+            assert response.status_code == status
+        assert _board_state(world.running) == before
+        response = candidate.post(url, body, content_type="application/json")
+        assert response.status_code in {200, 400}, response.status_code
+        if response.status_code == 400:
+            assert response.json()["error"]
+            assert _board_state(world.running) == before
+        # Whatever was kept reads back, passes the rules again and draws as a picture.
+        stored = candidate.get(url).json()["elements"]
+        assert validate_elements(stored) == stored
+        assert render_svg(stored).startswith("<?xml")
 
     check()
 

@@ -36,6 +36,7 @@ class Sample:
     data: Callable[[World], dict[str, Any]] = field(default=lambda w: {})
     query: str = ""
     headers: dict[str, str] = field(default_factory=dict)
+    content_type: str | None = None  # for a JSON body; a form by default
 
 
 def _all(code: int | str) -> dict[str, int | str]:
@@ -92,6 +93,22 @@ GROUP_PAGE = {
 }
 GROUP_WRITE = GROUP_PAGE | {"candidate": 302, "interviewer": 302}
 OWNER_WRITE = GROUP_WRITE | {"candidate": 403}
+
+
+# The board: both participants draw; staff watch; nobody draws once the interview is finished.
+BOARD_DRAW = {
+    "anonymous": LOGIN,
+    "outsider": 404,
+    "candidate": 200,
+    "interviewer": 200,
+    "staff": 403,
+}
+BOARD_FROZEN = BOARD_DRAW | {"candidate": 403, "interviewer": 403}
+
+
+def _board_save(w: World) -> dict[str, Any]:
+    box = {"id": "walker-box", "type": "rectangle", "version": 1, "versionNonce": 1}
+    return {"base_version": 0, "elements": [box]}
 
 
 def _slot_data(w: World) -> dict[str, Any]:
@@ -199,6 +216,12 @@ SAMPLES: dict[str, list[Sample]] = {
         )
     ],
     "interviews:join": [Sample("GET", lambda w: {"token": w.waiting.invite_token}, _members(200))],
+    "interviews:board": [
+        Sample("GET", RUNNING, SESSION_PAGE),
+        Sample("GET", FINISHED, SESSION_PAGE),
+        Sample("POST", RUNNING, BOARD_DRAW, data=_board_save, content_type="application/json"),
+        Sample("POST", FINISHED, BOARD_FROZEN, data=_board_save, content_type="application/json"),
+    ],
     "scorecards:swap": [
         Sample(
             "POST",
@@ -216,6 +239,9 @@ SAMPLES: dict[str, list[Sample]] = {
     # Downloads carry the scores: a candidate gets them only after assessing themselves.
     "scorecards:json": [Sample("GET", FINISHED, RESULTS)],
     "scorecards:markdown": [Sample("GET", FINISHED, RESULTS)],
+    "scorecards:diagram": [
+        Sample("GET", lambda w: {"session_id": w.finished.pk, "snapshot_id": w.diagram_id}, RESULTS)
+    ],
     "scorecards:self_assessment": [
         Sample(
             "POST",
@@ -337,7 +363,8 @@ def test_url_answers_as_expected_for_role(world, name, index, role):
         client.force_login(world.users[role])
     url = reverse(name, kwargs=sample.kwargs(world)) + sample.query
     send = client.get if sample.method == "GET" else client.post
-    response = send(url, sample.data(world), headers=sample.headers)
+    body = {"content_type": sample.content_type} if sample.content_type else {}
+    response = send(url, sample.data(world), headers=sample.headers, **body)
     expected = sample.expected.get(role, sample.expected["outsider"])
     if expected == LOGIN:
         assert response.status_code == 302, response.content[:300]
