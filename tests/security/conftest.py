@@ -152,4 +152,5 @@ def world(db: None, _built_world: World) -> World:
         fact_id=built.fact_id,
         group=StudyGroup.objects.get(pk=built.group.pk),
         slot=Slot.objects.get(pk=built.slot.pk),
+        diagram_id=built.diagram_id,
     )
