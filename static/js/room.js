@@ -364,8 +364,9 @@
   });
 
   // --- keyboard shortcuts for the interviewer ---------------------------------------------------
+  // Keys typed into a field, or on the board (whose tools answer to r, e, t…), are not shortcuts.
   function typing(target) {
-    return target.closest("input, textarea, select, [contenteditable]") !== null;
+    return target.closest("input, textarea, select, [contenteditable], [data-board]") !== null;
   }
 
   function clickIfEnabled(element) {
