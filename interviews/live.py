@@ -77,6 +77,8 @@ def update_context(session: Session, role: Role, since: int | None) -> dict[str,
         "version": session.version,
         "limits": LIMITS,
         "changed": changed_since(session, since),
+        # Steps whose notes were saved after this version are the ones a notes change resends.
+        "since": -1 if since is None else since,
     }
 
 

@@ -11,12 +11,15 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
 from django.urls import reverse
+from django.utils.safestring import SafeString
 
 from casebank.models import LONG_TEXT_LIMIT, Case, ClarificationFact
+from core.markdown import render_markdown
 from interviews import board
 from interviews.digest import read_digest
 from rubrics import scoring
@@ -24,6 +27,7 @@ from rubrics.models import RubricVersion
 from rubrics.models import Step as RubricStep
 
 NOTE_LIMIT = LONG_TEXT_LIMIT
+NOTES_HTML_SECONDS = 6 * 3600  # an interview's length, with room: a version never changes
 COMMENT_LIMIT = 5_000
 HINT_LIMIT = 500
 CALL_URL_LIMIT = 500
@@ -281,6 +285,9 @@ class SessionStep(models.Model):
     # Saves carry the notes_version they were based on; a stale one is a conflict (two tabs).
     notes_version = models.PositiveIntegerField(default=0)
     notes_updated_at = models.DateTimeField(null=True, blank=True)
+    # The session version of the last notes save (interviews.services.save_notes), so a poll
+    # sends the notes of the steps that changed since the page's version, not all of them.
+    notes_stamp = models.PositiveBigIntegerField(default=0)
     comment = models.TextField(blank=True, max_length=COMMENT_LIMIT)
 
     class Meta:
@@ -291,6 +298,21 @@ class SessionStep(models.Model):
 
     def __str__(self) -> str:
         return f"Step {self.number} of {self.session_id}"
+
+    @property
+    def notes_cache_key(self) -> str:
+        return f"spar:notes-html:{self.pk}:{self.notes_version}"
+
+    @property
+    def notes_html(self) -> SafeString:
+        """The notes through the one Markdown renderer, once per saved version: up to 20,000
+        characters of Markdown take a noticeable time to render, and every poll after a change
+        would otherwise render them again for every viewer."""
+        html = cache.get(self.notes_cache_key)
+        if html is None:
+            html = render_markdown(self.notes)
+            cache.set(self.notes_cache_key, str(html), NOTES_HTML_SECONDS)
+        return SafeString(html)
 
 
 class MarkSource(models.TextChoices):

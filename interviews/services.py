@@ -638,8 +638,12 @@ def save_notes(
             return step  # a retried request of a save that was already kept
         raise SessionError(NOTES_CLOSED)
     # Compare-and-set in one UPDATE: safe against a concurrent save from another tab.
+    # The row lock makes session.version + 1 the version this save's bump gives the session.
     updated = SessionStep.objects.filter(pk=step.pk, notes_version=base_version).update(
-        notes=text, notes_version=F("notes_version") + 1, notes_updated_at=now
+        notes=text,
+        notes_version=F("notes_version") + 1,
+        notes_updated_at=now,
+        notes_stamp=session.version + 1,
     )
     step.refresh_from_db()
     if not updated:

@@ -1,5 +1,8 @@
+import time
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.forms import Form
 from django.http import Http404, HttpResponse, JsonResponse
@@ -11,7 +14,6 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from accounts.profile import viewer_zone
 from casebank.models import ClarificationFact
-from core.markdown import render_markdown
 from core.types import AuthedRequest
 from interviews import live, permissions, schedule, services
 from interviews.forms import (
@@ -42,6 +44,26 @@ from interviews.room import case_choices as room_case_choices
 from rubrics.services import latest_published_version
 
 ROOM = live.ROOM
+# Notes saves a user may make in one window: typing saves 300 ms after the last key, so even a
+# fast typist with short pauses stays below this; a script saving 20,000 characters of Markdown
+# in a loop does not. Counted per app server (Django's cache): enough to bound what one costs.
+NOTE_SAVES_PER_WINDOW = 60
+NOTE_SAVES_WINDOW_SECONDS = 30
+SAVING_TOO_OFTEN = (
+    "Saving too often: wait a few seconds. Your text is kept here and is saved on the next try."
+)
+
+
+def _save_window() -> int:
+    return int(time.time() // NOTE_SAVES_WINDOW_SECONDS)
+
+
+def _note_save_allowed(user_id: int) -> bool:
+    key = f"spar:note-saves:{user_id}:{_save_window()}"
+    cache.add(key, 0, NOTE_SAVES_WINDOW_SECONDS * 2)
+    return cache.incr(key) <= NOTE_SAVES_PER_WINDOW
+
+
 # Sent by static/js/live.js with every htmx write: the version of the room the page shows.
 VERSION_HEADER = "X-Spar-Version"
 
@@ -269,6 +291,12 @@ def join(request: AuthedRequest, token: str) -> HttpResponse:
 def save_notes(request: AuthedRequest, session_id: int, step: int) -> HttpResponse:
     form = NotesForm(request.POST)
     wants_json = "application/json" in request.headers.get("Accept", "")
+    if not _note_save_allowed(request.user.pk):
+        if wants_json:
+            response = JsonResponse({"error": SAVING_TOO_OFTEN}, status=429)
+            response["Retry-After"] = str(NOTE_SAVES_WINDOW_SECONDS)
+            return response
+        return HttpResponse(SAVING_TOO_OFTEN, status=429, content_type="text/plain")
     saved, error, status = None, "", 200
     conflict: services.NotesConflict | None = None
     # One read of the session, under the lock that the save needs anyway.
@@ -315,7 +343,7 @@ def save_notes(request: AuthedRequest, session_id: int, step: int) -> HttpRespon
     return JsonResponse(
         {
             "version": saved.notes_version,
-            "preview": render_markdown(saved.notes),
+            "preview": saved.notes_html,
             "saved_at": timezone.localtime(saved.notes_updated_at).strftime("%H:%M:%S")
             if saved.notes_updated_at
             else "",

@@ -1,8 +1,19 @@
+from collections.abc import Iterator
+
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import cache
 
 from tests.builders import Kit, make_kit
 from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Iterator[None]:
+    # The cache holds rendered notes and the notes-save counters; each test starts with none.
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -124,6 +124,9 @@
             showConflict(result.data.server_text, result.data.server_version, sent);
           } else if (result.status === 400 || result.status === 409) {
             say(result.data.error || "Not saved. Your text is kept in this browser.");
+          } else if (result.status === 429 && result.data.error) {
+            say(result.data.error);
+            retry();
           } else {
             say(`Not saved (error ${result.status}); your text is kept in this browser — retrying.`);
             retry();

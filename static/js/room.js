@@ -347,7 +347,7 @@
     if (id === "flow") followFlow();
     else if (id === "setup") checkJoined();
     else if (id === "facts") checkFacts();
-    else if (id === "candidate-notes") highlight();
+    else if (id && id.startsWith("candidate-notes")) highlight();
     tick();
   });
 

@@ -125,7 +125,7 @@ def test_a_change_reaches_the_other_participant(interviewer, candidate, running_
         )
         update = await watcher.next_update()
         assert (update.name, update.id) == ("update", before + 1)
-        assert 'id="candidate-notes"' in update.data
+        assert 'id="candidate-notes-step-1"' in update.data
         assert "Start with the business objective" in update.data
         assert f'data-version="{before + 1}" hx-swap-oob="true"' in update.data
         # Rendered for everyone with this role, so no one's CSRF token is in it.

@@ -87,8 +87,9 @@ def test_write_answer_brings_what_the_page_missed(client, interviewer, running_s
         headers={**HX, "X-Spar-Version": str(page)},
     )
     html = response.content.decode()
-    assert {"facts", "candidate-notes"} <= _oob_ids(html)
+    assert {"facts", "candidate-notes-step-1"} <= _oob_ids(html)
     assert "flow" not in _oob_ids(html)
+    assert "candidate-notes-step-2" not in _oob_ids(html)  # only the step whose notes changed
     assert "missed by the page" in html
     assert _page_version(html) == page + 2
 

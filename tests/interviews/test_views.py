@@ -413,7 +413,8 @@ def test_state_after_notes_change_sends_only_notes_fragments(client, interviewer
     response = client.get(_url("state", running_session), {"v": version}, headers=HX)
     html = _assert_fragment(response)
     assert f"?v={version + 1}" in html
-    assert '<section id="candidate-notes"' in html
+    assert 'id="candidate-notes-step-1"' in html  # that step's notes alone
+    assert '<section id="candidate-notes"' not in html
     assert "<p>We need the business goal</p>" in html
     # The words that matched checklist items, for the notes pane to highlight.
     assert 'data-evidence="[&quot;business goal&quot;]"' in html
