@@ -356,6 +356,8 @@ class ExclusionFormSet(LabelledRowsFormSet):
         seen: set[str] = set()
         for form in live_forms(self):
             key = form.cleaned_data.get("item_key")
+            if not key:
+                continue  # a row without an item has its own "required" error
             if key in seen:
                 form.add_error("item_key", "This rubric item is already listed.")
             seen.add(key)
