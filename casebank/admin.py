@@ -58,10 +58,10 @@ if TYPE_CHECKING:
 
 def _rubric(request: HttpRequest) -> RubricContext:
     """The rubric the forms of this request write against, read once per request."""
-    cached = getattr(request, "_spar_rubric", None)
+    # In the request's own __dict__: HttpRequest declares no attribute for a cache of ours.
+    cached: RubricContext | None = request.__dict__.get("_spar_rubric")
     if cached is None:
-        cached = rubric_context()
-        request._spar_rubric = cached  # type: ignore[attr-defined]
+        cached = request.__dict__["_spar_rubric"] = rubric_context()
     return cached
 
 
