@@ -34,9 +34,11 @@ run: $(VENV)/.installed
 	$(PY) manage.py setup_demo
 	$(PY) -m config.serve --host 127.0.0.1 --port $(PORT)
 
+# mypy reads its files and flags from pyproject.toml; its cache (.mypy_cache) makes a rerun fast.
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff format .
@@ -76,4 +78,4 @@ whiteboard-check:
 	  fi
 
 clean:
-	rm -rf $(VENV) var .pytest_cache node_modules
+	rm -rf $(VENV) var .pytest_cache .mypy_cache node_modules

@@ -11,7 +11,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 
 from accounts.profile_models import Profile
 
@@ -49,7 +49,7 @@ def _fallback() -> ViewerZone:
     return ViewerZone(settings.TIME_ZONE, is_set=False)
 
 
-def viewer_zone(user: AbstractBaseUser | AnonymousUser) -> ViewerZone:
+def viewer_zone(user: User | AnonymousUser) -> ViewerZone:
     """The member's zone, or the site's zone (settings.TIME_ZONE) while they have none."""
     if not user.is_authenticated:
         return _fallback()
@@ -59,7 +59,7 @@ def viewer_zone(user: AbstractBaseUser | AnonymousUser) -> ViewerZone:
     return ViewerZone(row[0], is_set=True, guessed=row[1])
 
 
-def zones_of(users: Iterable[AbstractBaseUser]) -> dict[int, ViewerZone]:
+def zones_of(users: Iterable[User]) -> dict[int, ViewerZone]:
     """Several members' zones in one query (reminder mails), keyed by user id."""
     ids = [user.pk for user in users]
     rows = dict(Profile.objects.filter(user_id__in=ids).values_list("user_id", "time_zone"))

@@ -44,10 +44,12 @@ class ProfileForm(forms.Form):
         self.user = user
 
     def clean_email(self) -> str:
-        return self.cleaned_data["email"].strip()
+        email: str = self.cleaned_data["email"]
+        return email.strip()
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         email = cleaned.get("email")
         # The address decides where password resets go: someone at an unlocked screen must not
         # be able to redirect them without the password.
@@ -60,7 +62,8 @@ class ProfileForm(forms.Form):
 
     @property
     def email_changed(self) -> bool:
-        return self.cleaned_data["email"] != self.user.email
+        email: str = self.cleaned_data["email"]
+        return email != self.user.email
 
 
 class GuessZoneForm(forms.Form):

@@ -1,7 +1,7 @@
 """Writes for accounts."""
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -45,10 +45,12 @@ def claim_account_mails(
         for account in candidates.order_by("pk")
         if recent.filter(account=account, kind=kind).count() < settings.ACCOUNT_MAIL_LIMIT
     ]
+    # A request that may mail nobody is still recorded, with no account, for its address.
+    recorded: Sequence[User | None] = allowed or [None]
     MailRequest.objects.bulk_create(
         [
             MailRequest(kind=kind, ip_address=ip_address, account=account, created_at=now)
-            for account in allowed or [None]
+            for account in recorded
         ]
     )
     return allowed

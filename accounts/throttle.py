@@ -67,8 +67,8 @@ class LoginThrottle(AxesDatabaseHandler):
     def get_failures(self, request: HttpRequest, credentials: dict | None = None) -> int:
         # Axes compares this number with AXES_FAILURE_LIMIT; an address over its own limit
         # answers as if every account on it were.
-        failures = super().get_failures(request, credentials)
-        limit = get_failure_limit(request, credentials)
+        failures: int = super().get_failures(request, credentials)
+        limit: int = get_failure_limit(request, credentials)
         if failures < limit:
             total = self._from_address(request).aggregate(total=Sum("failures_since_start"))
             if (total["total"] or 0) >= settings.LOGIN_FAILURE_LIMIT_PER_IP:
@@ -92,9 +92,12 @@ class LoginThrottle(AxesDatabaseHandler):
         return max(ends, default=None)
 
     def _from_address(self, request: HttpRequest) -> QuerySet[AccessAttempt]:
-        return AccessAttempt.objects.filter(
-            ip_address=request.axes_ip_address, attempt_time__gte=get_cool_off_threshold(request)
+        attempts: QuerySet[AccessAttempt] = AccessAttempt.objects.filter(
+            # Axes sets this attribute on every request it handles; axes ships no types.
+            ip_address=request.axes_ip_address,  # type: ignore[attr-defined]
+            attempt_time__gte=get_cool_off_threshold(request),
         )
+        return attempts
 
 
 def lockout_minutes(request: HttpRequest, credentials: dict | None) -> int:

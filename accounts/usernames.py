@@ -107,7 +107,7 @@ def _script(char: str) -> str | None:
 
 def scripts_mixed(name: str) -> str | None:
     """The scripts a name mixes ("Cyrillic and Latin"), or None when it keeps to one."""
-    scripts = {_script(char) for char in _nfkc(name)} - {None}
+    scripts = {script for script in map(_script, _nfkc(name)) if script is not None}
     if len(scripts) <= 1 or any(scripts - {"Latin"} <= group for group in _WRITTEN_TOGETHER):
         return None
     *others, last = sorted(scripts)

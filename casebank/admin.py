@@ -7,10 +7,11 @@ the preview shows what the candidate and the interviewer will each see, before o
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
+from django.contrib.auth.models import User
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.db.models import Count, QuerySet
 from django.forms import BaseForm, ModelForm
@@ -44,13 +45,23 @@ from casebank.forms import (
 from casebank.models import Case, CaseExclusion, CaseItem, ClarificationFact, Tag
 from rubrics.models import Category
 
+if TYPE_CHECKING:
+    # The type checker's name for a tag with its case count (django-stubs' own helper, which
+    # the running code needs neither installed nor imported).
+    from django_stubs_ext import WithAnnotations
+
+    class _CaseCount(TypedDict):
+        case_count: int
+
+    CountedTag = WithAnnotations[Tag, _CaseCount]
+
 
 def _rubric(request: HttpRequest) -> RubricContext:
     """The rubric the forms of this request write against, read once per request."""
-    cached = getattr(request, "_spar_rubric", None)
+    # In the request's own __dict__: HttpRequest declares no attribute for a cache of ours.
+    cached: RubricContext | None = request.__dict__.get("_spar_rubric")
     if cached is None:
-        cached = rubric_context()
-        request._spar_rubric = cached  # type: ignore[attr-defined]
+        cached = request.__dict__["_spar_rubric"] = rubric_context()
     return cached
 
 
@@ -158,14 +169,20 @@ class CaseAdmin(admin.ModelAdmin):
             kwargs["form_kwargs"] = {"rubric": _rubric(request)}
         return kwargs
 
-    def save_model(self, request: HttpRequest, obj: Case, form: ModelForm, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: Case, form: CaseAdminForm, change: bool
+    ) -> None:
         if not change and obj.author_id is None:
-            obj.author = request.user
+            obj.author = _staff(request)
         obj.step_budgets = form.step_budgets
         super().save_model(request, obj, form, change)
 
     def save_related(
-        self, request: HttpRequest, form: ModelForm, formsets: Sequence[BaseFormSet], change: bool
+        self,
+        request: HttpRequest,
+        form: CaseAdminForm,
+        formsets: Sequence[BaseFormSet],
+        change: bool,
     ) -> None:
         super().save_related(request, form, formsets, change)
         services.save_case_parts(
@@ -245,7 +262,7 @@ class CaseAdmin(admin.ModelAdmin):
         case = self._get_case(request, object_id)
         if not self.has_add_permission(request):
             raise PermissionDenied
-        copy = services.duplicate_case(case=case, by=request.user)
+        copy = services.duplicate_case(case=case, by=_staff(request))
         self.message_user(
             request,
             f"Created the draft “{copy.title}”. You are editing the copy.",
@@ -254,7 +271,7 @@ class CaseAdmin(admin.ModelAdmin):
         return HttpResponseRedirect(reverse("admin:casebank_case_change", args=[copy.pk]))
 
     def _get_case(self, request: HttpRequest, object_id: str) -> Case:
-        case = self.get_object(request, object_id)
+        case: Case | None = self.get_object(request, object_id)
         if case is None:
             raise Http404("No such case.")
         return case
@@ -349,13 +366,18 @@ class CaseAdmin(admin.ModelAdmin):
     @admin.action(description="Duplicate selected cases as drafts", permissions=["add"])
     def duplicate(self, request: HttpRequest, queryset: QuerySet[Case]) -> None:
         for case in queryset:
-            copy = services.duplicate_case(case=case, by=request.user)
+            copy = services.duplicate_case(case=case, by=_staff(request))
             link = reverse("admin:casebank_case_change", args=[copy.pk])
             self.message_user(
                 request,
                 format_html('Created the draft <a href="{}">{}</a>.', link, copy.title),
                 messages.SUCCESS,
             )
+
+
+def _staff(request: HttpRequest) -> User:
+    # The admin site lets in only signed-in staff, so its requests carry a real account.
+    return cast(User, request.user)
 
 
 def _raw(form: BaseForm, name: str) -> Any:
@@ -377,12 +399,12 @@ def _numbers(value: object) -> list[int]:
 def _error_summary(form: BaseForm, inline_formsets: Sequence[Any]) -> list[ErrorLink]:
     """Every error of the page, in page order, each linking to its input."""
     links = [
-        ErrorLink("case_form", "This case", message)
+        ErrorLink("case_form", "This case", str(message))
         for message in form.errors.get(NON_FIELD_ERRORS, [])
     ]
     for name in form.fields:
         for message in form.errors.get(name, []):
-            links.append(ErrorLink(_input_id(form, name), str(form[name].label), message))
+            links.append(ErrorLink(_input_id(form, name), str(form[name].label), str(message)))
     for inline_formset in inline_formsets:
         formset = inline_formset.formset
         what = str(inline_formset.opts.verbose_name)
@@ -410,10 +432,11 @@ class TagAdmin(admin.ModelAdmin):
     list_display = ["slug", "case_count"]
     search_fields = ["slug"]
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Tag]:
+    def get_queryset(self, request: HttpRequest) -> "QuerySet[CountedTag]":
         # Counted in the list query, not once per row.
-        return super().get_queryset(request).annotate(case_count=Count("cases"))
+        tags: QuerySet[Tag] = super().get_queryset(request)
+        return tags.annotate(case_count=Count("cases"))
 
     @admin.display(description="Cases", ordering="case_count")
-    def case_count(self, obj: Tag) -> int:
+    def case_count(self, obj: "CountedTag") -> int:
         return obj.case_count

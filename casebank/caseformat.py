@@ -255,8 +255,8 @@ def _split_sections(body: str, first_line: int, found: _Collector) -> dict[str, 
             continue
         current.append(line)
     if scanned.unclosed_fence is not None:
-        line = first_line + scanned.unclosed_fence - 1
-        found.add_at(line, rules.unclosed_fence_problem(line))
+        fence_line = first_line + scanned.unclosed_fence - 1
+        found.add_at(fence_line, rules.unclosed_fence_problem(fence_line))
     missing = [name for name in SECTIONS if name not in sections]
     if missing:
         found.add_at(

@@ -127,12 +127,14 @@ def find_item(version_id: int, case_id: int, key: str) -> ItemRef | None:
             .first()
         )
         return row and ItemRef(key=key, step=row["step"], kind=scoring.Kind(row["kind"]))
-    row = (
+    rubric_row = (
         Item.objects.filter(step__version_id=version_id, key=key)
         .values("step__number", "kind")
         .first()
     )
-    return row and ItemRef(key=key, step=row["step__number"], kind=scoring.Kind(row["kind"]))
+    return rubric_row and ItemRef(
+        key=key, step=rubric_row["step__number"], kind=scoring.Kind(rubric_row["kind"])
+    )
 
 
 def expected_count(version_id: int, case_id: int) -> int:

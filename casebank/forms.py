@@ -1,7 +1,8 @@
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 
 from django import forms
-from django.contrib.auth.models import AbstractBaseUser, User
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q
 from django.forms.models import BaseInlineFormSet
@@ -56,9 +57,10 @@ class LibraryFilterForm(forms.Form):
 
     def clean_q(self) -> list[str]:
         # Each word must match somewhere, so "fraud card" finds "Card fraud detection".
-        return self.cleaned_data["q"].split()
+        query: str = self.cleaned_data["q"]
+        return query.split()
 
-    def filter_cases(self, cases: CaseQuerySet, *, user: AbstractBaseUser) -> CaseQuerySet:
+    def filter_cases(self, cases: CaseQuerySet, *, user: User) -> CaseQuerySet:
         """The cases that match the filters; all of them when the form is invalid."""
         if not self.is_valid():
             return cases
@@ -88,7 +90,8 @@ class NormalisedTextField(forms.CharField):
     """A text field whose line breaks are stored as LF, whatever the browser sends (CRLF)."""
 
     def to_python(self, value: Any) -> str:
-        return rules.normalise_text(super().to_python(value))
+        # Empty input gives the field's empty_value, "": never None, which it is not set to.
+        return rules.normalise_text(cast(str, super().to_python(value)))
 
 
 def _probe_field(step: int) -> str:
@@ -167,7 +170,9 @@ class CaseAdminForm(forms.ModelForm):
         case = self.instance
         saved = case.pk is not None
         if "author" in self.fields:
-            self.fields["author"].queryset = User.objects.filter(is_staff=True).order_by("username")
+            cast(forms.ModelChoiceField, self.fields["author"]).queryset = User.objects.filter(
+                is_staff=True
+            ).order_by("username")
         self.fields["status"].help_text = (
             "A draft may be incomplete. Publishing needs a prompt, a brief, at least "
             f"{rules.MIN_FACTS_TO_PUBLISH} facts, probes for every step, a model answer and a "
@@ -236,7 +241,8 @@ class CaseAdminForm(forms.ModelForm):
         return self._clean_budgets(60)
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("status") == CaseStatus.PUBLISHED:
             self._check_ready(cleaned)
         return cleaned
@@ -299,12 +305,12 @@ class FactForm(forms.ModelForm):
 class LabelledRowsFormSet(BaseInlineFormSet):
     row_name = "row"
 
-    def add_fields(self, form: forms.BaseForm, index: int | None) -> None:
+    def add_fields(self, form: forms.ModelForm, index: int | None) -> None:
         super().add_fields(form, index)
         _label_rows(form, {"DELETE": "Delete"}, self.row_name)
 
 
-def live_forms(formset: BaseInlineFormSet) -> list[forms.BaseForm]:
+def live_forms(formset: BaseInlineFormSet) -> list[forms.ModelForm]:
     """The forms of a cleaned formset that will be saved: neither deleted nor left empty."""
     return [
         form
@@ -356,6 +362,8 @@ class ExclusionFormSet(LabelledRowsFormSet):
         seen: set[str] = set()
         for form in live_forms(self):
             key = form.cleaned_data.get("item_key")
+            if not key:
+                continue  # a row without an item has its own "required" error
             if key in seen:
                 form.add_error("item_key", "This rubric item is already listed.")
             seen.add(key)
@@ -416,7 +424,7 @@ class CaseItemForm(forms.ModelForm):
             choices=[("", "Choose a step…"), *rubric.step_choices()],
             help_text="The step whose checklist shows this item, after the rubric's own items.",
         )
-        categories = self.fields["categories"]
+        categories = cast(forms.ModelMultipleChoiceField, self.fields["categories"])
         categories.help_text = rules.CATEGORY_HELP
         categories.required = False
         # Read once per request, not once per item row (the queryset still checks a POST).
@@ -425,7 +433,7 @@ class CaseItemForm(forms.ModelForm):
         if self.instance.pk is not None and not self.is_bound:
             self._show_overlaps(self._find_overlaps(self.initial))
 
-    def _find_overlaps(self, values: dict[str, Any]) -> list[Overlap]:
+    def _find_overlaps(self, values: Mapping[str, Any]) -> list[Overlap]:
         try:
             step = int(values.get("step") or 0)
         except (TypeError, ValueError):
@@ -451,7 +459,8 @@ class CaseItemForm(forms.ModelForm):
             field.help_text = "; ".join(_overlap_text(o) for o in overlaps) + "."
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         overlaps = self._find_overlaps(cleaned)
         self._show_overlaps(overlaps)
         # Asked again only when the item is new or changed: an item kept as it was needs no

@@ -1,7 +1,7 @@
 """Case studies: what the candidate is asked, and what the interviewer needs to run the case."""
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
@@ -69,9 +69,7 @@ class CaseQuerySet(models.QuerySet["Case"]):
     def for_library(self) -> "CaseQuerySet":
         return self.published().prefetch_related("tags").order_by("title")
 
-    def not_done_by(
-        self, user: AbstractBaseUser, *, nor_interviewed: bool = False
-    ) -> "CaseQuerySet":
+    def not_done_by(self, user: User, *, nor_interviewed: bool = False) -> "CaseQuerySet":
         """Cases the user has not had as candidate, in any state (a session that never finished
         still showed them the prompt); with nor_interviewed, nor interviewed on (they have read
         its model answer). Excluding across the reverse relation is one NOT EXISTS subquery."""
@@ -163,7 +161,7 @@ class Case(models.Model):
 
         Lengths pick their budgets as the rubric's steps do: 60 minutes or more use the 60 list.
         """
-        minutes = self.step_budgets.get("60" if length >= 60 else "45")
+        minutes: list[int] | None = self.step_budgets.get("60" if length >= 60 else "45")
         if not minutes or not 1 <= step_number <= len(minutes):
             return None
         return minutes[step_number - 1]

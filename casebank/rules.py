@@ -17,6 +17,7 @@ the file and the rendered page saying the same thing.
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from django.core.exceptions import ValidationError
 
@@ -136,13 +137,17 @@ def unclosed_fence_problem(line: int) -> str:
     )
 
 
+def _all_whole_minutes(minutes: Sequence[object]) -> TypeGuard[Sequence[int]]:
+    return all(isinstance(m, int) and not isinstance(m, bool) and m >= 1 for m in minutes)
+
+
 def budgets_problem(length: int, minutes: Sequence[object]) -> str | None:
     """Why `minutes` cannot be the per-step budgets of a `length`-minute interview."""
     if len(minutes) != STEP_COUNT:
         return f"Give {STEP_COUNT} numbers, one per step (this has {len(minutes)})."
-    if not all(isinstance(m, int) and not isinstance(m, bool) and m >= 1 for m in minutes):
+    if not _all_whole_minutes(minutes):
         return "Each step needs a whole number of minutes, at least 1."
-    total = sum(minutes)  # type: ignore[arg-type]  # all ints, checked above
+    total = sum(minutes)
     if total > length:
         return f"The steps add up to {total} minutes; a {length}-minute interview has {length}."
     return None

@@ -5,7 +5,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import QuerySet
 
@@ -352,7 +352,7 @@ def save_case_parts(*, case: Case, tags: Sequence[str], probes: Mapping[int, str
 
 
 @transaction.atomic
-def duplicate_case(*, case: Case, by: AbstractBaseUser | None) -> Case:
+def duplicate_case(*, case: Case, by: User | None) -> Case:
     """A draft copy of a case with all its texts, facts, probes, items and exclusions."""
     data = case_content(case)
     slug = _free_slug(f"{case.slug}-copy")

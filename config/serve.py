@@ -9,6 +9,7 @@ proxy — the same setting the sign-in throttle reads (config/settings.py).
 
 import argparse
 import os
+from collections.abc import Mapping
 from typing import Any
 
 import uvicorn
@@ -19,7 +20,7 @@ APP = "config.asgi:application"
 GRACEFUL_SHUTDOWN_SECONDS = 5
 
 
-def uvicorn_options(environ: dict[str, str] | None = None) -> dict[str, Any]:
+def uvicorn_options(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The proxy settings from FORWARDED_ALLOW_IPS: no proxy headers at all when it is empty."""
     environ = os.environ if environ is None else environ
     trusted = [part.strip() for part in environ.get("FORWARDED_ALLOW_IPS", "").split(",")]

@@ -186,7 +186,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "spar.sqlite3",
+            "NAME": str(VAR_DIR / "spar.sqlite3"),  # text, like the NAME dj_database_url gives
             # Reusing a thread's connection skips re-running the PRAGMAs on every request: it
             # halves the CPU of the room's unchanged poll (see README, Performance).
             "CONN_MAX_AGE": 60,

@@ -14,6 +14,8 @@ so that any text up to `MAX_MARKDOWN_LENGTH` renders in well under a second.
 import html
 import re
 import xml.etree.ElementTree as etree
+from collections.abc import Iterator
+from typing import Any
 
 import bleach
 import markdown
@@ -108,7 +110,7 @@ _MAX_NESTING = 32
 _MISSES_KEPT = 8
 
 
-class _LinearLinksMixin:
+class _LinearLinksMixin(LinkInlineProcessor):
     """Find the end of a link's text and destination without upstream's quadratic walks.
 
     Upstream walks from each `[` to its matching `]`, or to the end of the paragraph when there is
@@ -153,7 +155,9 @@ class _BacktickProcessor(BacktickInlineProcessor):
     hundred searches can fail.
     """
 
-    def find_code_spans(self, start: int, text: str) -> tuple[int, int | None]:
+    # types-Markdown say `tuple[int, int] | None`; Markdown 3.11's own annotation and code return
+    # (end, None) for no span, as this does.
+    def find_code_spans(self, start: int, text: str) -> tuple[int, int | None]:  # type: ignore[override]
         ticks = _BACKTICKS.match(text, start)
         assert ticks is not None  # BACKTICK_RE matched a backtick at start
         if text[start - 1 : start] == "`":
@@ -170,7 +174,11 @@ class _PlainAutomailProcessor(AutomailInlineProcessor):
     HTML ten times longer than the text and bleach's parse of it the slowest step by far.
     """
 
-    def handleMatch(self, m: re.Match[str], data: str) -> tuple[etree.Element, int, int]:
+    # An InlineProcessor's handleMatch takes `data` too, unlike a Pattern's: the stubs silence
+    # the same complaint on InlineProcessor itself, but it comes back on every override.
+    def handleMatch(  # type: ignore[override]
+        self, m: re.Match[str], data: str
+    ) -> tuple[etree.Element, int, int]:
         email = self.unescape(m.group(1)).removeprefix("mailto:")
         link = etree.Element("a", href=f"mailto:{email}")
         link.text = AtomicString(email)
@@ -204,7 +212,7 @@ def _is_line_suffix(part: str, whole: str) -> bool:
     return start >= 0 and (start == 0 or whole[start - 1] == "\n") and whole.endswith(part)
 
 
-class _RememberMissMixin:
+class _RememberMissMixin(BlockProcessor):
     """Skip the regex search when a block is the tail of one that had no match.
 
     Headings, rules and quotes are found anywhere in a block, so these tests search the whole
@@ -304,7 +312,10 @@ def _markdown() -> markdown.Markdown:
     return md
 
 
-_EtreeWalker = html5lib_shim.getTreeWalker("etree")
+# bleach's copy of html5lib has no types: types-bleach leave it out on purpose. These two are
+# html5lib's own classes, as bleach itself uses them.
+_EtreeWalker: Any = html5lib_shim.getTreeWalker("etree")  # type: ignore[attr-defined]
+_Filter: Any = html5lib_shim.Filter  # type: ignore[attr-defined]
 
 
 class _TreeWalker(_EtreeWalker):
@@ -315,7 +326,7 @@ class _TreeWalker(_EtreeWalker):
     took over a second). Here each element's child positions are computed once per walk.
     """
 
-    def getParentNode(self, node):
+    def getParentNode(self, node: Any) -> Any:
         if not isinstance(node, tuple) or node[3] == "text":
             return super().getParentNode(node)
         _element, _key, parents, _flag = node
@@ -329,10 +340,10 @@ class _TreeWalker(_EtreeWalker):
         return parent, positions[id(grandparent)][id(parent)], parents, None
 
 
-class _LinkFilter(html5lib_shim.Filter):
+class _LinkFilter(_Filter):
     """Runs after bleach's sanitizer: drop hrefs that are not absolute http(s)/mailto, set rel."""
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[dict[str, Any]]:
         for token in super().__iter__():
             if token["type"] in ("StartTag", "EmptyTag") and token["name"] == "a":
                 attrs = dict(token["data"])
@@ -352,7 +363,8 @@ def _clean(html_text: str) -> str:
         protocols=ALLOWED_PROTOCOLS,
         filters=[_LinkFilter],
     )
-    cleaner.walker = _TreeWalker
+    # A class, like bleach's default (getTreeWalker's result); types-bleach type it as an instance.
+    cleaner.walker = _TreeWalker  # type: ignore[assignment]
     return cleaner.clean(html_text)
 
 

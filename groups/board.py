@@ -4,7 +4,7 @@ with their no-show counts, and the groups a member belongs to. Each is one query
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Count, QuerySet
 
 from groups import permissions
@@ -44,7 +44,7 @@ class SlotRow:
     may_withdraw: bool
 
 
-def slot_rows(user: AbstractBaseUser, slots: QuerySet[Slot]) -> list[SlotRow]:
+def slot_rows(user: User, slots: QuerySet[Slot]) -> list[SlotRow]:
     return [
         SlotRow(slot, permissions.may_claim(user, slot), permissions.may_withdraw(user, slot))
         for slot in slots
@@ -59,7 +59,7 @@ class UpcomingRow:
     takes_part: bool
 
 
-def upcoming_rows(user: AbstractBaseUser, slots: QuerySet[Slot]) -> list[UpcomingRow]:
+def upcoming_rows(user: User, slots: QuerySet[Slot]) -> list[UpcomingRow]:
     rows = []
     for slot in slots:
         session = slot.session
@@ -101,7 +101,7 @@ def member_rows(group: StudyGroup) -> list[MemberRow]:
     ]
 
 
-def groups_of(user: AbstractBaseUser) -> QuerySet[Membership]:
+def groups_of(user: User) -> QuerySet[Membership]:
     """The user's memberships with their group and its member count, by group name."""
     return (
         Membership.objects.filter(user_id=user.pk)

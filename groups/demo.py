@@ -6,7 +6,7 @@ progress. Everything goes through groups.services, as a member's clicks would.""
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from groups import services
 from groups.models import Membership, Slot, SlotRole, StudyGroup
@@ -34,9 +34,7 @@ def _at(now: datetime, days: int, hour: int) -> datetime:
     return (now + timedelta(days=days)).replace(hour=hour, minute=0, second=0, microsecond=0)
 
 
-def seed_demo_group(
-    *, owner: AbstractBaseUser, member: AbstractBaseUser, now: datetime
-) -> DemoGroup:
+def seed_demo_group(*, owner: User, member: User, now: datetime) -> DemoGroup:
     """The demo group, created once; on later runs only what time has made stale is renewed:
     an upcoming claimed slot and an open slot, each added when none lies ahead any more."""
     group = StudyGroup.objects.filter(owner=owner, name=DEMO_GROUP).first()
@@ -48,6 +46,7 @@ def seed_demo_group(
     if not Membership.objects.filter(group=group, user=member).exists():
         if group.invite_token is None:
             group = services.regenerate_invite(group=group)
+        assert group.invite_token is not None
         services.join_group(token=group.invite_token, user=member, now=now)
     for person in (owner, member):
         membership = Membership.objects.filter(group=group, user=person).first()

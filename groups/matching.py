@@ -5,16 +5,16 @@ Once a slot is claimed both people are known, so the case can be one the candida
 that targets their weakest concept (scorecards.stats.recommend_case).
 """
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from casebank.models import Case
 from scorecards import progress, stats
 
 
 def case_options(
-    candidate: AbstractBaseUser,
+    candidate: User,
     *,
-    interviewer: AbstractBaseUser | None,
+    interviewer: User | None,
     domain: str = "",
     level: str = "",
 ) -> list[stats.CaseOption]:
@@ -30,16 +30,16 @@ def case_options(
     return fitting or options
 
 
-def recommended_case_id(candidate: AbstractBaseUser, options: list[stats.CaseOption]) -> int | None:
+def recommended_case_id(candidate: User, options: list[stats.CaseOption]) -> int | None:
     digests = [row.digest for row in progress.finished_as_candidate(candidate)]
     recommendation = stats.recommend_case(digests, options, progress.category_infos())
     return recommendation.case_id if recommendation else None
 
 
 def pick_case(
-    candidate: AbstractBaseUser,
+    candidate: User,
     *,
-    interviewer: AbstractBaseUser,
+    interviewer: User,
     domain: str = "",
     level: str = "",
     surprise: bool = False,
@@ -51,4 +51,5 @@ def pick_case(
         return None
     if surprise:
         return Case.objects.filter(pk__in=[o.case_id for o in options]).pick_random()
-    return Case.objects.filter(pk=recommended_case_id(candidate, options)).first()
+    case_id = recommended_case_id(candidate, options)
+    return Case.objects.filter(pk=case_id).first() if case_id is not None else None

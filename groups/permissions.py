@@ -6,7 +6,7 @@ so a group's existence does not leak. Members who try an owner's action get 403.
 
 import logging
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
@@ -14,7 +14,7 @@ from groups.models import Membership, Slot, StudyGroup
 
 logger = logging.getLogger("spar.permissions")
 
-AnyUser = AbstractBaseUser | AnonymousUser
+AnyUser = User | AnonymousUser
 
 
 def _denied(user: AnyUser, what: str, group_id: int) -> None:

@@ -9,6 +9,7 @@ or skipped), from its stored digest; nothing is re-scored.
 from dataclasses import dataclass
 from datetime import date, datetime
 from fractions import Fraction
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from django.db.models import Q
@@ -98,7 +99,7 @@ def build_group_progress(group: StudyGroup, *, now: datetime, zone: ZoneInfo) ->
             session.candidate_id,
             stats.digest_from_result(
                 session_id=session.pk,
-                finished_at=session.finished_at,
+                finished_at=cast(datetime, session.finished_at),  # not null: the filter
                 case_title=session.case.title,
                 domain=session.case.domain,
                 total=None if session.total_percent is None else Fraction(session.total_percent),
@@ -141,7 +142,8 @@ def build_group_progress(group: StudyGroup, *, now: datetime, zone: ZoneInfo) ->
         finished_at__gte=datetime.combine(weeks[0], datetime.min.time(), tzinfo=zone),
     ).values_list("interviewer_id", "candidate_id", "finished_at")
     days = summary.by_member(
-        (pk, finished_at.astimezone(zone).date())
+        # finished_at__gte leaves out the null ones.
+        (pk, cast(datetime, finished_at).astimezone(zone).date())
         for interviewer_id, candidate_id, finished_at in recent
         for pk in {interviewer_id, candidate_id}
         if pk in ids

@@ -3,7 +3,7 @@
 import secrets
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -27,7 +27,7 @@ def _new_token() -> str:
 
 @transaction.atomic
 def create_group(
-    *, owner: AbstractBaseUser, name: str, description: str = "", now: datetime | None = None
+    *, owner: User, name: str, description: str = "", now: datetime | None = None
 ) -> StudyGroup:
     """A group with its owner as first member and a fresh invite link."""
     group = StudyGroup.objects.create(
@@ -53,7 +53,7 @@ def revoke_invite(*, group: StudyGroup) -> StudyGroup:
 
 
 @transaction.atomic
-def join_group(*, token: str, user: AbstractBaseUser, now: datetime | None = None) -> StudyGroup:
+def join_group(*, token: str, user: User, now: datetime | None = None) -> StudyGroup:
     """Make the user a member of the group whose link this is; joining twice is harmless."""
     group = StudyGroup.objects.select_for_update().filter(invite_token=token).first()
     if group is None:
@@ -75,7 +75,7 @@ def set_sharing(*, membership: Membership, shares_progress: bool) -> Membership:
 def offer_slot(
     *,
     group: StudyGroup,
-    by: AbstractBaseUser,
+    by: User,
     starts_at: datetime,
     length_minutes: int,
     role: SlotRole,
@@ -102,7 +102,7 @@ def offer_slot(
 
 
 @transaction.atomic
-def withdraw_slot(*, group: StudyGroup, slot_id: int, by: AbstractBaseUser) -> None:
+def withdraw_slot(*, group: StudyGroup, slot_id: int, by: User) -> None:
     slot = Slot.objects.select_for_update().filter(pk=slot_id, group=group).first()
     if slot is None:
         return  # already withdrawn (a second click)
@@ -129,7 +129,7 @@ def claim_slot(
     *,
     group: StudyGroup,
     slot_id: int,
-    by: AbstractBaseUser,
+    by: User,
     as_role: SlotRole | None = None,
     case: Case | None = None,
     surprise: bool = False,
@@ -185,6 +185,7 @@ def claim_slot(
         scheduled_at=slot.starts_at,
         now=now,
     )
+    assert session.invite_token is not None  # a peer session opens with its invite link
     session = interview_services.join_session(token=session.invite_token, user=candidate)
     # The offer was the proposal and the claim its acceptance: the time is agreed.
     session = interview_services.accept_time(session=session, by=candidate, now=now)

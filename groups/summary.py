@@ -81,8 +81,8 @@ def percent_points(value: Fraction | None) -> str:
     return f"+{size}" if value > 0 else f"−{size}"
 
 
-def by_member[T](rows: Iterable[tuple[int, T]]) -> Mapping[int, list[T]]:
-    grouped: dict[int, list[T]] = {}
+def by_member[K, T](rows: Iterable[tuple[K, T]]) -> Mapping[K, list[T]]:
+    grouped: dict[K, list[T]] = {}
     for member, value in rows:
         grouped.setdefault(member, []).append(value)
     return grouped

@@ -16,7 +16,7 @@ import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import urlsplit
 
 type Element = dict[str, Any]
@@ -233,7 +233,7 @@ def _has_surrogate(text: str) -> bool:
     return False
 
 
-def _is_integer(value: object) -> bool:
+def _is_integer(value: object) -> TypeGuard[int]:
     return (
         isinstance(value, int)
         and not isinstance(value, bool)

@@ -251,7 +251,7 @@ def _diamond(element: Element) -> list[str]:
     left, top, right, bottom = _box(element)
     cx, cy = (left + right) / 2, (top + bottom) / 2
     corners = [(cx, top), (right, cy), (cx, bottom), (left, cy)]
-    return [_tag("polygon", {"points": _point_list(corners)} | _common(element, filled=True))]
+    return [_tag("polygon", {"points": _point_list(corners), **_common(element, filled=True)})]
 
 
 def _linear(element: Element) -> list[str]:
@@ -260,7 +260,7 @@ def _linear(element: Element) -> list[str]:
     if len(points) < 2:
         return []
     attributes = _common(element, filled=False)
-    parts = [_tag("polyline", {"points": _point_list(points)} | attributes)]
+    parts = [_tag("polyline", {"points": _point_list(points), **attributes})]
     if element.get("type") == "arrow":
         heads = []
         if element.get("endArrowhead", "arrow"):
@@ -270,7 +270,7 @@ def _linear(element: Element) -> list[str]:
         for before, tip in heads:
             head = _arrowhead(before, tip, _stroke_width(element))
             if head:
-                parts.append(_tag("polyline", {"points": _point_list(head)} | attributes))
+                parts.append(_tag("polyline", {"points": _point_list(head), **attributes}))
     return parts
 
 
@@ -304,7 +304,7 @@ def _freedraw(element: Element) -> list[str]:
     path = "M" + " L".join(f"{_number(px)} {_number(py)}" for px, py in points)
     attributes = _common(element, filled=False)
     attributes["stroke-width"] = _stroke_width(element) * 1.5
-    return [_tag("path", {"d": path} | attributes)]
+    return [_tag("path", {"d": path, **attributes})]
 
 
 def _text(element: Element) -> list[str]:

@@ -1,8 +1,8 @@
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Any, cast
 
 from django import forms
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from accounts.profile_forms import LocalDateTimeField, check_future
 from casebank.models import Case, CaseQuerySet
@@ -65,7 +65,7 @@ class CreateSessionForm(forms.Form):
     def __init__(
         self,
         *args: Any,
-        user: AbstractBaseUser,
+        user: User,
         hide_done: bool = False,
         zone: tzinfo | None = None,
         **kwargs: Any,
@@ -79,10 +79,10 @@ class CreateSessionForm(forms.Form):
             "propose another."
         )
         cases = Case.objects.published().order_by("title")
-        self.fields["case"].queryset = cases.not_done_by(user) if hide_done else cases
-        self.fields["rubric_version"].queryset = RubricVersion.objects.published().select_related(
-            "rubric"
-        )
+        case_field = cast(forms.ModelChoiceField, self.fields["case"])
+        case_field.queryset = cases.not_done_by(user) if hide_done else cases
+        version_field = cast(forms.ModelChoiceField, self.fields["rubric_version"])
+        version_field.queryset = RubricVersion.objects.published().select_related("rubric")
         for number in STEP_NUMBERS:
             self.fields[f"budget_{number}"] = forms.IntegerField(
                 label=f"Step {number}",
@@ -93,7 +93,8 @@ class CreateSessionForm(forms.Form):
             )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("surprise"):
             cases = Case.objects.published()
             # Whose history counts is the candidate's: the host's own in solo practice; with a
@@ -162,10 +163,11 @@ class ChangeCaseForm(forms.Form):
     def __init__(self, *args: Any, choices: CaseQuerySet, current: Case, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.choices = choices.exclude(pk=current.pk)
-        self.fields["case"].queryset = self.choices
+        cast(forms.ModelChoiceField, self.fields["case"]).queryset = self.choices
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("surprise"):
             cleaned["case"] = self.choices.pick_random()
             if cleaned["case"] is None:
@@ -194,7 +196,8 @@ class ControlForm(forms.Form):
     at_step = forms.IntegerField(required=False, min_value=1, max_value=99)
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("action") == ControlAction.JUMP and not cleaned.get("step"):
             self.add_error("step", "Say which step to go to.")
         return cleaned
@@ -212,7 +215,9 @@ class TextareaField(forms.CharField):
     """
 
     def to_python(self, value: object) -> str:
-        return super().to_python(value).replace("\r\n", "\n")
+        # Empty input gives the field's empty_value, "": never None, which it is not set to.
+        text = cast(str, super().to_python(value))
+        return text.replace("\r\n", "\n")
 
 
 class NotesForm(forms.Form):

@@ -10,6 +10,7 @@ role, so its forms carry no CSRF token field (htmx sends the page's token in a h
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user
@@ -68,7 +69,7 @@ def changed_since(session: Session, since: int | None) -> dict[str, bool]:
     }
 
 
-def update_context(session: Session, role: Role, since: int | None) -> dict[str, object]:
+def update_context(session: Session, role: Role, since: int | None) -> dict[str, Any]:
     """The context of the room's `poll-update` partial: the parts changed after `since`."""
     return {
         "session": session,
@@ -176,4 +177,5 @@ def data_version() -> int:
     so a watcher can tell with no table read that nothing at all was written."""
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA data_version")
-        return cursor.fetchone()[0]
+        version: int = cursor.fetchone()[0]
+        return version

@@ -10,7 +10,7 @@ from fractions import Fraction
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -103,7 +103,7 @@ class SessionQuerySet(models.QuerySet["Session"]):
     def for_user_list(self) -> "SessionQuerySet":
         return self.select_related("case", "interviewer", "candidate").order_by("-created_at")
 
-    def of_user(self, user: AbstractBaseUser) -> "SessionQuerySet":
+    def of_user(self, user: User) -> "SessionQuerySet":
         """The sessions the user takes part in, in either role."""
         return self.filter(models.Q(interviewer=user) | models.Q(candidate=user))
 
@@ -214,6 +214,9 @@ class Session(models.Model):
     no_show_marked_at = models.DateTimeField(null=True, blank=True)
 
     objects = SessionQuerySet.as_manager()
+    # Not a column: permissions.locked_session sets it on the instance it read under the row lock,
+    # so services.lock knows not to read it again.
+    locked_for_write: bool
 
     class Meta:
         ordering = ["-created_at"]

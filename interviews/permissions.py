@@ -7,10 +7,10 @@ an endpoint of the other role get 403. Staff may look at every session but chang
 import contextlib
 import enum
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -21,7 +21,7 @@ from interviews.models import SelfAssessment, Session, SessionState
 
 logger = logging.getLogger("spar.permissions")
 
-AnyUser = AbstractBaseUser | AnonymousUser
+AnyUser = User | AnonymousUser
 
 
 class Role(enum.StrEnum):
@@ -60,7 +60,7 @@ CANDIDATE_ON_CASE = (
 )
 
 
-def candidacies(user: AbstractBaseUser) -> QuerySet[Session]:
+def candidacies(user: User) -> QuerySet[Session]:
     """The user's sessions as candidate that are not over for them: not finished, or finished
     with the self-assessment still pending. Meanwhile their cases' interviewer material must
     reach the user nowhere, their own interviewer sessions included, and a case picked for
@@ -71,8 +71,9 @@ def candidacies(user: AbstractBaseUser) -> QuerySet[Session]:
     )
 
 
-def candidate_on_case(user: AnyUser, case: Case | int) -> bool:
-    if not user.is_authenticated:
+def candidate_on_case(user: AnyUser | None, case: Case | int) -> bool:
+    """None, a solo session's empty interviewer seat (RoomState passes it), is on no case."""
+    if user is None or not user.is_authenticated:
         return False
     return candidacies(user).filter(case=case).exists()
 
@@ -175,7 +176,7 @@ def locked_session(
             session.locked_for_write = False
 
 
-def get_poll_row(user: AnyUser, session_id: int) -> dict[str, Any]:
+def get_poll_row(user: AnyUser, session_id: int) -> Mapping[str, Any]:
     """The session's version, participants and their "last seen" in one read, for the poll;
     404 like the room."""
     row = (
@@ -191,10 +192,11 @@ def get_poll_row(user: AnyUser, session_id: int) -> dict[str, Any]:
         )
         .first()
     )
-    allowed = row is not None and (
-        user.is_staff or user.pk in {row["interviewer_id"], row["candidate_id"]}
-    )
-    if not allowed or not user.is_authenticated:
+    if (
+        row is None
+        or not user.is_authenticated
+        or not (user.is_staff or user.pk in {row["interviewer_id"], row["candidate_id"]})
+    ):
         _denied(user, session_id, "to poll")
         raise Http404("No such session.")
     return row

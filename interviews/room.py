@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property, lru_cache
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from casebank.checklist import ChecklistItem
 from casebank.models import Case, CaseQuerySet, ClarificationFact, StepProbe
@@ -173,7 +173,7 @@ class RoomState:
         return epoch_ms(self.session.running_since)
 
     @property
-    def partner(self) -> AbstractBaseUser | None:
+    def partner(self) -> User | None:
         """The other participant, as this viewer sees them; None in solo practice, before the
         candidate joins, and for staff looking on."""
         if self.is_interviewer:

@@ -11,7 +11,7 @@ from functools import cached_property
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import F, QuerySet
 from django.urls import reverse
 from icalendar import Alarm, Calendar, Event
@@ -49,11 +49,11 @@ def event_uid(session: Session) -> str:
     return f"spar-session-{session.pk}@{_uid_host()}"
 
 
-def _username(user: AbstractBaseUser | None) -> str:
+def _username(user: User | None) -> str:
     return user.get_username() if user is not None else "your partner"
 
 
-def _partner_of(session: Session, role: Role | None) -> AbstractBaseUser | None:
+def _partner_of(session: Session, role: Role | None) -> User | None:
     if role == Role.INTERVIEWER:
         return session.candidate
     if role == Role.CANDIDATE:
@@ -113,16 +113,15 @@ def calendar_file(session: Session, role: Role | None, *, now: datetime) -> byte
     alarm.add("trigger", -ALARM_BEFORE)
     event.add_component(alarm)
     calendar.add_component(event)
-    return calendar.to_ical()
+    ical: bytes = calendar.to_ical()  # icalendar leaves to_ical unannotated
+    return ical
 
 
 class ScheduleBlock:
     """The room's call-link and time block for one viewer. Reads nothing for a session without
     a scheduled time; with one, the viewer's zone (one query)."""
 
-    def __init__(
-        self, session: Session, role: Role | None, user: AbstractBaseUser, now: datetime
-    ) -> None:
+    def __init__(self, session: Session, role: Role | None, user: User, now: datetime) -> None:
         self.session = session
         self.role = role
         self.user = user

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import connection, transaction
@@ -125,7 +125,7 @@ def new_invite_token() -> str:
 @transaction.atomic
 def create_session(
     *,
-    host: AbstractBaseUser,
+    host: User,
     case: Case,
     rubric_version: RubricVersion,
     length_minutes: int,
@@ -189,7 +189,7 @@ def revoke_invite(*, session: Session) -> Session:
 
 
 @transaction.atomic
-def join_session(*, token: str, user: AbstractBaseUser) -> Session:
+def join_session(*, token: str, user: User) -> Session:
     """Make the user the candidate of the session this link invites to. First come, only one.
 
     The token stays on the session once spent, so a second visitor is told the session already
@@ -510,7 +510,7 @@ def save_board(
     *,
     session: Session,
     update: board.BoardUpdate,
-    by: AbstractBaseUser,
+    by: User,
     now: datetime | None = None,
 ) -> tuple[board.Board, list[board.Element]]:
     """Merge one save from a browser into the session's board (board.apply_update): return the
@@ -564,7 +564,7 @@ def set_mark(
     item_key: str,
     mark: str,
     after_hint: bool,
-    by: AbstractBaseUser,
+    by: User,
     source: MarkSource = MarkSource.INTERVIEWER,
     reason: str = "",
     now: datetime | None = None,
@@ -723,7 +723,7 @@ def _check_call_url(call_url: str) -> None:
 @transaction.atomic
 def host_session(
     *,
-    host: AbstractBaseUser,
+    host: User,
     case: Case,
     rubric_version: RubricVersion,
     length_minutes: int,
@@ -768,7 +768,7 @@ def host_session(
     return session
 
 
-def _check_participant(session: Session, by: AbstractBaseUser) -> None:
+def _check_participant(session: Session, by: User) -> None:
     if by.pk not in session.participant_ids():
         raise SessionError("Only the two people in this session may change its schedule.")
 
@@ -779,7 +779,7 @@ def _check_not_started(session: Session) -> None:
 
 
 @transaction.atomic
-def set_call_link(*, session: Session, by: AbstractBaseUser, call_url: str) -> Session:
+def set_call_link(*, session: Session, by: User, call_url: str) -> Session:
     """Either participant may set or clear the call link until the interview starts."""
     session = lock(session)
     _check_participant(session, by)
@@ -793,7 +793,7 @@ def set_call_link(*, session: Session, by: AbstractBaseUser, call_url: str) -> S
 
 @transaction.atomic
 def propose_time(
-    *, session: Session, by: AbstractBaseUser, starts_at: datetime, now: datetime | None = None
+    *, session: Session, by: User, starts_at: datetime, now: datetime | None = None
 ) -> Session:
     """A new start proposed by one participant; the other accepts it (solo: it stands)."""
     now = now or timezone.now()
@@ -812,7 +812,7 @@ def propose_time(
 
 
 @transaction.atomic
-def accept_time(*, session: Session, by: AbstractBaseUser, now: datetime | None = None) -> Session:
+def accept_time(*, session: Session, by: User, now: datetime | None = None) -> Session:
     """The other participant agrees to the proposed start; from then on reminders are due."""
     now = now or timezone.now()
     session = lock(session)
@@ -833,7 +833,7 @@ def accept_time(*, session: Session, by: AbstractBaseUser, now: datetime | None 
 
 
 @transaction.atomic
-def mark_no_show(*, session: Session, by: AbstractBaseUser, now: datetime | None = None) -> Session:
+def mark_no_show(*, session: Session, by: User, now: datetime | None = None) -> Session:
     """Record that the other participant did not come: allowed once the agreed start is
     NO_SHOW_GRACE past and the interview has not started. The first mark stands."""
     now = now or timezone.now()

@@ -248,10 +248,10 @@ class Hub:
                     for session_id in list(self.watches):
                         self.changed(session_id)  # whatever was missed while not listening
                     async for notice in listener.notifies():
-                        session_id, _, version = notice.payload.partition(" ")
-                        watch = self.watches.get(int(session_id))
+                        changed_id, _, version = notice.payload.partition(" ")
+                        watch = self.watches.get(int(changed_id))
                         if watch is not None and int(version) > watch.version:
-                            self.changed(int(session_id))
+                            self.changed(int(changed_id))
             except (psycopg.Error, OSError):
                 logger.warning("live updates: lost the database, listening again in %.1f s", delay)
                 await asyncio.sleep(delay)

@@ -224,7 +224,8 @@ def _first_error(form: Form) -> str:
     errors = form.errors.get_json_data()
     for field_errors in errors.values():
         for error in field_errors:
-            return error["message"]
+            message: str = error["message"]
+            return message
     return "The request was not understood."
 
 

@@ -73,10 +73,14 @@ class CategoryAdmin(admin.ModelAdmin):
         return not in_published.exists() and super().has_delete_permission(request, obj)
 
 
+# (A tuple: see _ITEM_FIELDS.)
+_VERSION_COLUMNS = ("number", "status", "created_at", "published_at", "notes")
+
+
 class VersionInline(admin.TabularInline):
     model = RubricVersion
-    fields = ["number", "status", "created_at", "published_at", "notes"]
-    readonly_fields = fields
+    fields = _VERSION_COLUMNS
+    readonly_fields = _VERSION_COLUMNS
     ordering = ["-number"]
     show_change_link = True
     extra = 0
@@ -119,14 +123,14 @@ class RubricVersionForm(forms.ModelForm):
         fields = ["notes", "strong_hire_threshold", "hire_threshold", "lean_no_hire_threshold"]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         services.ensure_editable(self.instance)
-        thresholds = [
+        strong_hire, hire, lean_no_hire = (
             cleaned.get(name)
             for name in ("strong_hire_threshold", "hire_threshold", "lean_no_hire_threshold")
-        ]
-        if None not in thresholds:
-            strong_hire, hire, lean_no_hire = thresholds
+        )
+        if strong_hire is not None and hire is not None and lean_no_hire is not None:
             services.check_thresholds(strong_hire=strong_hire, hire=hire, lean_no_hire=lean_no_hire)
         return cleaned
 
@@ -143,7 +147,8 @@ class StepInline(_DraftOnlyInline, admin.TabularInline):
         return obj
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Step]:
-        return super().get_queryset(request).annotate(item_count=Count("items"))
+        steps: QuerySet[Step] = super().get_queryset(request)
+        return steps.annotate(item_count=Count("items"))
 
     @admin.display(description="items")
     def item_count(self, step: Step) -> int:
@@ -218,7 +223,9 @@ class RubricVersionAdmin(admin.ModelAdmin):
 # --- steps and items --------------------------------------------------------------------------
 
 
-_ITEM_FIELDS = [
+# Tuples, as ItemInline.fields and VersionInline's options: django-stubs type those as a list
+# of field groups or a tuple, and a list of plain names is not a list of field groups to them.
+_ITEM_FIELDS = (
     "key",
     "title",
     "kind",
@@ -230,7 +237,7 @@ _ITEM_FIELDS = [
     "keywords",
     "categories",
     "position",
-]
+)
 
 
 class StepForm(forms.ModelForm):
@@ -239,7 +246,8 @@ class StepForm(forms.ModelForm):
         fields = ["version", "number", "name", "description", "budget_45", "budget_60"]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         version = cleaned.get("version") or getattr(self.instance, "version", None)
         if version is not None:
             services.ensure_editable(version)
@@ -252,11 +260,18 @@ class ItemForm(forms.ModelForm):
         fields = ["step", *_ITEM_FIELDS]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         step = cleaned.get("step")
         if step is not None:
             services.ensure_editable(step.version)
         return cleaned
+
+
+class _StepChoiceField(ModelChoiceField):
+    def label_from_instance(self, obj: Step) -> str:
+        # "3. Offline evaluation" alone is ambiguous across rubrics and versions.
+        return f"{obj.version} · {obj}"
 
 
 class ItemInline(_DraftOnlyInline, admin.StackedInline):
@@ -328,11 +343,8 @@ class ItemAdmin(admin.ModelAdmin):
     ) -> ModelChoiceField | None:
         if db_field.name == "step":
             kwargs["queryset"] = _draft_steps()
-        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        if db_field.name == "step" and field is not None:
-            # "3. Offline evaluation" alone is ambiguous across rubrics and versions.
-            field.label_from_instance = lambda step: f"{step.version} · {step}"
-        return field
+            kwargs["form_class"] = _StepChoiceField
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def has_change_permission(self, request: HttpRequest, obj: Item | None = None) -> bool:
         published = obj is not None and _is_published(obj.step.version)

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
@@ -274,8 +274,9 @@ def _text(
     *,
     default: str | None = None,
 ) -> str:
-    # The YAML keys are the model's field names, so the field knows its own limits.
-    field = model._meta.get_field(key)
+    # The YAML keys are the model's field names, so the field knows its own limits. They name
+    # its own text columns, never a relation pointing at it, so the field is a Field.
+    field = cast("models.Field[Any, Any]", model._meta.get_field(key))
     value = data.get(key, default)
     if not isinstance(value, str):
         raise InvalidRubric(f"{where}: {key} must be text, not {kind_of(value)}.")

@@ -9,7 +9,6 @@ was bumped (`load_rubric_file`).
 import enum
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import yaml
 from django.core.exceptions import ValidationError
@@ -80,7 +79,7 @@ def load_rubric_file(path: Path) -> LoadReport:
 
 
 @transaction.atomic
-def load_rubric_data(data: dict[str, Any], *, source: str) -> LoadReport:
+def load_rubric_data(data: object, *, source: str) -> LoadReport:
     """Validate parsed rubric data and store it; all or nothing.
 
     Categories are shared, unversioned data: created or updated by slug. The rubric is created by

@@ -15,7 +15,7 @@ from rubrics import scoring
 # missed item earns nothing either way and a red flag cannot be "after a hint".
 Outcome = tuple[scoring.Mark | None, bool]
 
-_LABELS = {
+_LABELS: dict[Outcome, str] = {
     (scoring.Mark.COVERED, False): "Covered",
     (scoring.Mark.COVERED, True): "Covered after a hint",
     (scoring.Mark.PARTIAL, False): "Partial",

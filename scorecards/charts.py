@@ -80,7 +80,7 @@ def bar_chart(rows: Sequence[tuple[str, Fraction | None]]) -> BarChart:
     )
 
 
-def _number(value: Fraction | int) -> str:
+def _number(value: Fraction | float) -> str:
     # One decimal is finer than a pixel at any size the chart is drawn.
     return scoring.format_percent(Fraction(value))
 

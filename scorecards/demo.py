@@ -392,6 +392,7 @@ def _self_assess(session: Session) -> None:
     for index, row in enumerate(rows):
         mark = _GENEROUS.get(row.mark, row.mark) if index % 3 == 0 else row.mark
         marks[row.item_key] = (mark, row.after_hint)
+    assert session.candidate is not None  # a finished peer session
     scorecard_services.submit_self_assessment(
         session=session, by=session.candidate, marks=marks, now=session.finished_at
     )
@@ -415,6 +416,7 @@ def _run(
         length_minutes=45,
         mode=SessionMode.PEER,
     )
+    assert session.invite_token is not None  # a peer session opens with its invite link
     session = services.join_session(token=session.invite_token, user=candidate)
     session = services.start_session(session=session, now=start)
     items = [item.scoring_item for item in checklist.session_checklist(session)]

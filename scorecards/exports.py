@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterator
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from interviews.board import Element
@@ -27,7 +27,7 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def _username(user: AbstractBaseUser | None) -> str | None:
+def _username(user: User | None) -> str | None:
     return user.get_username() if user is not None else None
 
 
@@ -254,19 +254,22 @@ def scorecard_markdown(report: Report, *, diagram_url: str = "") -> str:
     header = "| Step | Score |" + (" Self |" if comparing else "") + " Time | Budget | Overrun |"
     lines += [header, "|" + "---|" * header.count(" |")]
     for step in report.steps:
-        own = f" {percent_label(step.own_score.percent)} |" if step.own_score else ""
+        own_cell = f" {percent_label(step.own_score.percent)} |" if step.own_score else ""
         lines.append(
-            f"| {step.number}. {_cell(step.name)} | {percent_label(step.score.percent)} |{own} "
-            f"{_clock(step.elapsed_seconds)} | {step.budget_minutes} min | {_overrun(step)} |"
+            f"| {step.number}. {_cell(step.name)} | {percent_label(step.score.percent)} |"
+            f"{own_cell} {_clock(step.elapsed_seconds)} | {step.budget_minutes} min | "
+            f"{_overrun(step)} |"
         )
     lines += ["", "## Categories", ""]
     header = "| Category | Score |" + (" Self |" if comparing else "") + " Points |"
     lines += [header, "|" + "---|" * header.count(" |")]
     for category in report.categories:
         score = category.score
-        own = f" {percent_label(category.own_score.percent)} |" if category.own_score else ""
+        own_cell = f" {percent_label(category.own_score.percent)} |" if category.own_score else ""
         points = f"{decimal_text(score.net)} of {decimal_text(score.possible)}"
-        lines.append(f"| {_cell(category.name)} | {percent_label(score.percent)} |{own} {points} |")
+        lines.append(
+            f"| {_cell(category.name)} | {percent_label(score.percent)} |{own_cell} {points} |"
+        )
     lines += ["", "## Strengths", ""]
     lines += [f"- {row.item.title} ({row.item.points} pt)" for row in report.strengths] or [
         "- No item was covered without a hint."

@@ -1,5 +1,5 @@
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -26,11 +26,19 @@ class SelfMarkForm(forms.Form):
     mark = forms.ChoiceField(required=False, widget=forms.RadioSelect)
     after_hint = forms.BooleanField(required=False, label="after a hint")
 
-    def __init__(self, *args: Any, key: str, kind: scoring.Kind | str, **kwargs: Any) -> None:
-        super().__init__(*args, prefix=key, **kwargs)
+    def __init__(
+        self,
+        data: Mapping[str, Any] | None = None,
+        *,
+        key: str,
+        kind: scoring.Kind | str,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(data, prefix=key, **kwargs)
         self.key = key
         self.red_flag = scoring.Kind(kind) is scoring.Kind.RED_FLAG
-        self.fields["mark"].choices = RED_FLAG_CHOICES if self.red_flag else EXPECTED_CHOICES
+        mark_field = cast(forms.ChoiceField, self.fields["mark"])
+        mark_field.choices = RED_FLAG_CHOICES if self.red_flag else EXPECTED_CHOICES
         if self.red_flag:
             del self.fields["after_hint"]
 
@@ -98,7 +106,7 @@ class RescoreForm(forms.Form):
     def __init__(self, *args: Any, versions: Sequence[RubricVersion], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.versions = {str(version.pk): version for version in versions}
-        self.fields["version"].choices = [
+        cast(forms.ChoiceField, self.fields["version"]).choices = [
             (pk, f"{version.rubric.name} v{version.number}")
             for pk, version in self.versions.items()
         ]

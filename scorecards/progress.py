@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -119,7 +119,7 @@ def _finished() -> QuerySet[Session]:
     return Session.objects.filter(state=SessionState.FINISHED).defer(*_CASE_TEXTS)
 
 
-def finished_as_candidate(user: AbstractBaseUser) -> list[HistoryRow]:
+def finished_as_candidate(user: User) -> list[HistoryRow]:
     """The user's finished sessions as candidate whose result they may see, oldest first.
 
     A result stays hidden until the candidate has assessed themselves (or skipped it), so
@@ -135,7 +135,7 @@ def finished_as_candidate(user: AbstractBaseUser) -> list[HistoryRow]:
     return [HistoryRow(session, _digest(session)) for session in sessions]
 
 
-def finished_as_interviewer(user: AbstractBaseUser) -> list[HistoryRow]:
+def finished_as_interviewer(user: User) -> list[HistoryRow]:
     sessions = (
         _finished()
         .filter(interviewer=user)
@@ -167,10 +167,10 @@ def category_infos() -> dict[str, stats.CategoryInfo]:
 
 
 def case_options(
-    user: AbstractBaseUser,
+    user: User,
     *,
     unseen_as_interviewer: bool = False,
-    interviewer: AbstractBaseUser | None = None,
+    interviewer: User | None = None,
 ) -> list[stats.CaseOption]:
     """Published cases the user has not done as candidate (in any state, as "Surprise me"
     counts them), with their extra items' categories; two queries. With unseen_as_interviewer,
@@ -180,7 +180,7 @@ def case_options(
     cases = Case.objects.published().not_done_by(user, nor_interviewed=unseen_as_interviewer)
     if interviewer is not None:
         cases = cases.exclude(pk__in=candidacies(interviewer).values("case_id"))
-    cases = cases.order_by("title").values_list("pk", "title", "slug", "domain", "difficulty")
+    case_rows = cases.order_by("title").values_list("pk", "title", "slug", "domain", "difficulty")
     # Every published case's items, in one query whatever the number of cases: a small table.
     item_categories: dict[int, dict[int, list[str]]] = {}
     rows = CaseItem.objects.filter(case__status=CaseStatus.PUBLISHED).values_list(
@@ -203,15 +203,15 @@ def case_options(
                 tuple(sorted(slugs)) for slugs in item_categories.get(pk, {}).values()
             ),
         )
-        for pk, title, slug, domain, difficulty in cases
+        for pk, title, slug, domain, difficulty in case_rows
     ]
 
 
 def next_case_for(
-    user: AbstractBaseUser,
+    user: User,
     *,
     unseen_as_interviewer: bool = False,
-    interviewer: AbstractBaseUser | None = None,
+    interviewer: User | None = None,
 ) -> stats.Recommendation | None:
     """The case the user should practise next as candidate (see stats.recommend_case)."""
     digests = [row.digest for row in finished_as_candidate(user)]
@@ -251,7 +251,7 @@ def _trends(
     return trends, table
 
 
-def build_overview(user: AbstractBaseUser) -> Overview:
+def build_overview(user: User) -> Overview:
     """Everything the progress page shows for the user, in nine queries (with the login's two)."""
     history = finished_as_candidate(user)
     digests = [row.digest for row in history]

@@ -22,7 +22,11 @@ from scorecards import calibration, charts, permissions
 from scorecards.models import Rescore
 
 HIGHLIGHTS = 5  # items listed under "Strengths" and under "Work on next"
-_LOSS_RANK = {scoring.Mark.MISSED: 0, scoring.Mark.OBSERVED: 1, scoring.Mark.PARTIAL: 2}
+_LOSS_RANK: dict[scoring.Mark | None, int] = {
+    scoring.Mark.MISSED: 0,
+    scoring.Mark.OBSERVED: 1,
+    scoring.Mark.PARTIAL: 2,
+}
 ALT_LABELS = 12  # labels named in a diagram's text alternative; the rest are counted
 
 

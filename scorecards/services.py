@@ -9,7 +9,7 @@ can tell that something changed.
 from collections.abc import Mapping
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -42,7 +42,7 @@ class ScorecardError(SessionError):
     """A request that does not fit the session's state; the message is shown to the user."""
 
 
-def _open_self_assessment(session: Session, by: AbstractBaseUser) -> Session:
+def _open_self_assessment(session: Session, by: User) -> Session:
     """The session re-read under a row lock, if `by` may still change its self-assessment."""
     session = Session.objects.select_for_update().get(pk=session.pk)
     if session.candidate_id != by.pk:
@@ -69,7 +69,7 @@ def set_self_mark(
     item_key: str,
     mark: str,
     after_hint: bool,
-    by: AbstractBaseUser,
+    by: User,
     now: datetime | None = None,
 ) -> Mark:
     """Save one item of the candidate's self-assessment (a draft until it is submitted)."""
@@ -91,7 +91,7 @@ def save_self_marks(
     *,
     session: Session,
     marks: Mapping[str, SelfMark],
-    by: AbstractBaseUser,
+    by: User,
     now: datetime | None = None,
 ) -> int:
     """Save the candidate's marks for many items at once; returns how many changed.
@@ -133,7 +133,7 @@ def _close(session: Session, state: SelfAssessment) -> Session:
 def submit_self_assessment(
     *,
     session: Session,
-    by: AbstractBaseUser,
+    by: User,
     marks: Mapping[str, SelfMark] | None = None,
     now: datetime | None = None,
 ) -> Session:
@@ -147,7 +147,7 @@ def submit_self_assessment(
 
 
 @transaction.atomic
-def skip_self_assessment(*, session: Session, by: AbstractBaseUser) -> Session:
+def skip_self_assessment(*, session: Session, by: User) -> Session:
     """Close the self-assessment without one: the scorecard opens, with no comparison. Draft
     marks stay stored but are never shown."""
     session = _open_self_assessment(session, by)
@@ -164,7 +164,7 @@ def rescore_session(
     *,
     session: Session,
     version: RubricVersion,
-    by: AbstractBaseUser,
+    by: User,
     now: datetime | None = None,
 ) -> Rescore:
     """Score a finished session's marks again under another published version of its rubric.
@@ -215,7 +215,7 @@ def rescore_session(
 
 
 @transaction.atomic
-def swap_roles(*, session: Session, by: AbstractBaseUser, case: Case | None) -> Session:
+def swap_roles(*, session: Session, by: User, case: Case | None) -> Session:
     """The next round of the peer loop: a new session with the finished session's roles reversed.
 
     Same rubric version, length and step budgets; `case` is the caller's pick for the new

@@ -190,7 +190,8 @@ def download_markdown(request: AuthedRequest, session_id: int) -> HttpResponse:
     return response
 
 
-@csp_override(DIAGRAM_CSP)
+# django-stubs allow only text values, but Django renders True as a bare directive ("sandbox").
+@csp_override(DIAGRAM_CSP)  # type: ignore[arg-type]
 @login_required
 @require_GET
 def diagram(request: AuthedRequest, session_id: int, snapshot_id: int) -> HttpResponse:
@@ -345,6 +346,9 @@ def swap_roles(request: AuthedRequest, session_id: int) -> HttpResponse:
     except SessionError as exc:
         messages.error(request, str(exc))
         return redirect(_scorecard_url(session))
+    # swap_roles refuses a session without both people, so the new one has both.
+    assert swapped.candidate is not None
+    assert swapped.interviewer is not None
     candidate = swapped.candidate.get_username()
     messages.success(
         request,

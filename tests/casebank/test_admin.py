@@ -501,6 +501,32 @@ def test_not_applicable_items_are_chosen_from_the_rubric(admin_client, rubric):
     ]
 
 
+def test_not_applicable_items_left_unchosen_are_not_called_duplicates(admin_client, rubric):
+    # Two rows without an item: each needs one, and neither lists an item twice.
+    case = CaseFactory(status=CaseStatus.DRAFT)
+    data = {
+        **add_form_data(slug=case.slug, title=case.title),
+        **inline_management("facts", 0),
+        **inline_management("exclusions", 2),
+        "exclusions-0-item_key": "",
+        "exclusions-0-reason": "The prompt states the goal.",
+        "exclusions-1-item_key": "",
+        "exclusions-1-reason": "Every area has years of history.",
+    }
+    response = admin_client.post(change_url(case), data)
+    assert error_summary(response) == [
+        (
+            "id_exclusions-0-item_key",
+            "Rubric item that does not apply 1, Rubric item: This field is required.",
+        ),
+        (
+            "id_exclusions-1-item_key",
+            "Rubric item that does not apply 2, Rubric item: This field is required.",
+        ),
+    ]
+    assert not CaseExclusion.objects.filter(case=case).exists()
+
+
 def test_step_budgets_follow_the_rules(admin_client, rubric):
     response = admin_client.post(
         ADD, add_form_data(budgets_45="9, 9, 9, 9, 9, 9, 9", budgets_60="5, 5, x")
