@@ -148,6 +148,9 @@ def test_asgi_answers_400_to_a_content_type_django_cannot_parse(content_type):
     assert body["body"] == b"Bad request: the Content-Type header cannot be parsed.\n"
 
 
+# A request through Django may tidy a pool thread's database connection left by earlier tests
+# (request_started closes stale connections), so this one needs database access too.
+@pytest.mark.django_db
 def test_asgi_passes_ordinary_requests_to_django():
     start, *_ = _asgi("text/plain; charset=utf-8")
     assert start["status"] == 404
