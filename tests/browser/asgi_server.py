@@ -17,6 +17,25 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.test.utils import modify_settings
 
 from config.asgi import Pages, Spar
+from interviews.stream import Receive, Scope, Send
+
+
+class _InFlight:
+    """Counts the HTTP requests the server is still handling, streams included."""
+
+    def __init__(self, application: Spar) -> None:
+        self.application = application
+        self.count = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.application(scope, receive, send)
+            return
+        self.count += 1
+        try:
+            await self.application(scope, receive, send)
+        finally:
+            self.count -= 1
 
 
 class AsgiLiveServer:
@@ -28,9 +47,9 @@ class AsgiLiveServer:
         # As pytest-django's live server: the host is allowed only while a test uses it.
         self._live_server_modified_settings = modify_settings(ALLOWED_HOSTS={"append": "127.0.0.1"})
         # Static files from the finders, as the WSGI live server serves them (no collectstatic).
-        application = Spar(Pages(StaticFilesHandler(WSGIHandler()), threads=4))
+        self.in_flight = _InFlight(Spar(Pages(StaticFilesHandler(WSGIHandler()), threads=4)))
         config = uvicorn.Config(
-            application,
+            self.in_flight,
             host="127.0.0.1",
             port=self.port,
             loop="asyncio",
@@ -48,6 +67,18 @@ class AsgiLiveServer:
             if time.monotonic() > deadline or not self.thread.is_alive():
                 raise RuntimeError("the ASGI live server did not start")
             time.sleep(0.05)
+
+    def wait_until_idle(self, timeout: float = 10) -> None:
+        """Wait for the requests still running after a test's browsers closed: a closing stream
+        records its owner's absence, and that write must not meet the flush of the test database
+        (on PostgreSQL the two deadlock)."""
+        deadline = time.monotonic() + timeout
+        while self.in_flight.count:
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"{self.in_flight.count} requests still running after {timeout} s"
+                )
+            time.sleep(0.02)
 
     def stop(self) -> None:
         self.server.should_exit = True

@@ -78,6 +78,7 @@ def room_page(chromium: Browser, live_server: AsgiLiveServer) -> Iterator[Callab
     yield make
     for context in contexts:
         context.close()
+    live_server.wait_until_idle()
     unexpected = [m for m in problems.messages if not any(p.search(m) for p in allowed)]
     assert unexpected == [], "\n".join(unexpected)
     for pattern in allowed:
