@@ -5,6 +5,7 @@ Interviewer-only texts carry …-SECRET markers so the leak tests can look for t
 Fixtures live in the conftest files; what they build comes from here.
 """
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -13,10 +14,12 @@ from pathlib import Path
 from django.contrib.auth.models import User
 
 from casebank.models import Case
+from core import yamltext
 from interviews import checklist, services
 from interviews.models import MarkSource, Session, SessionMode
 from rubrics import scoring
 from rubrics.models import Category, RubricVersion
+from rubrics.services import DEFAULT_RUBRIC_FILE, latest_published_version, load_rubric_data
 from scorecards import services as scorecard_services
 from tests.factories import (
     CaseFactory,
@@ -30,6 +33,21 @@ T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 # Version 1 of the shipped rubric, frozen: tests of session mechanics check exact budgets, item
 # counts and totals, which must not move whenever the shipped rubric's content does.
 FROZEN_RUBRIC_FILE = Path(__file__).resolve().parent / "rubrics" / "data" / "default_rubric_v1.yaml"
+
+
+@functools.cache
+def _rubric_document(path: Path) -> object:
+    return yamltext.load(path.read_text(encoding="utf-8"))
+
+
+def load_rubric(path: Path = DEFAULT_RUBRIC_FILE) -> RubricVersion:
+    """What `manage.py load_rubric` does, with the file read and parsed once per test process:
+    hundreds of tests need a real rubric in their database, and the YAML is the slow part."""
+    load_rubric_data(_rubric_document(path), source=str(path))
+    version = latest_published_version()
+    assert version is not None
+    return version
+
 
 # A probe of the default rubric's first item, interviewer-only: it must never reach a candidate.
 RUBRIC_PROBE = "Tick it when the candidate states a single primary goal in business terms."

@@ -16,9 +16,12 @@ def _empty_cache() -> Iterator[None]:
     cache.clear()
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings) -> None:
-    # Full-strength PBKDF2 costs ~0.3 s per user on a 2-core machine; the tests don't need it.
+def pytest_configure(config: pytest.Config) -> None:
+    # Full-strength PBKDF2 costs ~0.3 s per password on a 2-core machine and the tests do not need
+    # it. Set for the whole run, not per test, so that fixtures shared by a module or the session
+    # (the security world, the demo data, the browser pages' users) are fast too.
+    from django.conf import settings
+
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 

@@ -2,16 +2,15 @@
 
 import filecmp
 import re
-from io import StringIO
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
-from django.core.management import call_command
 from django.urls import reverse
 
 from casebank import services
 from casebank.models import Case, CaseExclusion, CaseItem, CaseStatus, Tag
+from tests.builders import load_rubric
 from tests.factories import (
     CaseFactory,
     CaseItemFactory,
@@ -53,7 +52,7 @@ def admin_client(client, staff):
 @pytest.fixture
 def rubric(db):
     """The shipped default rubric: its step names, items and categories."""
-    call_command("load_rubric", stdout=StringIO())
+    load_rubric()
 
 
 def change_url(case: Case) -> str:

@@ -4,26 +4,20 @@
 in another group, which must not open this one either.
 """
 
-import io
-
 import pytest
 from django.contrib.auth.models import User
-from django.core.management import call_command
 
 from casebank.models import Case
 from groups import services
 from groups.models import StudyGroup
 from rubrics.models import RubricVersion
-from rubrics.services import latest_published_version
+from tests.builders import load_rubric
 from tests.factories import CaseFactory, UserFactory
 
 
 @pytest.fixture
 def rubric_version(db: None) -> RubricVersion:
-    call_command("load_rubric", stdout=io.StringIO())
-    version = latest_published_version()
-    assert version is not None
-    return version
+    return load_rubric()
 
 
 @pytest.fixture

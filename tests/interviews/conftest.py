@@ -3,18 +3,14 @@
 The case texts carry markers (…-SECRET) so the leak tests can look for them in every response.
 """
 
-import io
-
 import pytest
 from django.contrib.auth.models import User
-from django.core.management import call_command
 
 from casebank.models import Case
 from interviews import services
 from interviews.models import Session, SessionMode
 from rubrics.models import RubricVersion
-from rubrics.services import latest_published_version
-from tests.builders import FROZEN_RUBRIC_FILE, make_peer_session
+from tests.builders import FROZEN_RUBRIC_FILE, load_rubric, make_peer_session
 from tests.factories import (
     CaseFactory,
     CaseItemFactory,
@@ -25,10 +21,7 @@ from tests.factories import (
 
 @pytest.fixture
 def rubric_version(db: None) -> RubricVersion:
-    call_command("load_rubric", str(FROZEN_RUBRIC_FILE), stdout=io.StringIO())
-    version = latest_published_version()
-    assert version is not None
-    return version
+    return load_rubric(FROZEN_RUBRIC_FILE)
 
 
 @pytest.fixture

@@ -4,25 +4,24 @@
 mark timestamps are exact. Interviewer-only text carries …-SECRET markers for the leak tests.
 """
 
-import io
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.management import call_command
 
 from casebank.models import Case
 from interviews import services
 from interviews.models import Session, SessionMode
 from rubrics import scoring
 from rubrics.models import Category, Item, RubricVersion
-from rubrics.services import create_draft_version, latest_published_version, publish_version
+from rubrics.services import create_draft_version, publish_version
 from tests.builders import (
     COMMENT_SECRET,
     FROZEN_RUBRIC_FILE,
     HINT_SECRET,
     NOTES,
     T0,
+    load_rubric,
     play_session,
 )
 from tests.factories import CaseFactory, CaseItemFactory, ItemFactory
@@ -30,10 +29,7 @@ from tests.factories import CaseFactory, CaseItemFactory, ItemFactory
 
 @pytest.fixture
 def rubric_version(db: None) -> RubricVersion:
-    call_command("load_rubric", str(FROZEN_RUBRIC_FILE), stdout=io.StringIO())
-    version = latest_published_version()
-    assert version is not None
-    return version
+    return load_rubric(FROZEN_RUBRIC_FILE)
 
 
 @pytest.fixture

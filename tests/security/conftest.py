@@ -11,7 +11,6 @@ would cost most of the suite's time.
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from io import StringIO
 
 import pytest
 from django.contrib.auth.models import User
@@ -24,7 +23,7 @@ from interviews import services
 from interviews.board import BoardUpdate
 from interviews.models import BoardSnapshot, Session, SessionMode
 from rubrics.services import latest_published_version
-from tests.builders import FROZEN_RUBRIC_FILE
+from tests.builders import FROZEN_RUBRIC_FILE, load_rubric
 from tests.factories import CaseFactory, ClarificationFactFactory, UserFactory
 from tests.groups.builders import in_days
 
@@ -54,7 +53,7 @@ def _case(slug: str) -> Case:
 
 
 def _build() -> World:
-    call_command("load_rubric", str(FROZEN_RUBRIC_FILE), stdout=StringIO())
+    load_rubric(FROZEN_RUBRIC_FILE)
     interviewer = UserFactory(username="walker-interviewer")
     candidate = UserFactory(username="walker-candidate")
     users = {
