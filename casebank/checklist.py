@@ -6,14 +6,15 @@ and ordered the same way everywhere. Case items get keys prefixed with "case:", 
 collide with the rubric's keys.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
+from django.core.cache import cache
 from django.db.models import QuerySet
 
 from casebank.models import CaseExclusion, CaseItem
 from rubrics import scoring
-from rubrics.models import Item
+from rubrics.models import Item, VersionStatus
 
 CASE_ITEM_PREFIX = "case:"
 
@@ -77,29 +78,48 @@ def _item(
     )
 
 
+def _rubric_cache_key(version_id: int) -> str:
+    return f"spar:rubric-items:{version_id}"
+
+
+def rubric_items(version_id: int) -> list[ChecklistItem]:
+    """A rubric version's items in order, before any case's exclusions.
+
+    A published version never changes (the admin shows it read-only and load_rubric refuses to
+    alter it), so its items are kept in the process's cache once read: the room reads them for
+    every mark and every render. A draft is read afresh each time, since its author edits it.
+    """
+    key = _rubric_cache_key(version_id)
+    items: list[ChecklistItem] | None = cache.get(key)
+    if items is not None:
+        return items
+    rows = list(
+        Item.objects.filter(step__version_id=version_id)
+        .select_related("step__version")
+        .prefetch_related("categories")
+        .order_by("step__number", "position", "id")
+    )
+    items = [_item(row, key=row.key, step=row.step.number, from_case=False) for row in rows]
+    if rows and rows[0].step.version.status == VersionStatus.PUBLISHED:
+        cache.set(key, items, timeout=None)
+    return items
+
+
 def case_checklist(
     version_id: int, case_id: int, *, step: int | None = None
 ) -> list[ChecklistItem]:
     """The checklist in order (by step; within a step the rubric's items, then the case's), of
-    one step or all, with the case's own list of rubric items that do not apply to it. Five
-    queries: each kind of item, each kind's categories, the case's exclusions."""
-    rubric_rows: QuerySet[Item] = Item.objects.filter(step__version_id=version_id)
+    one step or all, with the case's own list of rubric items that do not apply to it. Three
+    queries (the case's items, their categories, the case's exclusions), and two more for the
+    rubric's items unless rubric_items has them."""
     case_rows: QuerySet[CaseItem] = CaseItem.objects.filter(case_id=case_id)
     if step is not None:
-        rubric_rows = rubric_rows.filter(step__number=step)
         case_rows = case_rows.filter(step=step)
     excluded = dict(CaseExclusion.objects.filter(case_id=case_id).values_list("item_key", "reason"))
     items = [
-        _item(
-            row,
-            key=row.key,
-            step=row.step.number,
-            from_case=False,
-            excluded_reason=excluded.get(row.key, ""),
-        )
-        for row in rubric_rows.select_related("step")
-        .prefetch_related("categories")
-        .order_by("step__number", "position", "id")
+        replace(item, excluded_reason=excluded[item.key]) if item.key in excluded else item
+        for item in rubric_items(version_id)
+        if step is None or item.step == step
     ]
     items += [
         _item(row, key=f"{CASE_ITEM_PREFIX}{row.key}", step=row.step, from_case=True)
@@ -127,6 +147,10 @@ def find_item(version_id: int, case_id: int, key: str) -> ItemRef | None:
             .first()
         )
         return row and ItemRef(key=key, step=row["step"], kind=scoring.Kind(row["kind"]))
+    cached: list[ChecklistItem] | None = cache.get(_rubric_cache_key(version_id))
+    if cached is not None:
+        found = next((item for item in cached if item.key == key), None)
+        return None if found is None else ItemRef(key=key, step=found.step, kind=found.kind)
     rubric_row = (
         Item.objects.filter(step__version_id=version_id, key=key)
         .values("step__number", "kind")

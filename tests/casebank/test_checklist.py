@@ -4,9 +4,9 @@ from decimal import Decimal
 
 import pytest
 
-from casebank.checklist import case_checklist, expected_count, find_item
+from casebank.checklist import case_checklist, expected_count, find_item, rubric_items
 from rubrics import scoring
-from rubrics.models import Item, ItemKind, RubricVersion
+from rubrics.models import Item, ItemKind, RubricVersion, VersionStatus
 from tests.factories import (
     CaseFactory,
     CaseItemFactory,
@@ -154,3 +154,50 @@ def test_case_checklist_query_count_is_fixed(django_assert_num_queries, count):
 
     assert len(items) == 2 * count
     assert {item.categories for item in items} == {tuple(c.slug for c in categories)}
+
+
+def test_a_published_versions_items_are_read_once_per_process(published, django_assert_num_queries):
+    case = CaseFactory()
+    CaseItemFactory(case=case, step=1, key="twist")
+    # The first read: the rubric's items with their steps and version, their categories, then
+    # the case's items, their categories, the case's exclusions.
+    with django_assert_num_queries(5):
+        first = case_checklist(published.pk, case.pk)
+    # Later reads, of the whole list or of one step, take the rubric's items from the cache.
+    with django_assert_num_queries(3):
+        again = case_checklist(published.pk, case.pk)
+    with django_assert_num_queries(3):
+        step_one = case_checklist(published.pk, case.pk, step=1)
+    with django_assert_num_queries(0):
+        ref = find_item(published.pk, case.pk, "latency-budget")
+
+    assert again == first
+    assert [item.key for item in step_one] == ["objective", "jumps-to-model", "case:twist"]
+    assert (ref.step, ref.kind) == (2, scoring.Kind.EXPECTED)
+    assert find_item(published.pk, case.pk, "no-such-item") is None
+
+
+def test_the_cached_items_take_each_cases_own_exclusions(published):
+    excluding, other = CaseFactory(), CaseFactory()
+    excluding.exclusions.create(item_key="latency-budget", reason="A batch system.")
+
+    reasons = {item.key: item.excluded_reason for item in case_checklist(published.pk, other.pk)}
+    excluded = {i.key: i.excluded_reason for i in case_checklist(published.pk, excluding.pk)}
+    again = {item.key: item.excluded_reason for item in case_checklist(published.pk, other.pk)}
+
+    assert excluded["latency-budget"] == "A batch system."
+    assert reasons["latency-budget"] == again["latency-budget"] == ""
+    assert all(item.excluded_reason == "" for item in rubric_items(published.pk))
+
+
+def test_a_draft_versions_items_are_read_afresh_each_time(published):
+    published.status = VersionStatus.DRAFT
+    published.save()
+    case = CaseFactory()
+    before = [item.title for item in case_checklist(published.pk, case.pk)]
+
+    Item.objects.filter(step__version=published, key="objective").update(title="Edited title")
+    after = [item.title for item in case_checklist(published.pk, case.pk)]
+
+    assert "Edited title" not in before
+    assert "Edited title" in after

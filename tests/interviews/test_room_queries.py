@@ -6,6 +6,7 @@ Each count is the one measured with the small session; the big session must take
 import pytest
 from django.urls import reverse
 
+from casebank.checklist import rubric_items
 from interviews import services
 from interviews.models import Mark, Session, SessionMode
 from rubrics import scoring
@@ -27,11 +28,11 @@ HX = {"HX-Request": "true"}
 # their rubric steps, the revealed fact ids, the case's facts.
 ROOM_QUERIES_CANDIDATE = 6
 # The above, plus whether the interviewer is meanwhile this case's candidate elsewhere (then the
-# material is withheld), the current step's rubric items and their categories, the case's items
-# and their categories, the case's not-applicable items, the interviewer's marks, the board's
-# labels (evidence from the diagram; the scene itself is never read), the step's probe, the
-# step's hints.
-ROOM_QUERIES_INTERVIEWER = 16
+# material is withheld), the case's items and their categories, the case's not-applicable items,
+# the interviewer's marks, the board's labels (evidence from the diagram; the scene itself is
+# never read), the step's probe, the step's hints. The rubric's items come from the process's
+# cache (casebank.checklist.rubric_items), as on every request after a process's first.
+ROOM_QUERIES_INTERVIEWER = 14
 # The cheap read of version and participants comes first, then the room's queries (minus the
 # login's two, already done).
 STATE_CHANGED_CANDIDATE = 1 + ROOM_QUERIES_CANDIDATE
@@ -41,11 +42,16 @@ STATE_CHANGED_INTERVIEWER = 1 + ROOM_QUERIES_INTERVIEWER
 # step's checklist with its marks and the board's labels (the evidence), but no facts, probe or
 # hints.
 NOTES_CHANGED_CANDIDATE = 4
-NOTES_CHANGED_INTERVIEWER = 13
+NOTES_CHANGED_INTERVIEWER = 11
 # django_session, auth_user, and one read of the session row's version and participants.
 STATE_UNCHANGED = 3
 # The same, plus the one UPDATE of the poller's "last seen" when it is due (every 5 s at most).
 STATE_UNCHANGED_RECORDING_PRESENCE = 4
+
+
+@pytest.fixture(autouse=True)
+def _rubric_items_read(rubric_version) -> None:
+    rubric_items(rubric_version.pk)
 
 
 def _poll_once(client, session: Session) -> Session:

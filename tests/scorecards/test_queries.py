@@ -46,11 +46,12 @@ def big(interviewer, candidate, rubric_version, v2) -> Session:
 
 
 # django_session and auth_user come first in every request. Then: the session with its case,
-# version and people; the version's rubric (its name); the checklist: the rubric items with
-# their steps and texts, their categories, the case items, theirs, the case's not-applicable
-# items; all marks; the hints; the steps with their rubric steps; the re-scores with their
-# versions and authors; the category names; the board's snapshots (without their scenes).
-REPORT = 2 + 1 + 1 + 5 + 1 + 1 + 1 + 1 + 1 + 1
+# version and people; the version's rubric (its name); the checklist: the case items, their
+# categories, the case's not-applicable items (the rubric's items come from the process's cache,
+# as on every request after a process's first: casebank.checklist.rubric_items); all marks; the
+# hints; the steps with their rubric steps; the re-scores with their versions and authors; the
+# category names; the board's snapshots (without their scenes).
+REPORT = 2 + 1 + 1 + 3 + 1 + 1 + 1 + 1 + 1 + 1
 EXPECTED = {
     # … plus the other published versions, for the re-score form.
     ("scorecard", "interviewer"): REPORT + 1,
@@ -59,8 +60,8 @@ EXPECTED = {
     # … plus the final diagram's scene.
     ("json", "interviewer"): REPORT + 1,
     ("markdown", "interviewer"): REPORT,
-    # The self-assessment: the session, the checklist (five), the candidate's marks, the steps.
-    ("scorecard", "pending-candidate"): 2 + 1 + 5 + 1 + 1,
+    # The self-assessment: the session, the checklist (three), the candidate's marks, the steps.
+    ("scorecard", "pending-candidate"): 2 + 1 + 3 + 1 + 1,
 }
 
 
@@ -76,12 +77,13 @@ def test_query_counts(client, request, django_assert_num_queries, users, size, e
     assert response.status_code == 200
 
 
-# The per-item save: the login's two; the session; the item's kind; the service's row lock, then
-# interviews' set_mark (its own lock and item check, the upsert's read and write, the version
-# bump), with the savepoints of the nested transactions (eight); the three counts for the
-# progress line. On PostgreSQL the bump also sends its NOTIFY to the stream hubs.
+# The per-item save: the login's two; the session; the service's row lock, then interviews'
+# set_mark (its own lock, the upsert's read and write, the version bump), with the savepoints of
+# the nested transactions (eight); the three counts for the progress line. The item's kind, which
+# the view and set_mark both check, comes from the rubric's items in the process's cache. On
+# PostgreSQL the bump also sends its NOTIFY to the stream hubs.
 NOTIFY = 1 if connection.vendor == "postgresql" else 0
-SELF_MARK = 2 + 1 + 1 + 1 + 5 + NOTIFY + 8 + 3
+SELF_MARK = 2 + 1 + 1 + 4 + NOTIFY + 8 + 3
 
 
 @pytest.mark.parametrize("size", ["small", "big"])
