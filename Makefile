@@ -4,6 +4,9 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 # Two test workers fit a 2-core machine; browser tests run in the same pytest call.
 PYTEST_WORKERS ?= 2
+# A worker that runs out of tests takes pending ones from the other, so neither sits idle at the
+# end: the whole suite took 6 min 3 s against 6 min 27 s with the default, run one after the other.
+PYTEST_DIST ?= worksteal
 PYTEST_ARGS ?=
 
 .PHONY: run test lint format test-browser bench clean whiteboard whiteboard-check
@@ -46,10 +49,10 @@ format: $(VENV)/.installed
 
 test: lint node_modules/.installed
 	$(PY) manage.py makemigrations --check --dry-run
-	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST) $(PYTEST_ARGS)
 
 test-browser: $(VENV)/.installed node_modules/.installed
-	$(PY) -m pytest -n $(PYTEST_WORKERS) tests/browser $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST) tests/browser $(PYTEST_ARGS)
 
 # The load benchmark (see README, Performance): live sessions on the push stream, SQLite, or
 # PostgreSQL when DATABASE_URL is set. Its load generator is Python (asyncio); nothing to install.
