@@ -118,9 +118,5 @@ class ClaimForm(forms.Form):
         return SlotRole(self.cleaned_data["as_role"])
 
     @property
-    def asks_role(self) -> bool:
-        return "as_role" in self.fields
-
-    @property
     def asks_case(self) -> bool:
         return "case" in self.fields
