@@ -4,13 +4,13 @@ Each member sharing their progress counts once in the group's average for a conc
 of the members' own averages), so one member with many sessions does not outweigh the others.
 """
 
-import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
 
+from rubrics.scoring import decimal_text
 from scorecards.stats import Average
 
 CASE_LIMIT = 5
@@ -75,8 +75,8 @@ def percent_points(value: Fraction | None) -> str:
     """A change in percentage points with its sign: "+12", "−3", "0"; "—" for none."""
     if value is None:
         return "—"
-    size = math.floor(abs(value) + Fraction(1, 2))  # halves away from zero, as people round
-    if size == 0:
+    size = decimal_text(abs(value), 0)  # Spar's one rounding, on the size: halves away from zero
+    if size == "0":
         return "0"
     return f"+{size}" if value > 0 else f"−{size}"
 
