@@ -162,6 +162,11 @@ def test_two_people_draw_on_one_board(new_page, live_server, ines: User, cai: Us
     )
     assert scene_types(candidate_page).count("arrow") == 1
 
+    # The room drew all this under the CSP without a violation (each page keeps its own list, so
+    # read them before the finish takes both pages on to the scorecard).
+    for recorder in (candidate, interviewer):
+        assert recorder.csp_violations() == []
+
     # The finish freezes it: the server refuses drawing, and the scorecard shows the diagram.
     services.finish_session(session=Session.objects.get(pk=session.pk))
     frozen = interviewer_page.request.post(
@@ -179,6 +184,10 @@ def test_two_people_draw_on_one_board(new_page, live_server, ines: User, cai: Us
     assert image.headers["content-type"].startswith("image/svg+xml")
     assert "feature store" in image.text()
 
+    # Read the scorecard's own list only once the candidate's page has got there too: while it
+    # is on its way, there is no page to ask.
+    expect(candidate_page).to_have_url(re.compile(r"/scorecard/$"), timeout=SEEN_WITHIN_S * 1000)
+    candidate_page.wait_for_load_state()
     for recorder in (candidate, interviewer):
         assert recorder.outside == []
         assert recorder.csp_violations() == []
