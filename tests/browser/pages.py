@@ -5,13 +5,16 @@ that names it, never a silent omission.
 """
 
 import io
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import get_resolver, reverse
 from playwright.sync_api import BrowserContext
@@ -25,6 +28,61 @@ from scorecards import services as scorecard_services
 
 CASE_SLUG = "delivery-eta"
 NOTES = "First I would clarify the **business objective** and the p99 latency budget."
+
+
+# The tables `load_casebank` writes, as LIKE patterns (an underscore is a wildcard unless escaped).
+CASEBANK_TABLES = (r"casebank\_%", r"rubrics\_%")
+_snapshot: dict[str, Path] = {}
+_snapshot_folder = tempfile.TemporaryDirectory(prefix="spar-casebank-")
+
+
+def load_shipped_casebank() -> None:
+    """The shipped rubric and cases, exactly as `load_casebank` writes them.
+
+    Browser tests run on a database that is emptied after each test, and loading the case bank
+    costs about 0.4 s. On SQLite each test process loads it once, keeps a copy of its tables, and
+    copies their rows back into the emptied tables for later tests (a few milliseconds), the
+    tables' id counters included, so every test sees the same rows with the same ids.
+    PostgreSQL loads it each time.
+    """
+    if connection.vendor != "sqlite":
+        call_command("load_casebank", stdout=io.StringIO())
+        return
+    with connection.cursor() as cursor:
+        if "path" not in _snapshot:
+            call_command("load_casebank", stdout=io.StringIO())
+            path = Path(_snapshot_folder.name) / "casebank.sqlite3"
+            cursor.execute("VACUUM INTO %s", [str(path)])
+            _snapshot["path"] = path
+            return
+        # ATTACH and the foreign-key switch are refused inside a transaction; the copy is one.
+        # The copied rows refer to each other (the tables go in any order), so references are
+        # checked once they are all in, below.
+        cursor.execute("ATTACH DATABASE %s AS bank", [str(_snapshot["path"])])
+        cursor.execute("PRAGMA foreign_keys = OFF")
+        try:
+            # Table names come from the schema and the rest is fixed text: nothing is injected.
+            where = " OR ".join("name LIKE %s ESCAPE '\\'" for _ in CASEBANK_TABLES)
+            cursor.execute(
+                f"SELECT name FROM bank.sqlite_master WHERE type = 'table' AND ({where})",  # noqa: S608
+                CASEBANK_TABLES,
+            )
+            tables = [name for (name,) in cursor.fetchall()]
+            names = ", ".join(["%s"] * len(tables))
+            with transaction.atomic():
+                for table in tables:
+                    copy = f'INSERT INTO main."{table}" SELECT * FROM bank."{table}"'  # noqa: S608
+                    cursor.execute(copy)
+                forget = f"DELETE FROM main.sqlite_sequence WHERE name IN ({names})"  # noqa: S608
+                cursor.execute(forget, tables)
+                counters = f"SELECT name, seq FROM bank.sqlite_sequence WHERE name IN ({names})"  # noqa: S608
+                cursor.execute(f"INSERT INTO main.sqlite_sequence (name, seq) {counters}", tables)
+                cursor.execute("PRAGMA main.foreign_key_check")
+                broken = cursor.fetchall()
+                assert broken == [], f"the copied case bank refers to missing rows: {broken[:5]}"
+        finally:
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.execute("DETACH DATABASE bank")
 
 
 @dataclass(frozen=True)
@@ -107,7 +165,7 @@ def existing_pages() -> list[PageSpec]:
 
 
 def build_world(user_model: type[User]) -> World:
-    call_command("load_casebank", stdout=io.StringIO())
+    load_shipped_casebank()
     users = {
         "member": user_model.objects.create_user("member"),
         "staff": user_model.objects.create_user("staffer", is_staff=True, is_superuser=True),

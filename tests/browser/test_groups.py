@@ -6,7 +6,6 @@ Neither member has a zone to begin with: each browser's zone is guessed by stati
 on the first page that shows times.
 """
 
-import io
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.management import call_command
 from django.utils import timezone
 from icalendar import Calendar
 from playwright.sync_api import Page, expect
@@ -24,8 +22,8 @@ from accounts.profile import viewer_zone
 from groups import services
 from groups.models import SlotRole, StudyGroup
 from interviews.models import ScheduleStatus, Session
-from tests.browser.pages import log_in
-from tests.browser.test_accessibility import _violations
+from tests.browser.pages import load_shipped_casebank, log_in
+from tests.browser.test_accessibility import violations_in_both_schemes
 from tests.browser.test_html_validity import _check
 
 CALL = "https://meet.example.org/spar-tuesday-mock"
@@ -34,7 +32,7 @@ BERLIN, NEW_YORK = ZoneInfo("Europe/Berlin"), ZoneInfo("America/New_York")
 
 @pytest.fixture
 def group(transactional_db: None, django_user_model: type[User]) -> StudyGroup:
-    call_command("load_casebank", stdout=io.StringIO())
+    load_shipped_casebank()
     ines = django_user_model.objects.create_user("ines", email="ines@example.org")
     cai = django_user_model.objects.create_user("cai", email="cai@example.org")
     group = services.create_group(owner=ines, name="Tuesday mocks")
@@ -166,15 +164,14 @@ def test_hosting_pages_are_accessible_and_valid_html(
     problems, bodies = [], {}
     for index, (who, path) in enumerate(pages):
         user = newcomer if path.startswith("/groups/join/") else User.objects.get(username=who)
-        for scheme in ("light", "dark"):
-            page = new_page(bypass_csp=True, color_scheme=scheme)
-            log_in(page.context, user, live_server.url)
-            response = page.goto(path)
-            assert (response.status, page.url) == (200, live_server.url + path), path
-            bodies[f"page-{index}"] = response.text()
-            found = _violations(page, axe_script, admin=False)
-            problems += [f"[{scheme}] {path}: {line}" for line in found]
-            page.context.close()
+        page = new_page(bypass_csp=True)
+        log_in(page.context, user, live_server.url)
+        response = page.goto(path)
+        assert (response.status, page.url) == (200, live_server.url + path), path
+        bodies[f"page-{index}"] = response.text()
+        found = violations_in_both_schemes(page, axe_script, admin=False)
+        problems += [f"{path}: {line}" for line in found]
+        page.context.close()
     assert problems == [], "\n".join(problems)
     # The zone note and the guess form, as a member without a zone gets them (no script run).
     context = new_page().context

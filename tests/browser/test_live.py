@@ -5,7 +5,6 @@ screen to the change on the other, watched every animation frame) and must stay 
 even on a loaded CI machine; the benchmark (`make bench`) measures the strict figures.
 """
 
-import io
 import math
 import re
 import time
@@ -13,7 +12,6 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.management import call_command
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from casebank.models import Case
@@ -22,7 +20,7 @@ from interviews.models import Session, SessionMode
 from rubrics.services import latest_published_version
 from tests.browser.asgi_server import AsgiLiveServer, asgi_live_server  # noqa: F401 -- fixture
 from tests.browser.conftest import PageProblems
-from tests.browser.pages import log_in
+from tests.browser.pages import load_shipped_casebank, log_in
 from tests.browser.test_html_validity import _check
 
 CASE_SLUG = "delivery-eta"
@@ -38,7 +36,7 @@ def live_server(asgi_live_server: AsgiLiveServer) -> AsgiLiveServer:  # noqa: F8
 
 @pytest.fixture
 def session(transactional_db: None, django_user_model: type[User]) -> Session:
-    call_command("load_casebank", stdout=io.StringIO())
+    load_shipped_casebank()
     interviewer = django_user_model.objects.create_user("ines")
     candidate = django_user_model.objects.create_user("cai")
     created = services.create_session(

@@ -4,7 +4,6 @@ Cross-screen changes travel by the 2-second poll, so expectations about the othe
 to 10 s; everything else uses the context's default timeout.
 """
 
-import io
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -12,7 +11,6 @@ from datetime import datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from pytest_django.live_server_helper import LiveServer
@@ -23,6 +21,7 @@ from interviews import services
 from interviews.models import Mark, Session, SessionMode, SessionState, SessionStep
 from rubrics.services import latest_published_version
 from tests.browser.conftest import PageProblems
+from tests.browser.pages import load_shipped_casebank
 
 PASSWORD = "a-long-and-unusual-passphrase"
 CASE_TITLE = "Delivery time estimates for a food delivery app"
@@ -37,7 +36,7 @@ TOTAL_CLOCK = "#flow .timer-total [data-timer-clock]"
 @pytest.fixture
 def casebank(transactional_db: None) -> None:
     # live_server runs on a transactional database, flushed after each test.
-    call_command("load_casebank", stdout=io.StringIO())
+    load_shipped_casebank()
 
 
 @pytest.fixture
