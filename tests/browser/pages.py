@@ -32,47 +32,62 @@ NOTES = "First I would clarify the **business objective** and the p99 latency bu
 
 # The tables `load_casebank` writes, as LIKE patterns (an underscore is a wildcard unless escaped).
 CASEBANK_TABLES = (r"casebank\_%", r"rubrics\_%")
-_snapshot: dict[str, Path] = {}
-_snapshot_folder = tempfile.TemporaryDirectory(prefix="spar-casebank-")
+_copy: dict[str, Path | str] = {}
+_copy_folder = tempfile.TemporaryDirectory(prefix="spar-casebank-")
+# PostgreSQL keeps the copy in a schema of the (per-worker) test database, outside the search
+# path, so Django neither sees nor empties its tables.
+POSTGRES_COPY_SCHEMA = "casebank_copy"
 
 
 def load_shipped_casebank() -> None:
     """The shipped rubric and cases, exactly as `load_casebank` writes them.
 
     Browser tests run on a database that is emptied after each test, and loading the case bank
-    costs about 0.4 s. On SQLite each test process loads it once, keeps a copy of its tables, and
-    copies their rows back into the emptied tables for later tests (a few milliseconds), the
-    tables' id counters included, so every test sees the same rows with the same ids.
-    PostgreSQL loads it each time.
+    costs about 0.4 s. Each test process loads it once, keeps a copy of its tables, and copies
+    their rows back into the emptied tables for later tests (a few milliseconds), so every test
+    sees the same rows with the same ids. Table names come from the database's own catalogue
+    and the rest is fixed text: nothing is injected into the SQL below.
     """
-    if connection.vendor != "sqlite":
+    if "where" not in _copy:
         call_command("load_casebank", stdout=io.StringIO())
+        keep = _keep_sqlite if connection.vendor == "sqlite" else _keep_postgres
+        keep()
         return
+    if connection.vendor == "sqlite":
+        _restore_sqlite()
+    else:
+        _restore_postgres()
+
+
+def _like_any(column: str) -> str:
+    return " OR ".join(f"{column} LIKE %s ESCAPE '\\'" for _ in CASEBANK_TABLES)
+
+
+def _keep_sqlite() -> None:
+    path = Path(_copy_folder.name) / "casebank.sqlite3"
     with connection.cursor() as cursor:
-        if "path" not in _snapshot:
-            call_command("load_casebank", stdout=io.StringIO())
-            path = Path(_snapshot_folder.name) / "casebank.sqlite3"
-            cursor.execute("VACUUM INTO %s", [str(path)])
-            _snapshot["path"] = path
-            return
+        cursor.execute("VACUUM INTO %s", [str(path)])
+    _copy["where"] = path
+
+
+def _restore_sqlite() -> None:
+    with connection.cursor() as cursor:
         # ATTACH and the foreign-key switch are refused inside a transaction; the copy is one.
         # The copied rows refer to each other (the tables go in any order), so references are
         # checked once they are all in, below.
-        cursor.execute("ATTACH DATABASE %s AS bank", [str(_snapshot["path"])])
+        cursor.execute("ATTACH DATABASE %s AS bank", [str(_copy["where"])])
         cursor.execute("PRAGMA foreign_keys = OFF")
         try:
-            # Table names come from the schema and the rest is fixed text: nothing is injected.
-            where = " OR ".join("name LIKE %s ESCAPE '\\'" for _ in CASEBANK_TABLES)
-            cursor.execute(
-                f"SELECT name FROM bank.sqlite_master WHERE type = 'table' AND ({where})",  # noqa: S608
-                CASEBANK_TABLES,
-            )
+            where = _like_any("name")
+            find = f"SELECT name FROM bank.sqlite_master WHERE type = 'table' AND ({where})"  # noqa: S608
+            cursor.execute(find, CASEBANK_TABLES)
             tables = [name for (name,) in cursor.fetchall()]
             names = ", ".join(["%s"] * len(tables))
             with transaction.atomic():
                 for table in tables:
                     copy = f'INSERT INTO main."{table}" SELECT * FROM bank."{table}"'  # noqa: S608
                     cursor.execute(copy)
+                # The tables' id counters too, so that ids continue as after a fresh load.
                 forget = f"DELETE FROM main.sqlite_sequence WHERE name IN ({names})"  # noqa: S608
                 cursor.execute(forget, tables)
                 counters = f"SELECT name, seq FROM bank.sqlite_sequence WHERE name IN ({names})"  # noqa: S608
@@ -83,6 +98,33 @@ def load_shipped_casebank() -> None:
         finally:
             cursor.execute("PRAGMA foreign_keys = ON")
             cursor.execute("DETACH DATABASE bank")
+
+
+def _keep_postgres() -> None:
+    schema = POSTGRES_COPY_SCHEMA
+    with connection.cursor() as cursor:
+        # A copy left by an earlier run on a kept test database may have another schema.
+        cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        cursor.execute(f'CREATE SCHEMA "{schema}"')
+        where = _like_any("tablename")
+        find = f"SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND ({where})"  # noqa: S608
+        cursor.execute(find, CASEBANK_TABLES)
+        for (table,) in cursor.fetchall():
+            cursor.execute(f'CREATE TABLE "{schema}"."{table}" AS TABLE public."{table}"')
+    _copy["where"] = schema
+
+
+def _restore_postgres() -> None:
+    schema = str(_copy["where"])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", [schema])
+        tables = [table for (table,) in cursor.fetchall()]
+        # Django's foreign keys on PostgreSQL are checked at the commit, so the tables go in any
+        # order. Their id sequences only ever grow: new rows get ids above the copied ones.
+        with transaction.atomic():
+            for table in tables:
+                copy = f'INSERT INTO public."{table}" SELECT * FROM "{schema}"."{table}"'  # noqa: S608
+                cursor.execute(copy)
 
 
 @dataclass(frozen=True)
