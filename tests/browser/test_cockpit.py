@@ -26,9 +26,22 @@ ACROSS_SCREENS_MS = 10_000
 TOLERANCE_S = 0.3
 
 
-def _open(new_page, live_server, user, path: str, viewport: dict[str, int] = LAPTOP) -> Page:
+def _open(
+    new_page,
+    live_server,
+    user,
+    path: str,
+    viewport: dict[str, int] = LAPTOP,
+    *,
+    fake_clock: bool = False,
+) -> Page:
+    """A signed-in page at `path`. With `fake_clock` the page's timers run on Playwright's clock:
+    time still flows, and a test jumps it forward (`page.clock.fast_forward`) rather than sit
+    out a step budget or a countdown in real time."""
     page = new_page(viewport=viewport)
     log_in(page.context, user, live_server.url)
+    if fake_clock:
+        page.clock.install()
     page.goto(path)
     page.wait_for_load_state()  # the deferred scripts run before anything is measured
     return page
@@ -210,69 +223,74 @@ def _seconds(clock: str) -> int:
     return total
 
 
-def _assert_clocks_agree_with_the_server(page: Page, session: Session, samples: int = 12) -> None:
-    """Read the clocks at moments spread over a second and more; each must show the whole
+def _assert_clocks_agree_with_the_server(session: Session, *pages: Page, samples: int = 9) -> None:
+    """Read each page's clocks at moments spread over a second; each must show the whole
     second the server's time gives at that moment, give or take TOLERANCE_S, and the steps list
     must always show what the top bar shows. Server and browser share this machine's clock."""
     for _ in range(samples):
-        read = page.evaluate(READ_CLOCKS)
-        session.refresh_from_db()
-        steps = list(session.steps.all())
-        moment = datetime.fromtimestamp(read["at"] / 1000, UTC)
-        current = next(step for step in steps if step.number == int(read["step"]))
-        step_s = session.step_elapsed(current, moment)
-        total_s = sum(session.step_elapsed(step, moment) for step in steps)
-        for shown, exact in ((read["clock"], step_s), (read["total"], total_s)):
-            low, high = math.floor(exact - TOLERANCE_S), math.floor(exact + TOLERANCE_S)
-            assert low <= _seconds(shown) <= high, f"shows {shown}, the server has {exact:.2f} s"
-        assert read["row"] == read["clock"], read
-        page.wait_for_timeout(137)
+        for page in pages:
+            read = page.evaluate(READ_CLOCKS)
+            session.refresh_from_db()
+            steps = list(session.steps.all())
+            moment = datetime.fromtimestamp(read["at"] / 1000, UTC)
+            current = next(step for step in steps if step.number == int(read["step"]))
+            step_s = session.step_elapsed(current, moment)
+            total_s = sum(session.step_elapsed(step, moment) for step in steps)
+            for shown, exact in ((read["clock"], step_s), (read["total"], total_s)):
+                low, high = math.floor(exact - TOLERANCE_S), math.floor(exact + TOLERANCE_S)
+                assert low <= _seconds(shown) <= high, (
+                    f"{page.url} shows {shown}, the server has {exact:.2f} s"
+                )
+            assert read["row"] == read["clock"], read
+        pages[0].wait_for_timeout(137)
 
 
 def test_clocks_agree_with_the_server_after_next_reload_and_in_a_second_tab(
     world, new_page, live_server
 ):
     session = _session(world, start_ago=65.4)
-    host = _open(new_page, live_server, world.users["ines"], _room(session))
+    # The host's timers run on Playwright's clock (flowing with real time) so that the end of the
+    # test can jump it forward.
+    host = _open(new_page, live_server, world.users["ines"], _room(session), fake_clock=True)
     guest = _open(new_page, live_server, world.users["cai"], _room(session))
-    _assert_clocks_agree_with_the_server(host, session)
-    _assert_clocks_agree_with_the_server(guest, session)
+    _assert_clocks_agree_with_the_server(session, host, guest)
 
     host.locator("#control-next").click()
     expect(host.locator("#flow")).to_have_attribute("data-current-step", "2")
-    _assert_clocks_agree_with_the_server(host, session)
+    _assert_clocks_agree_with_the_server(session, host, samples=4)
     expect(guest.locator("#flow")).to_have_attribute(
         "data-current-step", "2", timeout=ACROSS_SCREENS_MS
     )
-    _assert_clocks_agree_with_the_server(guest, session)
+    _assert_clocks_agree_with_the_server(session, guest, host)
 
     guest.reload()
     guest.wait_for_load_state()
-    _assert_clocks_agree_with_the_server(guest, session)
+    _assert_clocks_agree_with_the_server(session, guest, samples=4)
 
     second_tab = guest.context.new_page()
     second_tab.goto(_room(session))
     second_tab.wait_for_load_state()
-    _assert_clocks_agree_with_the_server(second_tab, session)
-    _assert_clocks_agree_with_the_server(guest, session, samples=3)
+    _assert_clocks_agree_with_the_server(session, second_tab, guest)
 
     # Paused, every clock stops at the server's stored time.
     host.locator("#control-pause").click()
     expect(host.locator("#flow .state-badge")).to_have_text("Paused")
-    _assert_clocks_agree_with_the_server(host, session, samples=4)
+    _assert_clocks_agree_with_the_server(session, host, samples=4)
     stopped = host.locator("#flow [role=timer]").text_content()
-    host.wait_for_timeout(1_200)
+    host.clock.fast_forward(5_000)
     expect(host.locator("#flow [role=timer]")).to_have_text(stopped)
 
 
 def test_step_list_follows_the_top_bar_and_turns_red_with_it(world, new_page, live_server):
-    # Step 1 has 5 minutes; it started 4:55 ago, so it runs over within seconds.
-    session = _session(world, start_ago=295)
-    page = _open(new_page, live_server, world.users["cai"], _room(session))
+    # Step 1 has 5 minutes; it started 4:50 ago, so it runs over 10 s on.
+    session = _session(world, start_ago=290)
+    page = _open(new_page, live_server, world.users["cai"], _room(session), fake_clock=True)
     timer = page.locator("#flow [data-timer][data-step]")
     row = page.locator("[data-step-row='1']")
     expect(timer).not_to_have_class(re.compile(r"\boverrun\b"))
-    expect(timer).to_have_class(re.compile(r"\boverrun\b"), timeout=10_000)
+    expect(row).not_to_have_class(re.compile(r"\boverrun\b"))
+    page.clock.fast_forward(11_000)
+    expect(timer).to_have_class(re.compile(r"\boverrun\b"))
     expect(timer.locator("[data-timer-status]")).to_have_text(re.compile(r"^over by 0:0\d$"))
     expect(row).to_have_class(re.compile(r"\boverrun\b"))
     expect(row.locator("[data-step-over]")).to_have_text(re.compile(r"over by 0:0\d"))
@@ -281,22 +299,26 @@ def test_step_list_follows_the_top_bar_and_turns_red_with_it(world, new_page, li
 
 
 def test_beep_at_the_budget_end_is_off_until_clicked(world, new_page, live_server):
-    session = _session(world, start_ago=294)
-    page = _open(new_page, live_server, world.users["ines"], _room(session))
+    session = _session(world, start_ago=290)
+    page = _open(new_page, live_server, world.users["ines"], _room(session), fake_clock=True)
     sound = page.locator("[data-sound]")
     expect(sound).to_have_attribute("aria-pressed", "false")
     expect(sound).to_have_text("Beep at step end: off")
     sound.click()
     expect(sound).to_have_attribute("aria-pressed", "true")
     expect(sound).to_have_text("Beep at step end: on")
-    expect(sound).to_have_attribute("data-beeped", "1", timeout=10_000)
+    assert sound.get_attribute("data-beeped") is None
+    page.clock.fast_forward(11_000)
+    expect(sound).to_have_attribute("data-beeped", "1")
 
 
 def test_no_beep_unless_asked(world, new_page, live_server):
-    session = _session(world, start_ago=298.8)
-    page = _open(new_page, live_server, world.users["ines"], _room(session))
+    session = _session(world, start_ago=290)
+    page = _open(new_page, live_server, world.users["ines"], _room(session), fake_clock=True)
     timer = page.locator("#flow [data-timer][data-step]")
-    expect(timer).to_have_class(re.compile(r"\boverrun\b"), timeout=5_000)
+    expect(timer).not_to_have_class(re.compile(r"\boverrun\b"))
+    page.clock.fast_forward(11_000)
+    expect(timer).to_have_class(re.compile(r"\boverrun\b"))
     assert page.locator("[data-sound]").get_attribute("data-beeped") is None
 
 
@@ -336,10 +358,11 @@ def test_partner_presence_turns_to_away_by_itself(world, new_page, live_server):
     Session.objects.filter(pk=session.pk).update(
         candidate_seen_at=timezone.now() - timedelta(seconds=9)
     )
-    page = _open(new_page, live_server, world.users["ines"], _room(session))
+    page = _open(new_page, live_server, world.users["ines"], _room(session), fake_clock=True)
     state = page.locator("#presence [data-presence-state]")
     expect(state).to_have_text("here now", timeout=1_000)
-    expect(state).to_have_text(re.compile(r"^away, last seen 1\d s ago$"), timeout=10_000)
+    page.clock.fast_forward(7_000)  # 16 s since the candidate was last heard from
+    expect(state).to_have_text(re.compile(r"^away, last seen 1\d s ago$"))
     expect(state).not_to_have_class(re.compile(r"\bhere\b"))
 
 
@@ -383,7 +406,7 @@ def test_swap_on_one_screen_takes_the_partner_to_the_new_room(world, new_page, l
     session = _finished(world)
     scorecard_services.skip_self_assessment(session=session, by=world.users["cai"])
     path = f"/sessions/{session.pk}/scorecard/"
-    host = _open(new_page, live_server, world.users["ines"], path)
+    host = _open(new_page, live_server, world.users["ines"], path, fake_clock=True)
     guest = _open(new_page, live_server, world.users["cai"], path)
 
     guest.get_by_role("button", name="Swap roles for the next round").click()
@@ -396,8 +419,12 @@ def test_swap_on_one_screen_takes_the_partner_to_the_new_room(world, new_page, l
     expect(link).to_have_attribute("href", _room(swapped))
     expect(host.locator("#next-round")).to_contain_text(swapped.case.title)
     expect(host.get_by_role("button", name="Stay on this page")).to_be_visible()
-    # Nobody pressed "Stay": the page follows the link by itself.
-    expect(host).to_have_url(re.compile(rf"{_room(swapped)}$"), timeout=15_000)
+    expect(host.locator("#next-round .follow-note")).to_have_text(
+        re.compile(r"^Opening it in [1-8] s\.$")
+    )
+    # Nobody pressed "Stay": the page follows the link by itself once the 8 s countdown ends.
+    host.clock.run_for(8_000)
+    expect(host).to_have_url(re.compile(rf"{_room(swapped)}$"))
     expect(host.locator(".role-chip")).to_have_text("Candidate")
 
 

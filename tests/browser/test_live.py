@@ -172,11 +172,19 @@ def _empty_stream(page: Page) -> None:
     ids=["cannot-open", "keeps-dropping"],
 )
 def test_without_its_stream_the_room_polls_and_says_so(room_page, session, breaking, console):
+    # The candidate's timers run on Playwright's clock (flowing with real time): the test jumps
+    # over the page's waits (5 s for a first event, the 2 s poll, the reconnect back-off).
+    def open_broken(page: Page) -> None:
+        breaking(page)
+        page.clock.install()
+
     host = room_page(session.interviewer, session)
-    guest = room_page(session.candidate, session, *console, before=breaking)
+    guest = room_page(session.candidate, session, *console, before=open_broken)
     _is_live(host)
     notice = guest.locator("#live-status")
-    expect(notice).to_be_visible(timeout=15_000)
+    expect(notice).to_be_hidden()
+    guest.clock.fast_forward(6_000)
+    expect(notice).to_be_visible()
     expect(notice).to_contain_text("Live updates delayed")
     expect(guest.locator("#live")).to_have_attribute("data-state", "delayed")
 
@@ -185,11 +193,18 @@ def test_without_its_stream_the_room_polls_and_says_so(room_page, session, break
     host.locator(".fact").filter(has_text=fact.question).get_by_role(
         "button", name="Reveal"
     ).click()
+    expect(host.locator("#facts")).to_contain_text(fact.question)
+    guest.clock.fast_forward(2_000)
     expect(guest.locator("#facts")).to_contain_text(fact.question, timeout=OTHER_SCREEN_MS)
 
     # Once the stream gets through again, the page goes back to it and the notice goes away.
     guest.unroute(re.compile(r"/stream/"))
-    expect(notice).to_be_hidden(timeout=30_000)
+    for _ in range(60):
+        if notice.is_hidden():
+            break
+        guest.clock.fast_forward(1_000)
+        guest.wait_for_timeout(50)
+    expect(notice).to_be_hidden()
     _is_live(guest)
     host.locator("#control-next").click()
     expect(guest.locator("#flow")).to_have_attribute(

@@ -7,6 +7,7 @@ the CSRF token, which reads the body again), and a Content-Type parameter naming
 
 import asyncio
 import io
+from concurrent.futures import ThreadPoolExecutor
 from wsgiref.util import setup_testing_defaults
 
 import pytest
@@ -137,7 +138,10 @@ def _asgi(content_type: str) -> list[dict]:
     async def send(message: dict) -> None:
         sent.append(message)
 
-    asyncio.run(asgi_application(scope, receive, send))
+    # In a loop of its own thread: this worker's thread may already run Playwright's loop, if a
+    # browser test ran in it first.
+    with ThreadPoolExecutor(1) as loop_thread:
+        loop_thread.submit(asyncio.run, asgi_application(scope, receive, send)).result()
     return sent
 
 
