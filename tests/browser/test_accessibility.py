@@ -1,4 +1,5 @@
-"""axe-core on every page of tests/browser/pages.py, in the light and the dark colour scheme.
+"""Every page of tests/browser/pages.py, loaded once: it fits a phone's width, and axe-core finds
+nothing serious in the light and the dark colour scheme at a laptop's width.
 
 axe is injected as a script file, which the CSP forbids; only these contexts bypass it.
 """
@@ -71,15 +72,34 @@ def _violations(page: Page, axe_script: Path, *, admin: bool) -> list[str]:
     return lines
 
 
+PHONE = {"width": 390, "height": 844}
+LAPTOP = {"width": 1280, "height": 800}
+
+# The smallest chart label as drawn (font size times the SVG's scale); Infinity with no chart.
+SMALLEST_CHART_LABEL = """() => Math.min(Infinity, ...Array.from(
+    document.querySelectorAll("svg text"),
+    (t) => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a,
+))"""
+
+
 @pytest.mark.parametrize("spec", page_params())
-def test_page_has_no_serious_accessibility_violations(
+def test_page_fits_a_phone_and_has_no_serious_accessibility_violations(
     spec: PageSpec, world: World, new_page, live_server, axe_script: Path
 ) -> None:
     path = spec.path(world)
-    page = new_page(bypass_csp=True)
+    page = new_page(bypass_csp=True, viewport=PHONE)
     log_in(page.context, spec.user(world), live_server.url)
     response = page.goto(path)
     # Not redirected (to the login page, say): the page itself is what gets checked.
     assert (response.status, page.url) == (200, live_server.url + path), spec.name
+    page.wait_for_load_state()  # the deferred scripts have run
+
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{spec.name} is {width} px wide on a phone"
+    # Chart labels stay readable: 11 px or more as drawn.
+    smallest = page.evaluate(SMALLEST_CHART_LABEL)
+    assert smallest is None or smallest >= 11, f"{spec.name}: a chart label is {smallest:.1f} px"
+
+    page.set_viewport_size(LAPTOP)
     problems = violations_in_both_schemes(page, axe_script, admin=spec.is_admin)
     assert problems == [], f"{spec.name} ({path}):\n" + "\n".join(problems)

@@ -9,7 +9,6 @@ import math
 import re
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
@@ -18,7 +17,7 @@ from interviews import services
 from interviews.models import SelfAssessment, Session, SessionMode
 from rubrics.services import latest_published_version
 from scorecards import services as scorecard_services
-from tests.browser.pages import CASE_SLUG, World, existing_pages, log_in
+from tests.browser.pages import CASE_SLUG, World, log_in
 
 LAPTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
@@ -163,26 +162,12 @@ def test_candidate_sees_clock_editor_step_and_facts_at_once(world, new_page, liv
     _assert_no_page_scroll(page)
 
 
-# --- phones: no page wider than the screen ------------------------------------------------------
-
-PHONE_PAGES = existing_pages()
-
-
-@pytest.mark.parametrize("spec", PHONE_PAGES, ids=[spec.name for spec in PHONE_PAGES])
-def test_no_page_is_wider_than_a_phone(spec, world, new_page, live_server):
-    page = _open(new_page, live_server, spec.user(world), spec.path(world), PHONE)
-    size = _page_size(page)
-    assert size["width"] <= PHONE["width"], f"{spec.name} is {size['width']} px wide"
-    # Chart labels stay readable: 11 px or more as drawn.
-    smallest = page.evaluate(
-        """() => Math.min(Infinity, ...Array.from(document.querySelectorAll("svg text"), (t) =>
-            parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a))"""
-    )
-    assert smallest is None or smallest >= 11, f"{spec.name}: a chart label is {smallest:.1f} px"
+# --- phones (every page's width: test_accessibility) ----------------------------------------
 
 
 def test_scorecard_chart_labels_are_drawn_at_11_px_or_more(world, new_page, live_server):
-    # The test above passes vacuously on a page without a chart: this page has one.
+    # test_accessibility's walk over every page checks chart labels at phone width, which passes
+    # vacuously on a page without a chart: this page has one.
     path = f"/sessions/{world.compared.pk}/scorecard/"
     page = _open(new_page, live_server, world.users["cai"], path, PHONE)
     sizes = page.evaluate(
