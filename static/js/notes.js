@@ -113,6 +113,7 @@
           );
         })
         .then(function (result) {
+          reached(true);
           if (result.status === 200) {
             state.version = result.data.version;
             versionInput.value = String(state.version);
@@ -133,6 +134,7 @@
           }
         })
         .catch(function () {
+          reached(false);
           say("Offline — your text is kept in this browser; retrying.");
           retry();
         })
@@ -140,6 +142,11 @@
           state.saving = false;
           if (state.again) { state.again = false; save(); }
         });
+    }
+
+    // Whether the server answered: the room's connection banner listens (room.js).
+    function reached(ok) {
+      document.dispatchEvent(new CustomEvent("spar:connection", { detail: { ok: ok } }));
     }
 
     function retry() {

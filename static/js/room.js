@@ -429,6 +429,10 @@
   document.addEventListener("htmx:afterRequest", function (event) {
     if (event.detail.successful) connection(true);
   });
+  // On the push path the page may send no htmx request for minutes: a notes save (notes.js)
+  // and a stream that opens again also tell whether the server can be reached.
+  document.addEventListener("spar:connection", function (event) { connection(event.detail.ok); });
+  document.addEventListener("htmx:sseOpen", function () { connection(true); });
 
   const first = pageExchange();
   document.querySelectorAll("[data-server-now]").forEach(function (el) {

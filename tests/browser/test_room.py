@@ -1,7 +1,8 @@
-"""The live interview room in real Chromium: two browser contexts are two people.
+"""The live interview room in real Chromium: two browser contexts are two people, served as
+production serves them (uvicorn, config.asgi), so cross-screen changes travel by the push stream.
 
-Cross-screen changes travel by the 2-second poll, so expectations about the other screen wait up
-to 10 s; everything else uses the context's default timeout.
+Expectations about the other screen still wait up to 10 s (a loaded CI machine); everything else
+uses the context's default timeout.
 """
 
 import re
@@ -13,13 +14,13 @@ import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 from playwright.sync_api import Browser, BrowserContext, Page, expect
-from pytest_django.live_server_helper import LiveServer
 
 from accounts import profile_services
 from casebank.models import Case
 from interviews import services
 from interviews.models import Mark, Session, SessionMode, SessionState, SessionStep
 from rubrics.services import latest_published_version
+from tests.browser.asgi_server import AsgiLiveServer, asgi_live_server  # noqa: F401 -- fixture
 from tests.browser.conftest import PageProblems
 from tests.browser.pages import load_shipped_casebank
 
@@ -31,6 +32,11 @@ ACROSS_SCREENS_MS = 10_000
 ROOM_URL = re.compile(r"/sessions/(\d+)/$")
 STEP_CLOCK = "#flow .timer:not(.timer-total) [data-timer-clock]"
 TOTAL_CLOCK = "#flow .timer-total [data-timer-clock]"
+
+
+@pytest.fixture(scope="module")
+def live_server(asgi_live_server: AsgiLiveServer) -> AsgiLiveServer:  # noqa: F811 -- on purpose
+    return asgi_live_server
 
 
 @pytest.fixture
@@ -50,20 +56,25 @@ def cai(django_user_model: type[User], casebank: None) -> User:
 
 
 @pytest.fixture
-def page_expecting(chromium: Browser, live_server: LiveServer) -> Iterator[Callable[..., Page]]:
+def page_expecting(chromium: Browser, live_server: AsgiLiveServer) -> Iterator[Callable[..., Page]]:
     """Like conftest's `new_page`, for products that make Chromium log a known error on purpose.
 
     A 409 answer to a fetch, or any request while offline, makes Chromium log "Failed to load
     resource" as a console error, and htmx logs its failed polls. Those expected lines, and only
     those, are allowed; each must show up at least once (proof the path was exercised), and
-    every other console error, warning or page error still fails the test.
+    every other console error, warning or page error still fails the test. Lines in `maybe`
+    are allowed but need not appear (an error that depends on timing).
     """
     contexts: list[BrowserContext] = []
     problems = PageProblems()
     expected: list[re.Pattern[str]] = []
+    allowed: list[re.Pattern[str]] = []
 
-    def make(*patterns: str, context: BrowserContext | None = None) -> Page:
+    def make(
+        *patterns: str, context: BrowserContext | None = None, maybe: tuple[str, ...] = ()
+    ) -> Page:
         expected.extend(re.compile(p) for p in patterns)
+        allowed.extend(re.compile(p) for p in maybe)
         if context is None:
             context = chromium.new_context(base_url=live_server.url)
             context.set_default_timeout(10_000)
@@ -75,7 +86,7 @@ def page_expecting(chromium: Browser, live_server: LiveServer) -> Iterator[Calla
     yield make
     for context in contexts:
         context.close()
-    unexpected = [m for m in problems.messages if not any(p.search(m) for p in expected)]
+    unexpected = [m for m in problems.messages if not any(p.search(m) for p in expected + allowed)]
     assert unexpected == [], "\n".join(unexpected)
     for pattern in expected:
         assert any(pattern.search(m) for m in problems.messages), f"never seen: {pattern.pattern}"
@@ -259,9 +270,9 @@ def test_unsaved_notes_survive_a_reload(new_page, ines, cai):
 
 def test_offline_notes_flush_when_back_online(page_expecting, ines, cai):
     session = _running_session(ines, cai)
-    page = page_expecting(
-        r"net::ERR_INTERNET_DISCONNECTED", r"^console error: htmx:(sendError|afterRequest)"
-    )
+    # htmx's stream extension logs the stream's error event ("[object Event]") if the stream
+    # notices the network is gone before it is back.
+    page = page_expecting(r"net::ERR_INTERNET_DISCONNECTED", maybe=(r"\[object Event\]",))
     # The page's timers run on Playwright's clock, flowing with real time: the test jumps over
     # the retry instead of sitting it out.
     page.clock.install()
