@@ -69,11 +69,13 @@ def changed_since(session: Session, since: int | None) -> dict[str, bool]:
     }
 
 
-def update_context(session: Session, role: Role, since: int | None) -> dict[str, Any]:
+def update_context(
+    session: Session, role: Role, since: int | None, *, interviewer_on_case: bool | None = None
+) -> dict[str, Any]:
     """The context of the room's `poll-update` partial: the parts changed after `since`."""
     return {
         "session": session,
-        "state": RoomState(session, role, timezone.now()),
+        "state": RoomState(session, role, timezone.now(), interviewer_on_case=interviewer_on_case),
         "role": role,
         "version": session.version,
         "limits": LIMITS,

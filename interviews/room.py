@@ -138,18 +138,27 @@ class FactView:
 class RoomState:
     """The room for one viewer at one moment. Templates read booleans, never roles."""
 
-    def __init__(self, session: Session, role: Role, now: datetime) -> None:
+    def __init__(
+        self,
+        session: Session,
+        role: Role,
+        now: datetime,
+        *,
+        interviewer_on_case: bool | None = None,
+    ) -> None:
+        """`interviewer_on_case`: whether the interviewer is this case's candidate elsewhere,
+        if the caller has just checked it (it is read otherwise)."""
         self.session = session
         self.role = role
         self.now = now
         self.is_interviewer = role == Role.INTERVIEWER
         self.is_candidate = role == Role.CANDIDATE
         self.is_observer = role == Role.OBSERVER
+        if self.is_interviewer and interviewer_on_case is None:
+            interviewer_on_case = permissions.candidate_on_case(session.interviewer, session.case)
         # An interviewer who is meanwhile this case's candidate elsewhere runs the flow, but
         # sees and touches none of the case's interviewer material.
-        self.material_withheld = self.is_interviewer and permissions.candidate_on_case(
-            session.interviewer, session.case
-        )
+        self.material_withheld = self.is_interviewer and bool(interviewer_on_case)
         self.sees_material = (
             permissions.sees_interviewer_material(role) and not self.material_withheld
         )

@@ -596,18 +596,25 @@ def set_mark(
             )
     elif not session.is_finished:
         raise SessionError("Self-assessment opens when the interview is finished.")
-    result, _ = Mark.objects.update_or_create(
+    result = Mark(
         session=session,
         source=source,
         item_key=item_key,
-        defaults={
-            "step_number": item.step,
-            "mark": mark,
-            "after_hint": after_hint and mark not in {MarkValue.OBSERVED, MarkValue.NOT_APPLICABLE},
-            "reason": reason,
-            "marked_at": now,
-            "marked_by": by,
-        },
+        step_number=item.step,
+        mark=mark,
+        after_hint=after_hint and mark not in {MarkValue.OBSERVED, MarkValue.NOT_APPLICABLE},
+        reason=reason,
+        marked_at=now,
+        marked_by=by,
+    )
+    # One INSERT … ON CONFLICT DO UPDATE (the row keeps its id) where update_or_create would
+    # read the row, then write it, inside a savepoint of its own: a mark is the room's most
+    # frequent write.
+    Mark.objects.bulk_create(
+        [result],
+        update_conflicts=True,
+        unique_fields=["session", "source", "item_key"],
+        update_fields=["step_number", "mark", "after_hint", "reason", "marked_at", "marked_by"],
     )
     if session.is_finished and source == checklist.result_source(session):
         _store_result(session)

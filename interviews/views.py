@@ -415,7 +415,8 @@ def mark_item(request: AuthedRequest, session_id: int) -> HttpResponse:
     # the interviewer is; set_mark left `session` as it now stands. The page is up to date only
     # if this mark was the one change since its version; otherwise it keeps its version, and
     # the stream (or the poll) brings it the changes in between.
-    context = live.update_context(session, role, page_version)
+    # The interviewer (this user) was checked above: not this case's candidate anywhere.
+    context = live.update_context(session, role, page_version, interviewer_on_case=False)
     context["entry"] = context["state"].entry(form.cleaned_data["item"])
     if page_version is not None and page_version != session.version - 1:
         context["version"] = page_version

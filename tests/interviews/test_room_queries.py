@@ -4,6 +4,7 @@ Each count is the one measured with the small session; the big session must take
 """
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from casebank.checklist import rubric_items
@@ -175,6 +176,26 @@ def test_state_changed_query_count(
         response = client.get(url, {"v": before}, headers=HX)
     assert response.status_code == 200
     assert 'id="flow"' not in response.content.decode()
+
+
+# A mark: the login's two; the session read under its row lock; whether the interviewer is this
+# case's candidate elsewhere (asked once: the answer's room state reuses it); the mark in one
+# upsert and the version bump, inside two savepoints (four); then the answer, the step's
+# checklist entry and score: the case's not-applicable items, its items and their categories,
+# the marks, the steps (the notes, for evidence), the board's labels and the rubric version.
+# Before the upsert and the reused check it was 25. On PostgreSQL the bump also sends a NOTIFY.
+MARK_QUERIES = 2 + 1 + 1 + 2 + 4 + 7 + (1 if connection.vendor == "postgresql" else 0)
+
+
+@pytest.mark.parametrize("size", ["small", "big"])
+def test_mark_query_count(client, request, django_assert_num_queries, interviewer, size):
+    session = request.getfixturevalue(size)
+    client.force_login(interviewer)
+    url = reverse("interviews:mark", args=[session.pk])
+    with django_assert_num_queries(MARK_QUERIES):
+        response = client.post(url, {"item": "scale-estimates", "mark": "covered"}, headers=HX)
+    assert response.status_code == 200
+    assert Mark.objects.get(session=session, item_key="scale-estimates").mark == "covered"
 
 
 @pytest.mark.parametrize("size", ["small", "big"])

@@ -517,13 +517,15 @@ def test_set_mark_rejects_marks_of_the_wrong_kind(running_session, interviewer, 
 
 
 def test_set_mark_updates_the_one_mark_of_an_item(running_session, interviewer):
-    _mark(running_session, "business-objective", "missed", by=interviewer)
+    first = _mark(running_session, "business-objective", "missed", by=interviewer)
     later = T0 + timedelta(seconds=30)
-    _mark(
+    second = _mark(
         running_session, "business-objective", "covered", by=interviewer, after_hint=True, now=later
     )
     stored = Mark.objects.get(session=running_session)
     assert (stored.mark, stored.after_hint, stored.marked_at) == ("covered", True, later)
+    # The row is updated in place: the answer of both calls is that one row.
+    assert first.pk == second.pk == stored.pk
 
 
 def test_set_mark_red_flag_never_after_hint(running_session, interviewer):
