@@ -12,7 +12,7 @@ from typing import NoReturn
 
 import pytest
 from django.contrib.auth.models import User
-from playwright.sync_api import ConsoleMessage, Page
+from playwright.sync_api import BrowserContext, ConsoleMessage, Page
 
 from tests.browser.pages import World, build_world
 
@@ -102,8 +102,20 @@ class PageProblems:
         self.messages.append(f"console {msg.type}: {msg.text}")
 
 
+def close_before_flush(contexts: list[BrowserContext], live_server: object) -> None:
+    """Close a test's browsers, then wait for what the server still runs for them: on the ASGI
+    server a closing stream records its owner's absence, and that write must not meet the flush
+    of the test database (on PostgreSQL the two deadlock). Fixtures that open pages request
+    `transactional_db`, so this runs before the flush."""
+    for context in contexts:
+        context.close()
+    wait = getattr(live_server, "wait_until_idle", None)
+    if wait is not None:
+        wait()
+
+
 @pytest.fixture
-def new_page(chromium, live_server):
+def new_page(chromium, live_server, transactional_db):
     """Factory for pages in fresh contexts (one context per person); fails on any problem."""
     contexts = []
     problems = PageProblems()
@@ -117,8 +129,7 @@ def new_page(chromium, live_server):
         return page
 
     yield make
-    for context in contexts:
-        context.close()
+    close_before_flush(contexts, live_server)
     assert problems.messages == [], "\n".join(problems.messages)
 
 

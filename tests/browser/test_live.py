@@ -19,7 +19,7 @@ from interviews import services
 from interviews.models import Session, SessionMode
 from rubrics.services import latest_published_version
 from tests.browser.asgi_server import AsgiLiveServer, asgi_live_server  # noqa: F401 -- fixture
-from tests.browser.conftest import PageProblems
+from tests.browser.conftest import PageProblems, close_before_flush
 from tests.browser.pages import load_shipped_casebank, log_in
 from tests.browser.test_html_validity import _check
 
@@ -51,7 +51,9 @@ def session(transactional_db: None, django_user_model: type[User]) -> Session:
 
 
 @pytest.fixture
-def room_page(chromium: Browser, live_server: AsgiLiveServer) -> Iterator[Callable[..., Page]]:
+def room_page(
+    chromium: Browser, live_server: AsgiLiveServer, transactional_db: None
+) -> Iterator[Callable[..., Page]]:
     """A page in its own context, signed in and in the room; only the console lines that match
     `allowed` may appear (each at least once), every other error or warning fails the test."""
     contexts: list[BrowserContext] = []
@@ -74,9 +76,7 @@ def room_page(chromium: Browser, live_server: AsgiLiveServer) -> Iterator[Callab
         return page
 
     yield make
-    for context in contexts:
-        context.close()
-    live_server.wait_until_idle()
+    close_before_flush(contexts, live_server)
     unexpected = [m for m in problems.messages if not any(p.search(m) for p in allowed)]
     assert unexpected == [], "\n".join(unexpected)
     for pattern in allowed:

@@ -21,7 +21,7 @@ from interviews import services
 from interviews.models import Mark, Session, SessionMode, SessionState, SessionStep
 from rubrics.services import latest_published_version
 from tests.browser.asgi_server import AsgiLiveServer, asgi_live_server  # noqa: F401 -- fixture
-from tests.browser.conftest import PageProblems
+from tests.browser.conftest import PageProblems, close_before_flush
 from tests.browser.pages import load_shipped_casebank
 
 PASSWORD = "a-long-and-unusual-passphrase"
@@ -56,7 +56,9 @@ def cai(django_user_model: type[User], casebank: None) -> User:
 
 
 @pytest.fixture
-def page_expecting(chromium: Browser, live_server: AsgiLiveServer) -> Iterator[Callable[..., Page]]:
+def page_expecting(
+    chromium: Browser, live_server: AsgiLiveServer, transactional_db: None
+) -> Iterator[Callable[..., Page]]:
     """Like conftest's `new_page`, for products that make Chromium log a known error on purpose.
 
     A 409 answer to a fetch, or any request while offline, makes Chromium log "Failed to load
@@ -84,8 +86,7 @@ def page_expecting(chromium: Browser, live_server: AsgiLiveServer) -> Iterator[C
         return page
 
     yield make
-    for context in contexts:
-        context.close()
+    close_before_flush(contexts, live_server)
     unexpected = [m for m in problems.messages if not any(p.search(m) for p in expected + allowed)]
     assert unexpected == [], "\n".join(unexpected)
     for pattern in expected:
