@@ -27,6 +27,9 @@ from rubrics.services import latest_published_version
 from scorecards import services as scorecard_services
 
 CASE_SLUG = "delivery-eta"
+# The window sizes the layout is checked at.
+LAPTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
 NOTES = "First I would clarify the **business objective** and the p99 latency budget."
 
 

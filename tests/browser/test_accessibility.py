@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page
 
-from tests.browser.pages import PageSpec, World, log_in, page_params
+from tests.browser.pages import LAPTOP, PHONE, PageSpec, World, log_in, page_params
 
 BLOCKING = {"serious", "critical"}
 
@@ -72,9 +72,6 @@ def _violations(page: Page, axe_script: Path, *, admin: bool) -> list[str]:
     return lines
 
 
-PHONE = {"width": 390, "height": 844}
-LAPTOP = {"width": 1280, "height": 800}
-
 # The smallest chart label as drawn (font size times the SVG's scale); Infinity with no chart.
 SMALLEST_CHART_LABEL = """() => Math.min(Infinity, ...Array.from(
     document.querySelectorAll("svg text"),
@@ -98,7 +95,7 @@ def test_page_fits_a_phone_and_has_no_serious_accessibility_violations(
     assert width <= PHONE["width"], f"{spec.name} is {width} px wide on a phone"
     # Chart labels stay readable: 11 px or more as drawn.
     smallest = page.evaluate(SMALLEST_CHART_LABEL)
-    assert smallest is None or smallest >= 11, f"{spec.name}: a chart label is {smallest:.1f} px"
+    assert smallest >= 11, f"{spec.name}: a chart label is {smallest:.1f} px"
 
     page.set_viewport_size(LAPTOP)
     problems = violations_in_both_schemes(page, axe_script, admin=spec.is_admin)

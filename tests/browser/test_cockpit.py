@@ -20,7 +20,7 @@ from interviews.models import SelfAssessment, Session, SessionMode
 from rubrics.services import latest_published_version
 from scorecards import services as scorecard_services
 from tests.browser.asgi_server import AsgiLiveServer, asgi_live_server  # noqa: F401 -- fixture
-from tests.browser.pages import CASE_SLUG, World, log_in
+from tests.browser.pages import CASE_SLUG, LAPTOP, PHONE, World, log_in
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +28,6 @@ def live_server(asgi_live_server: AsgiLiveServer) -> AsgiLiveServer:  # noqa: F8
     return asgi_live_server
 
 
-LAPTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
 ACROSS_SCREENS_MS = 10_000
 TOLERANCE_S = 0.3
 
