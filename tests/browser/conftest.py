@@ -30,8 +30,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 INSTALL_HINT = (
-    "Browser tests need Debian's Chromium: `sudo apt-get install -y chromium` "
-    "(or set CHROMIUM=/path/to/chromium)."
+    "Browser tests need Debian's Chromium headless shell: `sudo apt-get install -y "
+    "chromium-headless-shell` (or chromium; or set CHROMIUM=/path/to/chromium)."
 )
 NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
 NODE_HINT = (
@@ -44,7 +44,10 @@ def _chromium_path() -> str | None:
     explicit = os.environ.get("CHROMIUM")
     if explicit:
         return explicit if Path(explicit).exists() else None
-    for candidate in ("/usr/bin/chromium", "chromium", "chromium-browser"):
+    # The headless shell is Chromium's engine without the browser's window machinery, what
+    # Playwright itself runs for headless tests: the browser folder took 90 s and 144 core-seconds
+    # with it against 141 s and 258 core-seconds with the full browser, one run after the other.
+    for candidate in ("chromium-headless-shell", "chromium", "chromium-browser"):
         found = shutil.which(candidate)
         if found:
             return found
