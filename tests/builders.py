@@ -6,19 +6,25 @@ Fixtures live in the conftest files; what they build comes from here.
 """
 
 import functools
+import io
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.core.management.color import no_style
+from django.db import connection
+from django.db.models import DateTimeField, Model
+from django.utils import timezone
 
 from casebank.models import Case
 from core import yamltext
 from interviews import checklist, services
 from interviews.models import MarkSource, Session, SessionMode
 from rubrics import scoring
-from rubrics.models import Category, RubricVersion
+from rubrics.models import Category, Item, Rubric, RubricVersion, Step
 from rubrics.services import DEFAULT_RUBRIC_FILE, latest_published_version, load_rubric_data
 from scorecards import services as scorecard_services
 from tests.factories import (
@@ -40,10 +46,48 @@ def _rubric_document(path: Path) -> object:
     return yamltext.load(path.read_text(encoding="utf-8"))
 
 
+# What a rubric file writes, in an order where every row's references come before it.
+_RUBRIC_MODELS: tuple[type[Model], ...] = (
+    Category,
+    Rubric,
+    RubricVersion,
+    Step,
+    Item,
+    Item.categories.through,
+)
+# Per test process and file: the rows its first load wrote into empty tables.
+_rubric_rows: dict[Path, list[list[dict[str, object]]]] = {}
+
+
 def load_rubric(path: Path = DEFAULT_RUBRIC_FILE) -> RubricVersion:
-    """What `manage.py load_rubric` does, with the file read and parsed once per test process:
-    hundreds of tests need a real rubric in their database, and the YAML is the slow part."""
-    load_rubric_data(_rubric_document(path), source=str(path))
+    """What `manage.py load_rubric` does. Hundreds of tests need a real rubric in their database:
+    the first load into empty tables runs the loader and keeps the rows it wrote; later loads into
+    empty tables insert those rows again, with the same ids (a few milliseconds instead of about
+    forty). A database that already holds rubric rows always goes through the loader."""
+    empty = not any(model._default_manager.exists() for model in _RUBRIC_MODELS)
+    rows = _rubric_rows.get(path)
+    if empty and rows is not None:
+        now = timezone.now()
+        for model, model_rows in zip(_RUBRIC_MODELS, rows, strict=True):
+            # Timestamps are the copy's, as a load now would write them.
+            stamped = [
+                f.attname for f in model._meta.concrete_fields if isinstance(f, DateTimeField)
+            ]
+            copies = [
+                model(**{**row, **{name: now for name in stamped if row[name] is not None}})
+                for row in model_rows
+            ]
+            model._default_manager.bulk_create(copies)
+        # PostgreSQL's id sequences do not move for rows inserted with their ids.
+        with connection.cursor() as cursor:
+            for sql in connection.ops.sequence_reset_sql(no_style(), list(_RUBRIC_MODELS)):
+                cursor.execute(sql)
+    else:
+        load_rubric_data(_rubric_document(path), source=str(path))
+        if empty:
+            _rubric_rows[path] = [
+                list(model._default_manager.order_by("pk").values()) for model in _RUBRIC_MODELS
+            ]
     version = latest_published_version()
     assert version is not None
     return version
@@ -270,3 +314,10 @@ def finish_on_kit(
     elif released:
         scorecard_services.skip_self_assessment(session=session, by=candidate)
     return Session.objects.get(pk=session.pk)
+
+
+def setup_demo() -> str:
+    """`manage.py setup_demo`'s output. Tests run with DEBUG off, where it refuses unless forced."""
+    out = io.StringIO()
+    call_command("setup_demo", force=True, stdout=out)
+    return out.getvalue()

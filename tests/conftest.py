@@ -3,8 +3,9 @@ from collections.abc import Iterator
 import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
+from django.core.management import call_command
 
-from tests.builders import Kit, make_kit
+from tests.builders import Kit, make_kit, setup_demo
 from tests.factories import UserFactory
 
 
@@ -54,3 +55,20 @@ def outsider(db: None) -> User:
 def kit(db: None) -> Kit:
     """A tiny two-step rubric whose scores are easy to work out by hand (tests.builders)."""
     return make_kit()
+
+
+@pytest.fixture(scope="module")
+def _demo_seeded_once(django_db_setup: None, django_db_blocker: object) -> Iterator[str]:
+    # The demo takes seconds to seed: once per module that asks for it, committed, and flushed
+    # after the module. Each test's own writes are rolled back (`demo` requests `db`).
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        output = setup_demo()
+    yield output
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        call_command("flush", interactive=False, verbosity=0)
+
+
+@pytest.fixture
+def demo(db: None, _demo_seeded_once: str) -> str:
+    """The demo data as `setup_demo` seeds it; the value is the command's output."""
+    return _demo_seeded_once

@@ -1,31 +1,23 @@
 """`setup_demo` (through `setup_demo_group`) gives the demo accounts a study group with a
 claimed upcoming slot and an open one, once, renewing only what has gone stale."""
 
-import io
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.management import call_command
 from django.utils import timezone
 
 from groups.demo import DEMO_CALL_URL, DEMO_GROUP, seed_demo_group
 from groups.models import Membership, Slot, StudyGroup
 from groups.progress import build_group_progress
 from interviews.models import ScheduleStatus, SessionState
+from tests.builders import setup_demo
 
 pytestmark = pytest.mark.django_db
 
 
-def _setup_demo() -> str:
-    out = io.StringIO()
-    call_command("setup_demo", force=True, stdout=out)
-    return out.getvalue()
-
-
-def test_setup_demo_adds_the_demo_group_with_a_claimed_and_an_open_slot():
-    output = _setup_demo()
-    assert "Demo group: the group, a claimed upcoming slot, an open slot created." in output
+def test_setup_demo_adds_the_demo_group_with_a_claimed_and_an_open_slot(demo):
+    assert "Demo group: the group, a claimed upcoming slot, an open slot created." in demo
     group = StudyGroup.objects.get(name=DEMO_GROUP)
     ines, cai = User.objects.get(username="interviewer"), User.objects.get(username="candidate")
     assert group.owner == ines
@@ -51,10 +43,9 @@ def test_setup_demo_adds_the_demo_group_with_a_claimed_and_an_open_slot():
     assert progress.concepts
 
 
-def test_setup_demo_again_changes_nothing_and_renews_stale_slots():
-    _setup_demo()
+def test_setup_demo_again_changes_nothing_and_renews_stale_slots(demo):
     counts = (StudyGroup.objects.count(), Slot.objects.count())
-    assert "Demo group: already there." in _setup_demo()
+    assert "Demo group: already there." in setup_demo()
     assert (StudyGroup.objects.count(), Slot.objects.count()) == counts
     # A week later both slots lie in the past: new ones are added, the group is kept.
     ines, cai = User.objects.get(username="interviewer"), User.objects.get(username="candidate")

@@ -2,13 +2,11 @@
 snapshots, served as sandboxed SVG images drawn on the server; the JSON carries the final scene
 and the Markdown links to its image. Who sees it follows the scorecard's rules."""
 
-import io
 import re
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -280,30 +278,3 @@ def test_an_image_takes_four_queries(client, interviewer, drawn, django_assert_n
     # The login's two, the session with its case and people, the snapshot.
     with django_assert_num_queries(4):
         assert client.get(url).status_code == 200
-
-
-# --- the demo -----------------------------------------------------------------------------------
-
-
-def test_the_demo_has_diagrams_on_two_scorecards(client):
-    call_command("setup_demo", force=True, stdout=io.StringIO())
-    drawn_sessions = Session.objects.filter(board_snapshots__isnull=False).distinct()
-    slugs = sorted(drawn_sessions.values_list("case__slug", flat=True))
-    assert slugs == ["ad-click-prediction", "product-search-ranking"]
-    ad_click = drawn_sessions.get(case__slug="ad-click-prediction")
-    steps = list(ad_click.board_snapshots.values_list("step_number", "at_finish", "element_count"))
-    assert steps == [(3, False, 11), (4, False, 14), (6, False, 20)]
-    assert SessionBoard.objects.get(session=ad_click).labels[:3] == [
-        "Impression log",
-        "Click log",
-        "Join (30 min)",
-    ]
-    client.force_login(ad_click.interviewer)
-
-    html = client.get(reverse("scorecards:scorecard", args=[ad_click.pk])).content.decode()
-
-    assert 'id="diagram"' in html
-    final = ad_click.board_snapshots.last()
-    svg = client.get(diagram_url(ad_click, final.pk)).content.decode()
-    assert ">Feature store<" in svg
-    assert ">A/B test<" in svg
