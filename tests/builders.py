@@ -7,7 +7,7 @@ Fixtures live in the conftest files; what they build comes from here.
 
 import functools
 import io
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -321,3 +321,13 @@ def setup_demo() -> str:
     out = io.StringIO()
     call_command("setup_demo", force=True, stdout=out)
     return out.getvalue()
+
+
+def committed_for_module[T](django_db_blocker: object, build: Callable[[], T]) -> Iterator[T]:
+    """The body of a module-scoped fixture: what `build()` writes is committed once, for every
+    test of the module (each test's own writes are rolled back), and flushed after the module."""
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        built = build()
+    yield built
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        call_command("flush", interactive=False, verbosity=0)

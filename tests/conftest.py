@@ -3,9 +3,8 @@ from collections.abc import Iterator
 import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
-from django.core.management import call_command
 
-from tests.builders import Kit, make_kit, setup_demo
+from tests.builders import Kit, committed_for_module, make_kit, setup_demo
 from tests.factories import UserFactory
 
 
@@ -59,13 +58,8 @@ def kit(db: None) -> Kit:
 
 @pytest.fixture(scope="module")
 def _demo_seeded_once(django_db_setup: None, django_db_blocker: object) -> Iterator[str]:
-    # The demo takes seconds to seed: once per module that asks for it, committed, and flushed
-    # after the module. Each test's own writes are rolled back (`demo` requests `db`).
-    with django_db_blocker.unblock():  # type: ignore[attr-defined]
-        output = setup_demo()
-    yield output
-    with django_db_blocker.unblock():  # type: ignore[attr-defined]
-        call_command("flush", interactive=False, verbosity=0)
+    # The demo takes seconds to seed: once per module that asks for it.
+    yield from committed_for_module(django_db_blocker, setup_demo)
 
 
 @pytest.fixture

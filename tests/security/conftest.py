@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.management import call_command
 
 from casebank.models import Case
 from groups import services as group_services
@@ -23,7 +22,7 @@ from interviews import services
 from interviews.board import BoardUpdate
 from interviews.models import BoardSnapshot, Session, SessionMode
 from rubrics.services import latest_published_version
-from tests.builders import FROZEN_RUBRIC_FILE, load_rubric
+from tests.builders import FROZEN_RUBRIC_FILE, committed_for_module, load_rubric
 from tests.factories import CaseFactory, ClarificationFactFactory, UserFactory
 from tests.groups.builders import in_days
 
@@ -123,11 +122,7 @@ def _build() -> World:
 
 @pytest.fixture(scope="module")
 def _built_world(django_db_setup: None, django_db_blocker: object) -> Iterator[World]:
-    with django_db_blocker.unblock():  # type: ignore[attr-defined]
-        built = _build()
-    yield built
-    with django_db_blocker.unblock():  # type: ignore[attr-defined]
-        call_command("flush", interactive=False, verbosity=0)
+    yield from committed_for_module(django_db_blocker, _build)
 
 
 @pytest.fixture
