@@ -7,7 +7,7 @@ PORT ?= 8000
 # Measured one run after the other: the whole suite took 176 s against 196 s with two workers on
 # SQLite, and 194 s against 252 s on PostgreSQL. Browser tests run in the same pytest call.
 PYTEST_WORKERS ?= 3
-# A worker that runs out of tests takes pending ones from the other, so neither sits idle at the
+# A worker that runs out of tests takes pending ones from another, so none sits idle at the
 # end: the whole suite took 6 min 3 s against 6 min 27 s with the default, run one after the other.
 PYTEST_DIST ?= worksteal
 PYTEST_ARGS ?=
