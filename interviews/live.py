@@ -9,6 +9,8 @@ role, so its forms carry no CSRF token field (htmx sends the page's token in a h
 """
 
 import re
+import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +49,13 @@ SHARED_TOKEN = "shared-render"  # noqa: S105 -- a placeholder, not a secret
 SHARED_TOKEN_INPUT = f'<input type="hidden" name="csrfmiddlewaretoken" value="{SHARED_TOKEN}">'
 
 
+# Each room page has an id of its own, sent with its writes (PAGE_HEADER) and on its stream
+# (?page=): the stream then knows which change that page already has from its own write's
+# answer, and does not render it again. Not a secret: a wrong id only costs a redundant update.
+PAGE_HEADER = "X-Spar-Page"
+PAGE_ID = re.compile(r"[A-Za-z0-9_-]{8,32}")
+
+
 def stream_path(session_id: int) -> str:
     return f"/sessions/{session_id}/stream/"
 
@@ -58,8 +67,29 @@ def stream_for(request: HttpRequest, session: Session) -> dict[str, object] | No
         return None
     return {
         "url": stream_path(session.pk),
+        "page": secrets.token_urlsafe(12),
         "heartbeat_ms": settings.LIVE_HEARTBEAT_SECONDS * 1000,
     }
+
+
+def page_id(raw: str) -> str:
+    """A page id as the page sent it, or "" when it is not one."""
+    return raw if PAGE_ID.fullmatch(raw) else ""
+
+
+def echo_page(raw_page: str, page_version: int | None, session: Session) -> str:
+    """The page to record with a write (services.bump's `echo_page`): the writing page, when the
+    answer to its write brings it exactly up to the new version. `session` is the one read under
+    the write's lock, before the write: the page must show its current version."""
+    if page_version is None or page_version != session.version:
+        return ""
+    return page_id(raw_page)
+
+
+def has_own_change(echo: str, version: int, page: str, sent: int) -> bool:
+    """Whether a stream whose page is `page`, and which was sent everything up to `sent`, is
+    missing nothing but the change that page made itself and already has from the answer."""
+    return bool(echo) and page == echo and sent == version - 1
 
 
 def changed_since(session: Session, since: int | None) -> dict[str, bool]:
@@ -96,6 +126,13 @@ class Update:
     version: int
     html: dict[Role, str] = field(default_factory=dict)
     finished_url: str = ""
+    echo_page: str = ""
+
+    def needed_by(self, role: Role, page: str, sent: int) -> bool:
+        """Whether a stream of this role and page, sent everything up to `sent`, needs it."""
+        if self.finished_url:
+            return True
+        return role in self.html and not has_own_change(self.echo_page, self.version, page, sent)
 
 
 def render_update(session: Session, since: int, roles: set[Role]) -> Update | None:
@@ -113,7 +150,7 @@ def render_update(session: Session, since: int, roles: set[Role]) -> Update | No
         html[role] = render_to_string(f"{ROOM}#poll-update", context).replace(
             SHARED_TOKEN_INPUT, ""
         )
-    return Update(session.version, html)
+    return Update(session.version, html, echo_page=session.echo_page)
 
 
 def read_session(session_id: int) -> Session | None:
@@ -124,10 +161,28 @@ def read_session(session_id: int) -> Session | None:
     )
 
 
-def render_changes(session_id: int, since: int, roles: set[Role]) -> Update | None:
-    """Read the session and render what changed after `since` for each role."""
+@dataclass(frozen=True)
+class Viewer:
+    """One open stream, as the render needs to know it."""
+
+    role: Role
+    page: str = ""
+    sent: int = 0  # the version it was sent everything up to
+
+
+def render_changes(session_id: int, since: int, viewers: Iterable[Viewer]) -> Update | None:
+    """Read the session and render what changed after `since`, once for each role that has a
+    viewer still missing something: a page that made the latest change itself (and was up to
+    date before it) has it from its own write's answer."""
     session = read_session(session_id)
-    return None if session is None else render_update(session, since, roles)
+    if session is None:
+        return None
+    roles = {
+        viewer.role
+        for viewer in viewers
+        if not has_own_change(session.echo_page, session.version, viewer.page, viewer.sent)
+    }
+    return render_update(session, since, roles)
 
 
 @dataclass(frozen=True)

@@ -159,6 +159,10 @@ class Session(models.Model):
     marks_stamp = models.PositiveBigIntegerField(default=1)
     presence_stamp = models.PositiveBigIntegerField(default=1)
     swap_stamp = models.PositiveBigIntegerField(default=1)
+    # The page (interviews.live.PAGE_HEADER) whose own write made `version`, when the answer to
+    # that write brought the page up to it: that page's stream need not be sent this version.
+    # Every other write clears it.
+    echo_page = models.CharField(max_length=32, blank=True, default="", editable=False)
 
     # When each participant's page last reached the server; written by
     # interviews.services.record_presence at most every few seconds, never once per request.

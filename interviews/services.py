@@ -82,7 +82,7 @@ class BoardClosed(SessionError):
     """A save to the board of a finished interview: the board is read-only from the finish."""
 
 
-def bump(session: Session, *stamps: str) -> None:
+def bump(session: Session, *stamps: str, echo_page: str = "") -> None:
     """Advance the session's version, and the named stamps to the new version, in one UPDATE.
 
     The only way a version or a stamp moves: every write calls it in its transaction, so a poll
@@ -90,12 +90,14 @@ def bump(session: Session, *stamps: str) -> None:
     been read under the row lock in this transaction (`lock`), so its version plus one is the new
     version and nothing needs reading back. On PostgreSQL it also tells every app server's
     stream hub (interviews/stream.py): a NOTIFY is delivered at commit, and only if it commits.
+    `echo_page` names the page whose answer carries this change (interviews.live.echo_page).
     """
     new_version = F("version") + 1
     Session.objects.filter(pk=session.pk).update(
-        version=new_version, **dict.fromkeys(stamps, new_version)
+        version=new_version, echo_page=echo_page, **dict.fromkeys(stamps, new_version)
     )
     session.version += 1
+    session.echo_page = echo_page
     for stamp in stamps:
         setattr(session, stamp, session.version)
     if connection.vendor == "postgresql":
@@ -568,9 +570,10 @@ def set_mark(
     source: MarkSource = MarkSource.INTERVIEWER,
     reason: str = "",
     now: datetime | None = None,
+    echo_page: str = "",
 ) -> Mark:
     """Record (or clear, with mark="") a checklist mark, timestamped. "Not applicable" is the
-    interviewer's judgement and needs a one-line `reason`."""
+    interviewer's judgement and needs a one-line `reason`. `echo_page`: see bump()."""
     now = now or timezone.now()
     session = lock(session)
     item = checklist.find_session_item(session, item_key)
@@ -618,7 +621,7 @@ def set_mark(
     )
     if session.is_finished and source == checklist.result_source(session):
         _store_result(session)
-    bump(session, "marks_stamp")
+    bump(session, "marks_stamp", echo_page=echo_page)
     return result
 
 

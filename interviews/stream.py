@@ -1,13 +1,16 @@
 """The room's push stream: server-sent events, one stream per viewer, served straight by ASGI.
 
-    GET /sessions/<id>/stream/?v=<version the page shows>    (or Last-Event-ID on a reconnect)
+    GET /sessions/<id>/stream/?v=<version the page shows>&page=<the page's id>
+        (the version comes as Last-Event-ID on the browser's own reconnects)
 
 Each process has one Hub. It learns that a session changed from the database, never from its
 own memory, so any number of processes can serve one database: on PostgreSQL from one LISTEN
 connection (every write NOTIFYs in its transaction, see interviews.services.bump), on SQLite from
 one watcher that asks the database a few times a second whether anything was committed and, if
 so, reads the versions of the sessions it has viewers for. Then it renders the changed parts once
-per role, in a worker thread, and hands the same text to every stream of that role.
+per role, in a worker thread, and hands the same text to every stream of that role. A role whose
+only stream belongs to the page that made the change (a mark) is not rendered for: that page has
+the change from its own write's answer (interviews.live.has_own_change).
 
 The endpoint is lean on purpose: it authenticates once from the session cookie, in one short
 trip to a worker thread, and then holds no thread and no database connection while it waits.
@@ -90,8 +93,12 @@ class Stream:
 
     role: Role
     version: int
+    page: str = ""  # the id of the page it serves (interviews.live.PAGE_HEADER)
     queue: asyncio.Queue[bytes | None] = field(default_factory=asyncio.Queue)
     overflowed: bool = False
+
+    def viewer(self) -> live.Viewer:
+        return live.Viewer(self.role, self.page, self.version)
 
     def send(self, message: bytes | None) -> None:
         if self.queue.qsize() >= MAX_QUEUED:
@@ -138,9 +145,11 @@ class Hub:
                 if watch.version > stream.version:
                     # Others were sent a change between this stream's opening read and now.
                     update = await self.run(
-                        live.render_changes, session_id, stream.version, {stream.role}
+                        live.render_changes, session_id, stream.version, [stream.viewer()]
                     )
-                    if update is not None:
+                    if update is not None and update.needed_by(
+                        stream.role, stream.page, stream.version
+                    ):
                         stream.send(update_event(update, stream.role))
                         stream.version = update.version
                 watch.streams.add(stream)
@@ -173,9 +182,8 @@ class Hub:
             while True:
                 watch.dirty = False
                 async with watch.lock:
-                    roles = {stream.role for stream in watch.streams}
-                    if roles:
-                        await self._send_changes(session_id, watch, roles)
+                    if watch.streams:
+                        await self._send_changes(session_id, watch)
                 if not watch.dirty:
                     break
         except Exception:
@@ -185,16 +193,22 @@ class Hub:
             if not watch.streams and self.watches.get(session_id) is watch:
                 del self.watches[session_id]
 
-    async def _send_changes(self, session_id: int, watch: Watch, roles: set[Role]) -> None:
-        update = await self.run(live.render_changes, session_id, watch.version, roles)
+    async def _send_changes(self, session_id: int, watch: Watch) -> None:
+        viewers = [stream.viewer() for stream in watch.streams]
+        update = await self.run(live.render_changes, session_id, watch.version, viewers)
         if update is None:
             return
-        self.renders += 1
-        messages = {role: update_event(update, role) for role in roles}
+        self.renders += len(update.html)
+        messages: dict[Role, bytes] = {}
         for stream in watch.streams:
-            if stream.version < update.version:
+            if stream.version >= update.version:
+                continue
+            if update.needed_by(stream.role, stream.page, stream.version):
+                if stream.role not in messages:
+                    messages[stream.role] = update_event(update, stream.role)
                 stream.send(messages[stream.role])
-                stream.version = update.version
+            # A stream that needs nothing has this version from its page's own write.
+            stream.version = update.version
         watch.version = update.version
 
     async def _listen(self) -> None:
@@ -325,6 +339,10 @@ def _since(headers: dict[bytes, bytes], query: bytes) -> int | None:
     return int(raw) if raw.isdigit() and len(raw) < 19 else None
 
 
+def _page(query: bytes) -> str:
+    return live.page_id((parse_qs(query.decode("latin-1")).get("page") or [""])[0])
+
+
 async def serve(scope: Scope, receive: Receive, send: Send, session_id: int) -> None:
     """The stream of one viewer of one session, until they leave."""
     if scope["method"] not in {"GET", "HEAD"}:
@@ -357,7 +375,7 @@ async def serve(scope: Scope, receive: Receive, send: Send, session_id: int) -> 
             await send({"type": "http.response.body", "body": first})
             return
     await send({"type": "http.response.body", "body": first, "more_body": True})
-    stream = Stream(opened.role, opened.version)
+    stream = Stream(opened.role, opened.version, _page(scope["query_string"]))
     gone = asyncio.get_running_loop().create_task(_wait_for_disconnect(receive, stream))
     await the_hub.join(session_id, stream)
 

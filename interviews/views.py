@@ -396,6 +396,11 @@ def mark_item(request: AuthedRequest, session_id: int) -> HttpResponse:
         if not form.is_valid():
             error, status = _first_error(form), 400
         else:
+            # The answer below brings an up-to-date page to the new version: then its stream
+            # need not be sent this mark again.
+            echo_page = live.echo_page(
+                request.headers.get(live.PAGE_HEADER, ""), page_version, session
+            )
             try:
                 services.set_mark(
                     session=session,
@@ -404,6 +409,7 @@ def mark_item(request: AuthedRequest, session_id: int) -> HttpResponse:
                     after_hint=form.cleaned_data["after_hint"],
                     reason=form.cleaned_data["reason"],
                     by=request.user,
+                    echo_page=echo_page if request.htmx else "",
                 )
             except services.SessionError as exc:
                 error, status = str(exc), 409

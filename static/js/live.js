@@ -127,9 +127,13 @@
   });
 
   // Writes tell the server which version the page shows, so that the answer carries exactly
-  // the parts that changed since.
+  // the parts that changed since, and which page this is, so that its stream does not send the
+  // page's own change again when the answer has brought it.
+  const pageId = live.dataset.page || "";
   document.addEventListener("htmx:configRequest", function (event) {
-    if (event.detail.verb === "post") event.detail.headers["X-Spar-Version"] = String(pageVersion());
+    if (event.detail.verb !== "post") return;
+    event.detail.headers["X-Spar-Version"] = String(pageVersion());
+    if (pageId) event.detail.headers["X-Spar-Page"] = pageId;
   });
 
   let urlVersion = pageVersion();
@@ -138,7 +142,9 @@
     const version = pageVersion();
     if (version !== urlVersion) {
       urlVersion = version;
-      live.setAttribute("data-sse-connect", `${streamUrl.split("?")[0]}?v=${version}`);
+      const url = new URL(streamUrl, window.location.href);
+      url.searchParams.set("v", String(version));
+      live.setAttribute("data-sse-connect", url.pathname + url.search);
     }
     if (lastEventAt === 0 && Date.now() - startedAt < FIRST_EVENT_MS) return; // still opening
     delayed(!healthy());

@@ -148,6 +148,28 @@ def test_changes_reach_the_other_screen_within_a_second(room_page, session):
     expect(guest).to_have_url(scorecard, timeout=OTHER_SCREEN_MS)
 
 
+def test_the_marking_page_takes_its_mark_from_the_answer_and_keeps_listening(room_page, session):
+    """The page sends its id with its writes: the stream does not send its own mark back, and
+    later changes (the candidate's notes) still reach it."""
+    host = room_page(session.interviewer, session)
+    guest = room_page(session.candidate, session)
+    _is_live(host)
+    _is_live(guest)
+    covered = host.locator('#checklist [data-mark="covered"]').first
+    covered.click()
+    expect(covered).to_have_attribute("aria-pressed", "true")
+    marked = Session.objects.get(pk=session.pk)
+    assert marked.echo_page == host.locator("#live").get_attribute("data-page")
+    expect(host.locator("#poller")).to_have_attribute("data-version", str(marked.version))
+
+    notes = guest.locator("#notes-1")
+    notes.fill("latency budget of 200 ms")
+    notes.press("Tab")
+    _wait_until(host, NOTES_SHOW, "latency budget of 200 ms")
+    expect(covered).to_have_attribute("aria-pressed", "true")
+    expect(host.locator("#live-status")).to_be_hidden()
+
+
 def _abort_stream(page: Page) -> None:
     page.route(re.compile(r"/stream/"), lambda route: route.abort())
 

@@ -8,6 +8,7 @@ import asyncio
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -40,13 +41,16 @@ def _path(session: Session) -> str:
     return f"/sessions/{session.pk}/stream/"
 
 
-def _client(session: Session, user, *, since: int | None = None, **options) -> StreamClient:
+def _client(
+    session: Session, user, *, since: int | None = None, page: str = "", **options
+) -> StreamClient:
     # Both people already count as here, so opening a stream announces nothing and the versions
     # below are those of the changes each test makes (presence: its own test at the end).
     held = timezone.now() + services.STREAM_PRESENCE_HOLD
     Session.objects.filter(pk=session.pk).update(interviewer_seen_at=held, candidate_seen_at=held)
     version = Session.objects.get(pk=session.pk).version if since is None else since
-    return StreamClient(_path(session), cookie_of(user), query=f"v={version}", **options)
+    query = f"v={version}&page={page}" if page else f"v={version}"
+    return StreamClient(_path(session), cookie_of(user), query=query, **options)
 
 
 @pytest.fixture
@@ -147,13 +151,121 @@ def test_one_render_per_change_per_role(interviewer, candidate, running_session)
         await in_thread(services.go_to_step, session=running_session, number=2)
         updates = [await tab.next_update() for tab in tabs]
         interviewer_update = await interviewer_tab.next_update()
-        assert hub.renders == renders + 1
+        assert hub.renders == renders + 2  # once for the candidates, once for the interviewer
         assert len({u.data for u in updates}) == 1  # the same text for every candidate tab
         assert 'data-current-step="2"' in updates[0].data
         assert interviewer_update.data != updates[0].data
         assert 'id="checklist"' in interviewer_update.data
         for tab in [*tabs, interviewer_tab]:
             await tab.close()
+
+    run(scenario)
+
+
+PAGE_A, PAGE_B = "page-a-0123456", "page-b-0123456"
+
+
+async def _mark(session: Session, interviewer, echo_page: str) -> None:
+    await in_thread(
+        services.set_mark,
+        session=session,
+        item_key="business-objective",
+        mark="covered",
+        after_hint=False,
+        by=interviewer,
+        echo_page=echo_page,
+    )
+
+
+def test_a_page_is_not_sent_its_own_mark_again(interviewer, candidate, running_session):
+    """The page that marked has the mark from its write's answer; its other tab and the
+    candidate still hear of it, and the page's next update starts after its own mark."""
+    marking = _client(running_session, interviewer, page=PAGE_A)
+    other_tab = _client(running_session, interviewer, page=PAGE_B)
+    candidate_tab = _client(running_session, candidate, page=PAGE_B)
+    before = Session.objects.get(pk=running_session.pk).version
+
+    async def scenario() -> None:
+        for tab in (marking, other_tab, candidate_tab):
+            await tab.open()
+            await tab.next_event()  # the opening heartbeat
+        await _mark(running_session, interviewer, PAGE_A)
+        update = await other_tab.next_update()
+        assert update.id == before + 1
+        assert 'id="item-business-objective-covered" aria-pressed="true"' in update.data
+        assert (await candidate_tab.next_update()).id == before + 1
+        await in_thread(
+            services.save_notes,
+            session=running_session,
+            step_number=1,
+            text="Then the notes",
+            base_version=0,
+        )
+        update = await marking.next_update()
+        assert update.id == before + 2  # the mark's version was never sent to this page
+        assert "Then the notes" in update.data
+        assert 'id="checklist"' not in update.data  # nor its checklist, in this update
+        for tab in (marking, other_tab, candidate_tab):
+            await tab.close()
+
+    run(scenario)
+
+
+def test_a_role_whose_only_page_made_the_change_is_not_rendered(
+    interviewer, candidate, running_session
+):
+    marking = _client(running_session, interviewer, page=PAGE_A)
+    candidate_tab = _client(running_session, candidate)
+    before = Session.objects.get(pk=running_session.pk).version
+
+    async def scenario() -> None:
+        for tab in (marking, candidate_tab):
+            await tab.open()
+            await tab.next_event()
+        hub = stream.hub()
+        renders = hub.renders
+        await _mark(running_session, interviewer, PAGE_A)
+        assert (await candidate_tab.next_update()).id == before + 1
+        assert hub.renders == renders + 1  # the candidate's update only
+        for tab in (marking, candidate_tab):
+            await tab.close()
+
+    run(scenario)
+
+
+@pytest.mark.parametrize("behind", [True, False])
+def test_a_page_gets_its_own_mark_when_it_lacks_more_than_that(
+    interviewer, running_session, behind
+):
+    """The answer carries the mark only to a page that was up to date; a stream that was not
+    sent everything before it, or whose page is another, sends the whole change."""
+    tab = _client(running_session, interviewer, page=PAGE_A if behind else PAGE_B)
+    before = Session.objects.get(pk=running_session.pk).version
+
+    async def scenario() -> None:
+        await tab.open()
+        await tab.next_event()
+        if behind:
+            # Made and marked in one go, before the hub hears of either: the stream lacks both.
+            def comment_then_mark() -> None:
+                with transaction.atomic():
+                    services.save_comment(session=running_session, step_number=1, text="c")
+                    services.set_mark(
+                        session=running_session,
+                        item_key="business-objective",
+                        mark="covered",
+                        after_hint=False,
+                        by=interviewer,
+                        echo_page=PAGE_A,
+                    )
+
+            await in_thread(comment_then_mark)
+        else:
+            await _mark(running_session, interviewer, PAGE_A)
+        update = await tab.next_update()
+        assert update.id == (before + 2 if behind else before + 1)
+        assert 'id="item-business-objective-covered" aria-pressed="true"' in update.data
+        await tab.close()
 
     run(scenario)
 

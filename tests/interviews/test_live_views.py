@@ -42,8 +42,14 @@ def test_room_served_by_asgi_listens_to_the_stream(interviewer, running_session)
 
     run(scenario)
     html = page["html"]
-    assert f'data-sse-connect="/sessions/{running_session.pk}/stream/?v={version}"' in html
-    assert 'data-sse-swap="update" hx-swap="none" data-heartbeat-ms="10000"' in html
+    connect = re.search(
+        rf'data-sse-connect="/sessions/{running_session.pk}/stream/\?v={version}&amp;page=([\w-]+)"',
+        html,
+    )
+    assert connect is not None
+    # The page's id: on its stream and on its writes (static/js/live.js), one per page.
+    assert f'data-heartbeat-ms="10000" data-page="{connect.group(1)}"' in html
+    assert 'data-sse-swap="update" hx-swap="none"' in html
     assert "vendor/htmx-ext-sse/sse.js" in html
     assert 'hx-trigger="spar:poll"' in html  # the poll stays, for when the stream fails
 
@@ -125,6 +131,52 @@ def test_mark_answer_moves_the_page_version_only_if_nothing_was_missed(
     assert 'id="item-business-objective-covered" aria-pressed="true"' in html
     # A page that missed a change keeps its version: the stream or the poll brings the rest.
     assert _page_version(html) == (page if missed_a_change else page + 1)
+
+
+PAGE = "page-id-0123"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("page_header", "missed_a_change", "htmx", "recorded"),
+    [
+        (PAGE, False, True, PAGE),  # the answer brings the page up to date: its stream skips it
+        (PAGE, True, True, ""),  # the page is behind: its stream must bring the whole change
+        ("", False, True, ""),  # no page id
+        ("bad id!", False, True, ""),  # not a page id
+        ("x" * 33, False, True, ""),  # too long for one
+        (PAGE, False, False, ""),  # without htmx the answer is a redirect to a fresh page
+    ],
+)
+def test_mark_records_the_page_whose_answer_carries_it(
+    client, interviewer, running_session, page_header, missed_a_change, htmx, recorded
+):
+    client.force_login(interviewer)
+    page = _version(running_session)
+    if missed_a_change:
+        services.save_notes(session=running_session, step_number=1, text="new", base_version=0)
+    headers = {"X-Spar-Version": str(page), "X-Spar-Page": page_header, **(HX if htmx else {})}
+    response = client.post(
+        reverse("interviews:mark", args=[running_session.pk]),
+        {"item": "business-objective", "mark": "covered"},
+        headers=headers,
+    )
+    assert response.status_code == (200 if htmx else 302)
+    assert Session.objects.get(pk=running_session.pk).echo_page == recorded
+
+
+@pytest.mark.django_db
+def test_any_other_write_clears_the_recorded_page(client, interviewer, running_session):
+    client.force_login(interviewer)
+    page = _version(running_session)
+    client.post(
+        reverse("interviews:mark", args=[running_session.pk]),
+        {"item": "business-objective", "mark": "covered"},
+        headers={**HX, "X-Spar-Version": str(page), "X-Spar-Page": PAGE},
+    )
+    assert Session.objects.get(pk=running_session.pk).echo_page == PAGE
+    services.save_notes(session=running_session, step_number=1, text="next", base_version=0)
+    assert Session.objects.get(pk=running_session.pk).echo_page == ""
 
 
 def _session_reads(queries: CaptureQueriesContext) -> list[str]:
