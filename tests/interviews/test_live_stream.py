@@ -37,6 +37,10 @@ async def _soon(condition, seconds: float = 2) -> None:
             await asyncio.sleep(0.01)
 
 
+async def _save_notes(session: Session, text: str) -> None:
+    await in_thread(services.save_notes, session=session, step_number=1, text=text, base_version=0)
+
+
 def _path(session: Session) -> str:
     return f"/sessions/{session.pk}/stream/"
 
@@ -120,13 +124,7 @@ def test_a_change_reaches_the_other_participant(interviewer, candidate, running_
 
     async def scenario() -> None:
         await watcher.open()
-        await in_thread(
-            services.save_notes,
-            session=running_session,
-            step_number=1,
-            text="Start with the business objective",
-            base_version=0,
-        )
+        await _save_notes(running_session, "Start with the business objective")
         update = await watcher.next_update()
         assert (update.name, update.id) == ("update", before + 1)
         assert 'id="candidate-notes-step-1"' in update.data
@@ -165,9 +163,8 @@ def test_one_render_per_change_per_role(interviewer, candidate, running_session)
 PAGE_A, PAGE_B = "page-a-0123456", "page-b-0123456"
 
 
-async def _mark(session: Session, interviewer, echo_page: str) -> None:
-    await in_thread(
-        services.set_mark,
+def _mark_now(session: Session, interviewer, echo_page: str) -> None:
+    services.set_mark(
         session=session,
         item_key="business-objective",
         mark="covered",
@@ -175,6 +172,10 @@ async def _mark(session: Session, interviewer, echo_page: str) -> None:
         by=interviewer,
         echo_page=echo_page,
     )
+
+
+async def _mark(session: Session, interviewer, echo_page: str) -> None:
+    await in_thread(_mark_now, session, interviewer, echo_page)
 
 
 def test_a_page_is_not_sent_its_own_mark_again(interviewer, candidate, running_session):
@@ -194,13 +195,7 @@ def test_a_page_is_not_sent_its_own_mark_again(interviewer, candidate, running_s
         assert update.id == before + 1
         assert 'id="item-business-objective-covered" aria-pressed="true"' in update.data
         assert (await candidate_tab.next_update()).id == before + 1
-        await in_thread(
-            services.save_notes,
-            session=running_session,
-            step_number=1,
-            text="Then the notes",
-            base_version=0,
-        )
+        await _save_notes(running_session, "Then the notes")
         update = await marking.next_update()
         assert update.id == before + 2  # the mark's version was never sent to this page
         assert "Then the notes" in update.data
@@ -250,14 +245,7 @@ def test_a_page_gets_its_own_mark_when_it_lacks_more_than_that(
             def comment_then_mark() -> None:
                 with transaction.atomic():
                     services.save_comment(session=running_session, step_number=1, text="c")
-                    services.set_mark(
-                        session=running_session,
-                        item_key="business-objective",
-                        mark="covered",
-                        after_hint=False,
-                        by=interviewer,
-                        echo_page=PAGE_A,
-                    )
+                    _mark_now(running_session, interviewer, PAGE_A)
 
             await in_thread(comment_then_mark)
         else:
@@ -319,13 +307,7 @@ def test_reconnect_resumes_from_last_event_id(interviewer, candidate, running_se
     cookie = cookie_of(interviewer)
 
     async def scenario() -> None:
-        await in_thread(
-            services.save_notes,
-            session=running_session,
-            step_number=1,
-            text="written while the interviewer was reconnecting",
-            base_version=0,
-        )
+        await _save_notes(running_session, "written while the interviewer was reconnecting")
         await in_thread(services.go_to_step, session=running_session, number=2)
         # The browser's own reconnect: the page's ?v= is old, Last-Event-ID says what it has.
         client = StreamClient(
