@@ -147,11 +147,10 @@ class Hub:
                     update = await self.run(
                         live.render_changes, session_id, stream.version, [stream.viewer()]
                     )
-                    if update is not None and update.needed_by(
-                        stream.role, stream.page, stream.version
-                    ):
-                        stream.send(update_event(update, stream.role))
-                        stream.version = update.version
+                    if update is not None:
+                        if update.needed_by(stream.role, stream.page, stream.version):
+                            stream.send(update_event(update, stream.role))
+                        stream.version = update.version  # sent, or had from its page's write
                 watch.streams.add(stream)
             break
         if new:

@@ -258,6 +258,27 @@ def test_a_page_gets_its_own_mark_when_it_lacks_more_than_that(
     run(scenario)
 
 
+def test_a_joining_stream_that_skips_its_own_mark_is_counted_as_having_it(
+    interviewer, running_session
+):
+    """A stream that joins after others were sent its page's own mark is not sent the mark, and
+    counts as having it: the next change is then checked against the mark's version."""
+
+    async def scenario() -> None:
+        await _mark(running_session, interviewer, PAGE_A)
+        marked = (await in_thread(Session.objects.get, pk=running_session.pk)).version
+        hub = stream.hub()
+        # Others in this process were sent the mark before this stream joined.
+        hub.watches[running_session.pk] = stream.Watch(marked)
+        joining = stream.Stream(Role.INTERVIEWER, marked - 1, PAGE_A)
+        await hub.join(running_session.pk, joining)
+        assert joining.queue.empty()
+        assert joining.version == marked
+        hub.leave(running_session.pk, joining)
+
+    run(scenario)
+
+
 def test_candidate_stream_never_carries_interviewer_material(
     interviewer, candidate, secret_session
 ):
