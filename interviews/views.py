@@ -396,10 +396,12 @@ def mark_item(request: AuthedRequest, session_id: int) -> HttpResponse:
         if not form.is_valid():
             error, status = _first_error(form), 400
         else:
-            # The answer below brings an up-to-date page to the new version: then its stream
-            # need not be sent this mark again.
-            echo_page = live.echo_page(
-                request.headers.get(live.PAGE_HEADER, ""), page_version, session
+            # The htmx answer below brings an up-to-date page to the new version: then its
+            # stream need not be sent this mark again. (Without htmx the answer is a redirect.)
+            echo_page = (
+                live.echo_page(request.headers.get(live.PAGE_HEADER, ""), page_version, session)
+                if request.htmx
+                else ""
             )
             try:
                 services.set_mark(
@@ -409,7 +411,7 @@ def mark_item(request: AuthedRequest, session_id: int) -> HttpResponse:
                     after_hint=form.cleaned_data["after_hint"],
                     reason=form.cleaned_data["reason"],
                     by=request.user,
-                    echo_page=echo_page if request.htmx else "",
+                    echo_page=echo_page,
                 )
             except services.SessionError as exc:
                 error, status = str(exc), 409
