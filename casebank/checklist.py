@@ -7,16 +7,18 @@ collide with the rubric's keys.
 """
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 from functools import cached_property
 
 from django.core.cache import cache
-from django.db.models import QuerySet
 
 from casebank.models import CaseExclusion, CaseItem
 from rubrics import scoring
 from rubrics.models import Item, VersionStatus
 
 CASE_ITEM_PREFIX = "case:"
+# A case's parts stay cached only while its sessions are likely to run; an edit needs no expiry.
+CASE_PARTS_SECONDS = 6 * 60 * 60
 
 
 @dataclass(frozen=True)
@@ -105,26 +107,66 @@ def rubric_items(version_id: int) -> list[ChecklistItem]:
     return items
 
 
+@dataclass(frozen=True)
+class CaseParts:
+    """What a case adds to every checklist: its own items in order, and the rubric items it
+    judges not applicable, with the author's reasons."""
+
+    items: tuple[ChecklistItem, ...]
+    excluded: dict[str, str]
+
+
+def _case_parts_key(case_id: int, edited_at: datetime) -> str:
+    return f"spar:case-parts:{case_id}:{edited_at.isoformat()}"
+
+
+def case_parts(case_id: int, *, edited_at: datetime | None = None) -> CaseParts:
+    """The case's own items (with their categories) and exclusions: three queries.
+
+    `edited_at` is the case's updated_at as the caller read it. With it the parts are kept in
+    the process's cache under that moment, since the room reads them for every mark and every
+    update it renders. Both ways of editing them save the case in the same transaction (the
+    admin's inlines after save_model; casebank.services' import after case.save()), so an edit
+    moves updated_at: a reader who sees the edit asks for a new key and reads afresh.
+    """
+    key = _case_parts_key(case_id, edited_at) if edited_at is not None else ""
+    cached: CaseParts | None = cache.get(key) if key else None
+    if cached is not None:
+        return cached
+    rows = CaseItem.objects.filter(case_id=case_id).prefetch_related("categories")
+    parts = CaseParts(
+        items=tuple(
+            _item(row, key=f"{CASE_ITEM_PREFIX}{row.key}", step=row.step, from_case=True)
+            for row in rows.order_by("position", "id")
+        ),
+        excluded=dict(
+            CaseExclusion.objects.filter(case_id=case_id).values_list("item_key", "reason")
+        ),
+    )
+    if key:
+        cache.set(key, parts, timeout=CASE_PARTS_SECONDS)
+    return parts
+
+
 def case_checklist(
-    version_id: int, case_id: int, *, step: int | None = None
+    version_id: int,
+    case_id: int,
+    *,
+    step: int | None = None,
+    edited_at: datetime | None = None,
 ) -> list[ChecklistItem]:
     """The checklist in order (by step; within a step the rubric's items, then the case's), of
-    one step or all, with the case's own list of rubric items that do not apply to it. Three
-    queries (the case's items, their categories, the case's exclusions), and two more for the
-    rubric's items unless rubric_items has them."""
-    case_rows: QuerySet[CaseItem] = CaseItem.objects.filter(case_id=case_id)
-    if step is not None:
-        case_rows = case_rows.filter(step=step)
-    excluded = dict(CaseExclusion.objects.filter(case_id=case_id).values_list("item_key", "reason"))
+    one step or all, with the case's own list of rubric items that do not apply to it. The
+    case's parts are three queries unless case_parts has them (see `edited_at` there); the
+    rubric's items two more unless rubric_items has them."""
+    parts = case_parts(case_id, edited_at=edited_at)
+    excluded = parts.excluded
     items = [
         replace(item, excluded_reason=excluded[item.key]) if item.key in excluded else item
         for item in rubric_items(version_id)
         if step is None or item.step == step
     ]
-    items += [
-        _item(row, key=f"{CASE_ITEM_PREFIX}{row.key}", step=row.step, from_case=True)
-        for row in case_rows.prefetch_related("categories").order_by("position", "id")
-    ]
+    items += [item for item in parts.items if step is None or item.step == step]
     # A stable sort: within a step, the rubric's items stay before the case's.
     return sorted(items, key=lambda item: item.step)
 
@@ -138,8 +180,16 @@ class ItemRef:
     kind: scoring.Kind
 
 
-def find_item(version_id: int, case_id: int, key: str) -> ItemRef | None:
-    """The rubric or case item behind a scoring key, if it is in this checklist."""
+def find_item(
+    version_id: int, case_id: int, key: str, *, edited_at: datetime | None = None
+) -> ItemRef | None:
+    """The rubric or case item behind a scoring key, if it is in this checklist. `edited_at`:
+    see case_parts."""
+    if key.startswith(CASE_ITEM_PREFIX) and edited_at is not None:
+        found = next(
+            (i for i in case_parts(case_id, edited_at=edited_at).items if i.key == key), None
+        )
+        return None if found is None else ItemRef(key=key, step=found.step, kind=found.kind)
     if key.startswith(CASE_ITEM_PREFIX):
         row = (
             CaseItem.objects.filter(case_id=case_id, key=key.removeprefix(CASE_ITEM_PREFIX))

@@ -5,18 +5,33 @@ session: whose marks make the result, and stored Mark rows turned into the scori
 """
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from casebank.checklist import ChecklistItem, ItemRef, case_checklist, find_item
 from interviews.models import Mark, MarkSource, Session
 from rubrics import scoring
 
 
+def case_edited_at(session: Session) -> datetime | None:
+    """When the session's case was last edited, if that was read with the session (its case
+    joined, or the `case_edited_at` of permissions.locked_session): then the case's own items
+    come from the process's cache (casebank.checklist.case_parts)."""
+    if Session.case.is_cached(session):
+        return session.case.updated_at
+    edited_at: datetime | None = getattr(session, "case_edited_at", None)
+    return edited_at
+
+
 def session_checklist(session: Session, *, step: int | None = None) -> list[ChecklistItem]:
-    return case_checklist(session.rubric_version_id, session.case_id, step=step)
+    return case_checklist(
+        session.rubric_version_id, session.case_id, step=step, edited_at=case_edited_at(session)
+    )
 
 
 def find_session_item(session: Session, key: str) -> ItemRef | None:
-    return find_item(session.rubric_version_id, session.case_id, key)
+    return find_item(
+        session.rubric_version_id, session.case_id, key, edited_at=case_edited_at(session)
+    )
 
 
 def result_source(session: Session) -> MarkSource:

@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import Http404
 
 from casebank.models import Case
@@ -162,8 +162,17 @@ def locked_session(
     with-block, and the user's role, which `may` must allow (404 without a role, 403 otherwise).
     The services' `lock` then finds it current and does not read it again."""
     with transaction.atomic():
-        # The session's own row only: a write needs none of the case's long texts.
-        session = Session.objects.select_for_update().filter(pk=session_id).order_by().first()
+        # The session's row, locked, with its rubric version (a mark's answer scores the step)
+        # and when its case was last edited (the key of the case's cached checklist items); none
+        # of the case's long texts, and no lock on the version or the case.
+        session = (
+            Session.objects.select_for_update(of=("self",))
+            .select_related("rubric_version")
+            .annotate(case_edited_at=F("case__updated_at"))
+            .filter(pk=session_id)
+            .order_by()
+            .first()
+        )
         role = role_in(user, session) if session is not None else None
         if session is None or role is None:
             _denied(user, session_id, "to open")

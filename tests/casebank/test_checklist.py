@@ -4,7 +4,13 @@ from decimal import Decimal
 
 import pytest
 
-from casebank.checklist import case_checklist, expected_count, find_item, rubric_items
+from casebank.checklist import (
+    case_checklist,
+    case_parts,
+    expected_count,
+    find_item,
+    rubric_items,
+)
 from rubrics import scoring
 from rubrics.models import Item, ItemKind, RubricVersion, VersionStatus
 from tests.factories import (
@@ -201,3 +207,44 @@ def test_a_draft_versions_items_are_read_afresh_each_time(published):
 
     assert "Edited title" not in before
     assert "Edited title" in after
+
+
+def test_a_cases_own_items_are_read_once_per_edit_when_the_edit_is_known(
+    published, django_assert_num_queries
+):
+    case = CaseFactory()
+    CaseItemFactory(case=case, step=1, key="twist")
+    case.exclusions.create(item_key="latency-budget", reason="A batch system.")
+    rubric_items(published.pk)
+    # Given when the case was last edited, the first read fills the process's cache: the case's
+    # items, their categories, its exclusions; later reads of any step take none.
+    with django_assert_num_queries(3):
+        first = case_checklist(published.pk, case.pk, edited_at=case.updated_at)
+    with django_assert_num_queries(0):
+        again = case_checklist(published.pk, case.pk, edited_at=case.updated_at)
+        step_one = case_checklist(published.pk, case.pk, step=1, edited_at=case.updated_at)
+        ref = find_item(published.pk, case.pk, "case:twist", edited_at=case.updated_at)
+        missing = find_item(published.pk, case.pk, "case:nothing", edited_at=case.updated_at)
+
+    assert first == again == case_checklist(published.pk, case.pk)
+    assert [item.key for item in step_one] == ["objective", "jumps-to-model", "case:twist"]
+    assert {i.key: i.excluded_reason for i in first}["latency-budget"] == "A batch system."
+    assert (ref.step, ref.kind) == (1, scoring.Kind.EXPECTED)
+    assert missing is None
+
+
+def test_a_later_edit_of_the_case_reads_its_items_afresh(published, django_assert_num_queries):
+    case = CaseFactory()
+    CaseItemFactory(case=case, step=1, key="twist")
+    before = case_parts(case.pk, edited_at=case.updated_at)
+
+    CaseItemFactory(case=case, step=2, key="second")
+    case.save()  # as the admin and the import save the case in the transaction of every edit
+    with django_assert_num_queries(3):
+        after = case_parts(case.pk, edited_at=case.updated_at)
+
+    assert [item.key for item in before.items] == ["case:twist"]
+    assert [item.key for item in after.items] == ["case:twist", "case:second"]
+    # Without the moment of the last edit, nothing is cached: three queries each time.
+    with django_assert_num_queries(3):
+        case_parts(case.pk)

@@ -29,11 +29,14 @@ HX = {"HX-Request": "true"}
 # their rubric steps, the revealed fact ids, the case's facts.
 ROOM_QUERIES_CANDIDATE = 6
 # The above, plus whether the interviewer is meanwhile this case's candidate elsewhere (then the
-# material is withheld), the case's items and their categories, the case's not-applicable items,
-# the interviewer's marks, the board's labels (evidence from the diagram; the scene itself is
-# never read), the step's probe, the step's hints. The rubric's items come from the process's
-# cache (casebank.checklist.rubric_items), as on every request after a process's first.
-ROOM_QUERIES_INTERVIEWER = 14
+# material is withheld), the interviewer's marks, the board's labels (evidence from the diagram;
+# the scene itself is never read), the step's probe, the step's hints. The rubric's items come
+# from the process's cache (casebank.checklist.rubric_items), and so do the case's own items and
+# exclusions (case_parts), as on every request after the process's first read since the case's
+# last edit: that first read takes CASE_PARTS_QUERIES more.
+ROOM_QUERIES_INTERVIEWER = 11
+# The case's items, their categories, the case's not-applicable items.
+CASE_PARTS_QUERIES = 3
 # The cheap read of version and participants comes first, then the room's queries (minus the
 # login's two, already done).
 STATE_CHANGED_CANDIDATE = 1 + ROOM_QUERIES_CANDIDATE
@@ -43,7 +46,7 @@ STATE_CHANGED_INTERVIEWER = 1 + ROOM_QUERIES_INTERVIEWER
 # step's checklist with its marks and the board's labels (the evidence), but no facts, probe or
 # hints.
 NOTES_CHANGED_CANDIDATE = 4
-NOTES_CHANGED_INTERVIEWER = 11
+NOTES_CHANGED_INTERVIEWER = 8
 # django_session, auth_user, and one read of the session row's version and participants.
 STATE_UNCHANGED = 3
 # The same, plus the one UPDATE of the poller's "last seen" when it is due (every 5 s at most).
@@ -146,9 +149,26 @@ def test_room_query_count(client, request, django_assert_num_queries, size, role
     session = request.getfixturevalue(size)
     client.force_login(request.getfixturevalue(role))
     url = reverse("interviews:room", args=[session.pk])
+    client.get(url)
     with django_assert_num_queries(queries):
         response = client.get(url)
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("size", ["small", "big"])
+def test_the_first_room_after_an_edit_of_the_case_reads_its_items(
+    client, request, django_assert_num_queries, interviewer, size
+):
+    session = request.getfixturevalue(size)
+    client.force_login(interviewer)
+    url = reverse("interviews:room", args=[session.pk])
+    with django_assert_num_queries(ROOM_QUERIES_INTERVIEWER + CASE_PARTS_QUERIES):
+        assert client.get(url).status_code == 200
+    session.case.save()  # what the admin and the import do before they change its items
+    with django_assert_num_queries(ROOM_QUERIES_INTERVIEWER + CASE_PARTS_QUERIES):
+        assert client.get(url).status_code == 200
+    with django_assert_num_queries(ROOM_QUERIES_INTERVIEWER):
+        assert client.get(url).status_code == 200
 
 
 @pytest.mark.parametrize("size", ["small", "big"])
@@ -178,19 +198,21 @@ def test_state_changed_query_count(
     assert 'id="flow"' not in response.content.decode()
 
 
-# A mark: the login's two; the session read under its row lock; whether the interviewer is this
-# case's candidate elsewhere (asked once: the answer's room state reuses it); the mark in one
-# upsert and the version bump, inside two savepoints (four); then the answer, the step's
-# checklist entry and score: the case's not-applicable items, its items and their categories,
-# the marks, the steps (the notes, for evidence), the board's labels and the rubric version.
-# Before the upsert and the reused check it was 25. On PostgreSQL the bump also sends a NOTIFY.
-MARK_QUERIES = 2 + 1 + 1 + 2 + 4 + 7 + (1 if connection.vendor == "postgresql" else 0)
+# A mark: the login's two; the session read under its row lock, with its rubric version and when
+# its case was last edited; whether the interviewer is this case's candidate elsewhere (asked
+# once: the answer's room state reuses it); the mark in one upsert and the version bump, inside
+# two savepoints (four); then the answer, the step's checklist entry and score: the marks, the
+# steps (the notes, for evidence) and the board's labels. The case's own items come from the
+# process's cache (case_parts), read by the room before. Before the upsert and the reused check
+# it was 25; before the cached case items 17. On PostgreSQL the bump also sends a NOTIFY.
+MARK_QUERIES = 2 + 1 + 1 + 2 + 4 + 3 + (1 if connection.vendor == "postgresql" else 0)
 
 
 @pytest.mark.parametrize("size", ["small", "big"])
 def test_mark_query_count(client, request, django_assert_num_queries, interviewer, size):
     session = request.getfixturevalue(size)
     client.force_login(interviewer)
+    assert client.get(reverse("interviews:room", args=[session.pk])).status_code == 200
     url = reverse("interviews:mark", args=[session.pk])
     with django_assert_num_queries(MARK_QUERIES):
         response = client.post(url, {"item": "scale-estimates", "mark": "covered"}, headers=HX)
