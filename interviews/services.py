@@ -655,8 +655,12 @@ def save_notes(
         notes_updated_at=now,
         notes_stamp=session.version + 1,
     )
-    step.refresh_from_db()
-    if not updated:
+    if updated:
+        # What the UPDATE wrote, known without reading it back.
+        step.notes, step.notes_version = text, base_version + 1
+        step.notes_updated_at, step.notes_stamp = now, session.version + 1
+    else:
+        step.refresh_from_db()
         if step.notes == text:
             return step  # the same text arrived twice (a retried request): nothing is lost
         raise NotesConflict(step)

@@ -390,6 +390,7 @@ def mark_item(request: AuthedRequest, session_id: int) -> HttpResponse:
         session_id,
         may=lambda role: role == Role.INTERVIEWER,
         what="use the interviewer's tools",
+        with_checklist=True,
     ) as (session, role):
         if permissions.candidate_on_case(request.user, session.case_id):
             raise PermissionDenied(permissions.CANDIDATE_ON_CASE)

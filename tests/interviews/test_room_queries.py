@@ -287,3 +287,27 @@ def test_session_list_query_count(
         response = client.get(reverse("interviews:list"))
     assert response.status_code == 200
     assert response.content.decode().count("<tr>") == 2 + 3 * count  # 2 header rows
+
+
+# A notes save: the login's two; the session read under its row lock; the step; the notes in one
+# compare-and-set UPDATE (its new values are known, not read back: it was one more) and the
+# version bump, inside two savepoints (four). On PostgreSQL the bump also sends a NOTIFY.
+NOTES_SAVE_QUERIES = 2 + 1 + 1 + 2 + 4 + (1 if connection.vendor == "postgresql" else 0)
+
+
+@pytest.mark.parametrize("size", ["small", "big"])
+def test_notes_save_query_count(client, request, django_assert_num_queries, candidate, size):
+    session = request.getfixturevalue(size)
+    client.force_login(candidate)
+    step = session.steps.get(number=1)
+    url = reverse("interviews:notes", args=[session.pk, 1])
+    with django_assert_num_queries(NOTES_SAVE_QUERIES):
+        response = client.post(
+            url,
+            {"text": "Latency budget first.", "base_version": step.notes_version},
+            headers={"Accept": "application/json"},
+        )
+    assert response.status_code == 200
+    step.refresh_from_db()
+    assert response.json()["version"] == step.notes_version
+    assert step.notes == "Latency budget first."
