@@ -6,6 +6,7 @@ probes, hints, answers) is only ever read for a role that may see it; for a cand
 are empty, whatever a template asks for.
 """
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass
@@ -289,18 +290,13 @@ class RoomState:
         return [FactView(fact, fact.pk in revealed) for fact in session.case.facts.all()]
 
     @cached_property
-    def checklist(self) -> list[ChecklistEntry]:
-        """The current step's items with the interviewer's marks and evidence from the notes
-        and from the labels on the board."""
+    def evidence(self) -> list[ChecklistEntry]:
+        """The current step's items with the evidence found for them in the notes and in the
+        labels on the board, without the marks: all that a notes or board change shows."""
         if not self.sees_material:
             return []
         session = self.session
-        number = session.current_step
-        items = checklist.session_checklist(session, step=number)
-        marks = {
-            m.item_key: m
-            for m in session.marks.filter(source=MarkSource.INTERVIEWER, step_number=number)
-        }
+        items = checklist.session_checklist(session, step=session.current_step)
         notes = self.current.step.notes
         target = scoring.Level(session.target_level)
         # Red flags are the interviewer's judgement, never hinted; items that do not apply to
@@ -315,13 +311,26 @@ class RoomState:
         return [
             ChecklistEntry(
                 item,
-                mark=marks.get(item.key),
                 matches=found.get(item.key, ()),
                 stretch=not item.is_red_flag and item.level.rank > target.rank,
                 diagram_matches=drawn.get(item.key, ()),
             )
             for item in items
         ]
+
+    @cached_property
+    def checklist(self) -> list[ChecklistEntry]:
+        """The current step's items with the interviewer's marks and the evidence."""
+        if not self.sees_material:
+            return []
+        session = self.session
+        marks = {
+            m.item_key: m
+            for m in session.marks.filter(
+                source=MarkSource.INTERVIEWER, step_number=session.current_step
+            )
+        }
+        return [dataclasses.replace(entry, mark=marks.get(entry.key)) for entry in self.evidence]
 
     @cached_property
     def step_score(self) -> scoring.Score | None:
@@ -353,7 +362,7 @@ class RoomState:
     def evidence_excerpts(self) -> str:
         """The words of the notes that matched checklist items, as a JSON list, for the
         interviewer's notes pane to highlight (after the checklist has been read)."""
-        excerpts = dict.fromkeys(m.excerpt for e in self.checklist for m in e.matches)
+        excerpts = dict.fromkeys(m.excerpt for e in self.evidence for m in e.matches)
         return json.dumps(list(excerpts))
 
     @cached_property

@@ -42,11 +42,10 @@ CASE_PARTS_QUERIES = 3
 STATE_CHANGED_CANDIDATE = 1 + ROOM_QUERIES_CANDIDATE
 STATE_CHANGED_INTERVIEWER = 1 + ROOM_QUERIES_INTERVIEWER
 # After a notes change only the notes and their evidence are rendered: the candidate's poll reads
-# the session and nothing else; the interviewer's reads the steps (the notes) and the current
-# step's checklist with its marks and the board's labels (the evidence), but no facts, probe or
-# hints.
+# the session and nothing else; the interviewer's reads the steps (the notes) and the board's
+# labels (the evidence for the current step's items), but no marks, facts, probe or hints.
 NOTES_CHANGED_CANDIDATE = 4
-NOTES_CHANGED_INTERVIEWER = 8
+NOTES_CHANGED_INTERVIEWER = 7
 # django_session, auth_user, and one read of the session row's version and participants.
 STATE_UNCHANGED = 3
 # The same, plus the one UPDATE of the poller's "last seen" when it is due (every 5 s at most).
