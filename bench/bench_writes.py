@@ -1,0 +1,170 @@
+"""What the room's two writes cost the server's CPU, and what the update each causes costs.
+
+    python bench/bench_writes.py [--rounds 5] [--repeats 200]
+
+In-process, through Django's test client (no network, no server threads), on a fresh SQLite
+database with the demo content and a running peer session on a case with items of its own. Each
+round measures the CPU time (time.process_time: a busy machine slows it less than the clock) per
+operation of:
+
+- the bare view of bench/urls.py (the floor: Django and the middleware, no database);
+- a mark: the interviewer's htmx request, with the page's version as static/js/live.js sends it;
+- the update that mark makes for the candidate's stream (interviews.live.render_changes);
+- a notes save: the candidate's request, as static/js/notes.js sends it;
+- the update that save makes for the interviewer's stream.
+
+It prints the median of the rounds for each, and each against the bare view. The load benchmark
+(bench/load.py) measures these costs under load on the real server; this one is quieter, so two
+commits can be compared in one sitting: run it on both checkouts, one after the other, twice.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from io import StringIO
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+MARKS = ("covered", "partial", "missed", "")
+
+
+def _cpu_ms(operation: Callable[[int], object], repeats: int) -> float:
+    started = time.process_time()
+    for n in range(repeats):
+        operation(n)
+    return (time.process_time() - started) * 1000 / repeats
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=200, help="operations of each kind a round")
+    args = parser.parse_args()
+
+    folder = tempfile.mkdtemp(prefix="spar-bench-writes-")
+    os.environ["DATABASE_URL"] = f"sqlite:///{folder}/bench.sqlite3"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+    os.environ.setdefault("DEBUG", "1")  # no SECRET_KEY or collected static files needed
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+    from django.test import Client
+    from django.urls import reverse
+
+    from casebank.models import Case
+    from interviews import live, services, views
+    from interviews.checklist import session_checklist
+    from interviews.models import Session, SessionMode, SessionStep
+    from interviews.permissions import Role
+    from rubrics.services import latest_published_version
+
+    call_command("migrate", verbosity=0)
+    call_command("setup_demo", verbosity=0, stdout=StringIO())
+    # As in production: no query log, no template debugging (the engine is built on first use).
+    settings.DEBUG = False
+    settings.ALLOWED_HOSTS = ["testserver"]
+    # The notes endpoint allows 60 saves per 30 s a person; this measures the save, not the limit.
+    views.NOTE_SAVES_PER_WINDOW = 10**9
+
+    interviewer = User.objects.get(username="interviewer")
+    candidate = User.objects.get(username="candidate")
+    # A case that adds items of its own, as every shipped case does; the session goes to the
+    # first step that has one, so the marks and the evidence cover the case's items too.
+    case = Case.objects.published().filter(extra_items__isnull=False).order_by("pk").first()
+    step = case.extra_items.order_by("step").values_list("step", flat=True).first()
+    session = services.create_session(
+        host=interviewer,
+        case=case,
+        rubric_version=latest_published_version(),
+        length_minutes=45,
+        mode=SessionMode.PEER,
+    )
+    session = services.join_session(token=session.invite_token, user=candidate)
+    session = services.start_session(session=session)
+    session = services.go_to_step(session=session, number=step)
+    for number in sorted({1, step}):
+        services.save_notes(
+            session=session,
+            step_number=number,
+            text=f"Step {number}: the business goal, a latency budget, data sources and drift.",
+            base_version=0,
+        )
+    item = next(e.key for e in session_checklist(session) if e.step == step and e.from_case)
+
+    bare, marker, writer = Client(), Client(), Client()
+    marker.force_login(interviewer)
+    writer.force_login(candidate)
+    mark_url = reverse("interviews:mark", args=[session.pk])
+    notes_url = reverse("interviews:notes", args=[session.pk, step])
+    room_url = reverse("interviews:room", args=[session.pk])
+    notes_version = {"base": SessionStep.objects.get(session=session, number=step).notes_version}
+
+    def version() -> int:
+        return Session.objects.values_list("version", flat=True).get(pk=session.pk)
+
+    def bare_view(n: int) -> None:
+        assert bare.get("/bench/bare/").status_code == 204
+
+    def mark(n: int) -> None:
+        response = marker.post(
+            mark_url,
+            {"item": item, "mark": MARKS[n % len(MARKS)]},
+            headers={"HX-Request": "true", "X-Spar-Version": str(version())},
+        )
+        assert response.status_code == 200, response.status_code
+
+    def save_notes(n: int) -> None:
+        response = writer.post(
+            notes_url,
+            {
+                "text": f"Latency budget and data drift, draft {n}.",
+                "base_version": notes_version["base"],
+            },
+            headers={"Accept": "application/json"},
+        )
+        assert response.status_code == 200, response.status_code
+        notes_version["base"] = json.loads(response.content)["version"]
+
+    def render_for(role: Role) -> Callable[[int], None]:
+        since = version() - 1
+
+        def render(n: int) -> None:
+            update = live.render_changes(session.pk, since, [live.Viewer(role)])
+            assert update is not None
+            assert role in update.html
+
+        return render
+
+    marker.get(room_url)  # the page the marks come from; fills the process's caches
+    for operation in (bare_view, mark, save_notes):
+        operation(0)
+    figures: dict[str, list[float]] = {}
+    for _ in range(args.rounds):
+        figures.setdefault("bare view", []).append(_cpu_ms(bare_view, args.repeats))
+        figures.setdefault("mark", []).append(_cpu_ms(mark, args.repeats))
+        figures.setdefault("its update for the candidate", []).append(
+            _cpu_ms(render_for(Role.CANDIDATE), args.repeats)
+        )
+        figures.setdefault("notes save", []).append(_cpu_ms(save_notes, args.repeats))
+        figures.setdefault("its update for the interviewer", []).append(
+            _cpu_ms(render_for(Role.INTERVIEWER), args.repeats)
+        )
+    floor = statistics.median(figures["bare view"])
+    print(f"CPU per operation, median of {args.rounds} rounds of {args.repeats} (in-process):")
+    for name, values in figures.items():
+        middle = statistics.median(values)
+        print(f"  {name:<32} {middle:7.3f} ms  ({middle / floor:5.1f}× the bare view)")
+
+
+if __name__ == "__main__":
+    main()
