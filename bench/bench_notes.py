@@ -18,7 +18,6 @@ import statistics
 import sys
 import tempfile
 import time
-from io import StringIO
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,31 +53,21 @@ def main() -> None:
 
     django.setup()
     from django.contrib.auth.models import User
-    from django.core.management import call_command
     from django.test import Client
     from django.test.utils import setup_test_environment
     from django.urls import reverse
 
+    from bench.demo import load_demo, start_peer_session
     from casebank.models import Case
     from interviews import services
-    from interviews.models import NOTE_LIMIT, SessionMode, SessionStep
-    from rubrics.services import latest_published_version
+    from interviews.models import NOTE_LIMIT, SessionStep
 
     setup_test_environment()
-    call_command("migrate", verbosity=0)
-    call_command("setup_demo", verbosity=0, stdout=StringIO())
+    load_demo()
     interviewer = User.objects.get(username="interviewer")
     candidate = User.objects.get(username="candidate")
     case = Case.objects.order_by("pk").first()
-    session = services.create_session(
-        host=interviewer,
-        case=case,
-        rubric_version=latest_published_version(),
-        length_minutes=45,
-        mode=SessionMode.PEER,
-    )
-    session = services.join_session(token=session.invite_token, user=candidate)
-    session = services.start_session(session=session)
+    session = start_peer_session(case)
     for number in range(1, 8):
         services.save_notes(
             session=session, step_number=number, text=_notes(number, NOTE_LIMIT), base_version=0

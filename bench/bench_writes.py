@@ -26,7 +26,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from io import StringIO
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,19 +56,17 @@ def main() -> None:
     django.setup()
     from django.conf import settings
     from django.contrib.auth.models import User
-    from django.core.management import call_command
     from django.test import Client
     from django.urls import reverse
 
+    from bench.demo import load_demo, start_peer_session
     from casebank.models import Case
     from interviews import live, services, views
     from interviews.checklist import session_checklist
-    from interviews.models import Session, SessionMode, SessionStep
+    from interviews.models import Session, SessionStep
     from interviews.permissions import Role
-    from rubrics.services import latest_published_version
 
-    call_command("migrate", verbosity=0)
-    call_command("setup_demo", verbosity=0, stdout=StringIO())
+    load_demo()
     # As in production: no query log, no template debugging (the engine is built on first use).
     settings.DEBUG = False
     settings.ALLOWED_HOSTS = ["testserver"]
@@ -82,15 +79,7 @@ def main() -> None:
     # first step that has one, so the marks and the evidence cover the case's items too.
     case = Case.objects.published().filter(extra_items__isnull=False).order_by("pk").first()
     step = case.extra_items.order_by("step").values_list("step", flat=True).first()
-    session = services.create_session(
-        host=interviewer,
-        case=case,
-        rubric_version=latest_published_version(),
-        length_minutes=45,
-        mode=SessionMode.PEER,
-    )
-    session = services.join_session(token=session.invite_token, user=candidate)
-    session = services.start_session(session=session)
+    session = start_peer_session(case)
     session = services.go_to_step(session=session, number=step)
     for number in sorted({1, step}):
         services.save_notes(
