@@ -6,10 +6,9 @@ probes, hints, answers) is only ever read for a role that may see it; for a cand
 are empty, whatever a template asks for.
 """
 
-import dataclasses
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cached_property, lru_cache
 
@@ -330,7 +329,7 @@ class RoomState:
                 source=MarkSource.INTERVIEWER, step_number=session.current_step
             )
         }
-        return [dataclasses.replace(entry, mark=marks.get(entry.key)) for entry in self.evidence]
+        return [replace(entry, mark=marks.get(entry.key)) for entry in self.evidence]
 
     @cached_property
     def step_score(self) -> scoring.Score | None:
