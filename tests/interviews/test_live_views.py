@@ -207,7 +207,8 @@ def test_mark_reads_and_locks_the_session_once(client, interviewer, running_sess
     reads = _session_reads(queries)
     assert len(reads) == 1, reads
     if connection.vendor == "postgresql":
-        assert reads[0].endswith("FOR UPDATE")
+        # The session's row alone: the rubric version and the case it joins stay unlocked.
+        assert reads[0].endswith('FOR UPDATE OF "interviews_session"')
 
 
 @pytest.mark.django_db
@@ -219,7 +220,10 @@ def test_notes_save_reads_and_locks_the_session_once(client, candidate, running_
             url, {"text": "first words", "base_version": 0}, headers={"Accept": "application/json"}
         )
     assert response.status_code == 200
-    assert len(_session_reads(queries)) == 1
+    reads = _session_reads(queries)
+    assert len(reads) == 1, reads
+    if connection.vendor == "postgresql":
+        assert reads[0].endswith('FOR UPDATE OF "interviews_session"')
 
 
 def test_asgi_server_refuses_an_oversized_body():
