@@ -14,8 +14,9 @@ and a few clients fetch the bare view (Django with the same middleware, no datab
 second. Write latency is measured from the moment each write was due, so a write that waited
 for a connection counts the wait. Update latency is measured from the moment a write was sent to
 the moment the other participant's stream delivered it: the notes' text on the interviewer's
-stream, the mark's version on the candidate's. The interviewer's writes carry the page's id and
-version as static/js/live.js sends them, so its stream skips the marks their answers brought.
+stream, the mark's version on the candidate's. Both people's writes carry their page's id and
+version as static/js/live.js and notes.js send them, so a stream skips the changes that its
+page's own writes' answers brought.
 N doubles from --start until a step fails (write p95 >= 100 ms, update p95 > 500 ms, or any
 error: a failed write, a dropped stream, an update not delivered within 5 s), then is bisected
 to within 10 %.
@@ -95,6 +96,7 @@ MARKS = ("covered", "partial", "missed")
 NOTES_LIMIT = 4_000  # characters; then the note-taker starts a fresh page
 POLLER_VERSION = re.compile(rb'id="poller"[^>]* data-version="(\d+)"')
 NOTES_VERSION = re.compile(rb'"(?:server_)?version": *(\d+)')  # saved, or the conflicting one
+PAGE_VERSION = re.compile(rb'"page_version": *(\d+)')  # the page's version after its save
 
 
 # --- measuring ---------------------------------------------------------------------------------
@@ -290,6 +292,10 @@ class Seat:
     # writes, and the version it shows (from its stream's updates and its marks' answers).
     page: str = field(default_factory=lambda: secrets.token_urlsafe(12))
     page_version: int = 0
+    # The candidate's page likewise, as static/js/notes.js sends it with the notes' saves (their
+    # answers say when they bring the page to a new version).
+    candidate_page: str = field(default_factory=lambda: secrets.token_urlsafe(12))
+    candidate_page_version: int = 0
     streams: list["Stream"] = field(default_factory=list)
     # Updates sent and not yet seen on the other participant's stream.
     pending_notes: dict[str, float] = field(default_factory=dict)  # token -> sent at
@@ -381,7 +387,7 @@ class Fleet:
             Session.objects.filter(pk__in=[s.pk for s in seats]).values_list("pk", "version")
         )
         for seat in seats:
-            seat.version = seat.page_version = versions[seat.pk]
+            seat.version = seat.page_version = seat.candidate_page_version = versions[seat.pk]
         connections.close_all()
 
 
@@ -488,7 +494,7 @@ class Stream:
         writer = None
         try:
             reader, writer = await asyncio.open_connection("127.0.0.1", self.port, limit=2**20)
-            page = f"&page={seat.page}" if self.interviewer else ""
+            page = f"&page={seat.page if self.interviewer else seat.candidate_page}"
             writer.write(
                 f"GET /sessions/{seat.pk}/stream/?v={seat.version}{page} HTTP/1.1\r\n"
                 f"Host: 127.0.0.1\r\nCookie: {cookie}\r\nAccept: text/event-stream\r\n\r\n".encode()
@@ -619,6 +625,7 @@ class Load:
                         self._updated("notes", now - sent)
         else:
             version = _event_id(message)
+            seat.candidate_page_version = max(seat.candidate_page_version, version)
             seat.candidate_seen.append((version, now))
             del seat.candidate_seen[:-20]
             self._settle_marks(seat)
@@ -649,6 +656,8 @@ class Load:
             "X-CSRFToken": seat.candidate_csrf,
             "Accept": "application/json",
             "Content-Type": "application/x-www-form-urlencoded",
+            "X-Spar-Version": str(seat.candidate_page_version),
+            "X-Spar-Page": seat.candidate_page,
         }
         sent = time.monotonic()
         seat.pending_notes[token] = sent
@@ -660,6 +669,11 @@ class Load:
             seat.notes_base = int(found.group(1))
         if status == 200:
             seat.notes_text = text
+            brought = PAGE_VERSION.search(content)
+            if brought:
+                seat.candidate_page_version = max(
+                    seat.candidate_page_version, int(brought.group(1))
+                )
         else:
             seat.pending_notes.pop(token, None)
 

@@ -633,11 +633,13 @@ def save_notes(
     text: str,
     base_version: int,
     now: datetime | None = None,
+    echo_page: str = "",
 ) -> SessionStep:
     """Save the candidate's notes for a step unless they changed since base_version.
 
     After the finish a save is kept only within NOTES_GRACE_SECONDS and only if nothing was saved
-    to the step after the finish yet: the base version then predates the finish."""
+    to the step after the finish yet: the base version then predates the finish.
+    `echo_page`: see bump()."""
     now = now or timezone.now()
     lock(session)
     if session.state in {SessionState.WAITING}:
@@ -664,7 +666,7 @@ def save_notes(
         if step.notes == text:
             return step  # the same text arrived twice (a retried request): nothing is lost
         raise NotesConflict(step)
-    bump(session, "notes_stamp")
+    bump(session, "notes_stamp", echo_page=echo_page)
     return step
 
 

@@ -300,6 +300,8 @@ def save_notes(request: AuthedRequest, session_id: int, step: int) -> HttpRespon
         return HttpResponse(SAVING_TOO_OFTEN, status=429, content_type="text/plain")
     saved, error, status = None, "", 200
     conflict: services.NotesConflict | None = None
+    page_version = _page_version(request)
+    brought_page_to: int | None = None
     # One read of the session, under the lock that the save needs anyway.
     with permissions.locked_session(
         request.user, session_id, may=permissions.writes_notes, what="write the candidate's notes"
@@ -307,13 +309,25 @@ def save_notes(request: AuthedRequest, session_id: int, step: int) -> HttpRespon
         if not form.is_valid():
             error, status = _first_error(form), 400
         else:
+            # The JSON answer says so when the save brings an up-to-date page to the new
+            # version (static/js/notes.js passes it to live.js): then the page's stream need not
+            # be sent this save. (Without JavaScript the answer is a redirect to a fresh page.)
+            echo_page = (
+                live.echo_page(request.headers.get(live.PAGE_HEADER, ""), page_version, session)
+                if wants_json
+                else ""
+            )
+            before = session.version
             try:
                 saved = services.save_notes(
                     session=session,
                     step_number=step,
                     text=form.cleaned_data["text"],
                     base_version=form.cleaned_data["base_version"],
+                    echo_page=echo_page,
                 )
+                if echo_page and session.version == before + 1:
+                    brought_page_to = session.version
             except services.NotesConflict as exc:
                 conflict, error, status = exc, str(exc), 409
             except services.SessionError as exc:
@@ -344,6 +358,7 @@ def save_notes(request: AuthedRequest, session_id: int, step: int) -> HttpRespon
     return JsonResponse(
         {
             "version": saved.notes_version,
+            "page_version": brought_page_to,
             "preview": saved.notes_html,
             "saved_at": timezone.localtime(saved.notes_updated_at).strftime("%H:%M:%S")
             if saved.notes_updated_at

@@ -136,6 +136,14 @@
     if (pageId) event.detail.headers["X-Spar-Page"] = pageId;
   });
 
+  // A write answered outside htmx (the notes' autosave) brought the page to this version. (A
+  // poll meanwhile still asks from the version in its URL: it brings the page nothing new.)
+  document.addEventListener("spar:version", function (event) {
+    const poller = document.getElementById("poller");
+    const version = Number(event.detail);
+    if (poller && version > pageVersion()) poller.dataset.version = String(version);
+  });
+
   let urlVersion = pageVersion();
   setInterval(function () {
     // A new EventSource after a failed reconnect starts from the version the page has now.

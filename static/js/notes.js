@@ -27,6 +27,17 @@
   alive();
   setInterval(alive, ALIVE_EVERY_MS);
 
+  // As live.js does for htmx writes: the version of the room this page shows, and its id, so
+  // that the server can tell whether the save's answer brings the page up to date.
+  function roomHeaders() {
+    const headers = { Accept: "application/json" };
+    const poller = document.getElementById("poller");
+    const live = document.getElementById("live");
+    if (poller) headers["X-Spar-Version"] = poller.dataset.version;
+    if (live && live.dataset.page) headers["X-Spar-Page"] = live.dataset.page;
+    return headers;
+  }
+
   function read(key) {
     try { return JSON.parse(localStorage.getItem(key) || "null"); } catch (error) { return null; }
   }
@@ -104,7 +115,7 @@
         method: "POST",
         body: body,
         credentials: "same-origin",
-        headers: { Accept: "application/json" },
+        headers: roomHeaders(),
       })
         .then(function (response) {
           return response.json().then(
@@ -121,6 +132,11 @@
             forget(sent);
             say(`Saved at ${result.data.saved_at}`);
             if (preview && typeof result.data.preview === "string") preview.innerHTML = result.data.preview;
+            if (typeof result.data.page_version === "number") {
+              // The save brought the page to this version: live.js moves the page's version,
+              // and the stream does not send the page its own save.
+              document.dispatchEvent(new CustomEvent("spar:version", { detail: result.data.page_version }));
+            }
           } else if (result.status === 409 && "server_text" in result.data) {
             showConflict(result.data.server_text, result.data.server_version, sent);
           } else if (result.status === 400 || result.status === 409) {

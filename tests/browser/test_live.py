@@ -170,6 +170,33 @@ def test_the_marking_page_takes_its_mark_from_the_answer_and_keeps_listening(roo
     expect(host.locator("#live-status")).to_be_hidden()
 
 
+def test_the_writing_page_takes_its_notes_version_from_the_answer(room_page, session):
+    """The candidate's page sends its id and version with its notes saves (static/js/notes.js):
+    the save's answer moves the page's version, its stream does not send the save back, and
+    later changes (the interviewer's mark) still reach it."""
+    host = room_page(session.interviewer, session)
+    guest = room_page(session.candidate, session)
+    _is_live(host)
+    _is_live(guest)
+    notes = guest.locator("#notes-1")
+    notes.fill("business objective first")
+    notes.press("Tab")
+    _wait_until(host, NOTES_SHOW, "business objective first")
+    saved = Session.objects.get(pk=session.pk)
+    assert saved.echo_page == guest.locator("#live").get_attribute("data-page")
+    expect(guest.locator("#poller")).to_have_attribute("data-version", str(saved.version))
+
+    covered = host.locator('#checklist [data-mark="covered"]').first
+    covered.click()
+    expect(covered).to_have_attribute("aria-pressed", "true")
+    marked = Session.objects.get(pk=session.pk)
+    assert marked.version == saved.version + 1
+    expect(guest.locator("#poller")).to_have_attribute(
+        "data-version", str(marked.version), timeout=OTHER_SCREEN_MS
+    )
+    expect(guest.locator("#live-status")).to_be_hidden()
+
+
 def _abort_stream(page: Page) -> None:
     page.route(re.compile(r"/stream/"), lambda route: route.abort())
 

@@ -228,6 +228,39 @@ def test_a_role_whose_only_page_made_the_change_is_not_rendered(
     run(scenario)
 
 
+def test_a_page_is_not_sent_its_own_notes(interviewer, candidate, running_session):
+    """The candidate's page that saved has the new version from the save's answer: only the
+    interviewer is rendered the notes, and the page's next update is the next change."""
+    writing = _client(running_session, candidate, page=PAGE_A)
+    interviewer_tab = _client(running_session, interviewer)
+    before = Session.objects.get(pk=running_session.pk).version
+
+    async def scenario() -> None:
+        for tab in (writing, interviewer_tab):
+            await tab.open()
+            await tab.next_event()
+        hub = stream.hub()
+        renders = hub.renders
+        await in_thread(
+            services.save_notes,
+            session=running_session,
+            step_number=1,
+            text="Clarified the goal",
+            base_version=0,
+            echo_page=PAGE_A,
+        )
+        update = await interviewer_tab.next_update()
+        assert update.id == before + 1
+        assert "Clarified the goal" in update.data
+        assert hub.renders == renders + 1  # the interviewer's update only
+        await _mark(running_session, interviewer, "")
+        assert (await writing.next_update()).id == before + 2
+        for tab in (writing, interviewer_tab):
+            await tab.close()
+
+    run(scenario)
+
+
 @pytest.mark.parametrize("behind", [True, False])
 def test_a_page_gets_its_own_mark_when_it_lacks_more_than_that(
     interviewer, running_session, behind

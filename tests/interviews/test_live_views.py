@@ -166,6 +166,62 @@ def test_mark_records_the_page_whose_answer_carries_it(
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("page_header", "missed_a_change", "as_json", "recorded"),
+    [
+        (PAGE, False, True, PAGE),  # the answer brings the page up to date: its stream skips it
+        (PAGE, True, True, ""),  # the page is behind: its stream must bring the whole change
+        ("", False, True, ""),  # no page id
+        ("bad id!", False, True, ""),  # not a page id
+        (PAGE, False, False, ""),  # without JavaScript the answer is a redirect to a fresh page
+    ],
+)
+def test_notes_save_records_the_page_whose_answer_carries_it(
+    client, candidate, running_session, page_header, missed_a_change, as_json, recorded
+):
+    client.force_login(candidate)
+    page = _version(running_session)
+    if missed_a_change:
+        services.go_to_step(session=running_session, number=2)
+    headers = {"X-Spar-Version": str(page), "X-Spar-Page": page_header}
+    if as_json:
+        headers["Accept"] = "application/json"
+    response = client.post(
+        reverse("interviews:notes", args=[running_session.pk, 1]),
+        {"text": "first words", "base_version": 0},
+        headers=headers,
+    )
+    saved = Session.objects.get(pk=running_session.pk)
+    assert saved.echo_page == recorded
+    if as_json:
+        # The page takes its new version from the answer only when the answer brings it there.
+        assert response.json()["page_version"] == (saved.version if recorded else None)
+    else:
+        assert response.status_code == 302
+
+
+@pytest.mark.django_db
+def test_a_repeated_notes_save_moves_no_version(client, candidate, running_session):
+    client.force_login(candidate)
+    url = reverse("interviews:notes", args=[running_session.pk, 1])
+    headers = {"Accept": "application/json", "X-Spar-Page": PAGE}
+    first = client.post(
+        url,
+        {"text": "first words", "base_version": 0},
+        headers={**headers, "X-Spar-Version": str(_version(running_session))},
+    )
+    assert first.json()["page_version"] == _version(running_session)
+    # The same request again (a retry after a lost answer): kept, nothing written.
+    again = client.post(
+        url,
+        {"text": "first words", "base_version": 0},
+        headers={**headers, "X-Spar-Version": str(_version(running_session))},
+    )
+    assert again.status_code == 200
+    assert again.json()["page_version"] is None
+
+
+@pytest.mark.django_db
 def test_any_other_write_clears_the_recorded_page(client, interviewer, running_session):
     client.force_login(interviewer)
     page = _version(running_session)

@@ -715,6 +715,7 @@ def test_save_notes_json(client, candidate, running_session):
     step = running_session.steps.get(number=2)
     assert data == {
         "version": 1,
+        "page_version": None,  # the request named no page (tests/interviews/test_live_views.py)
         "preview": "<p>Scale: <strong>10M</strong> users</p>",
         "saved_at": timezone.localtime(step.notes_updated_at).strftime("%H:%M:%S"),
     }
