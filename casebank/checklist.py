@@ -6,6 +6,7 @@ and ordered the same way everywhere. Case items get keys prefixed with "case:", 
 collide with the rubric's keys.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cached_property
@@ -180,17 +181,19 @@ class ItemRef:
     kind: scoring.Kind
 
 
+def _ref(key: str, items: Iterable[ChecklistItem]) -> ItemRef | None:
+    found = next((item for item in items if item.key == key), None)
+    return None if found is None else ItemRef(key=key, step=found.step, kind=found.kind)
+
+
 def find_item(
     version_id: int, case_id: int, key: str, *, edited_at: datetime | None = None
 ) -> ItemRef | None:
     """The rubric or case item behind a scoring key, if it is in this checklist. `edited_at`:
     see case_parts."""
-    if key.startswith(CASE_ITEM_PREFIX) and edited_at is not None:
-        found = next(
-            (i for i in case_parts(case_id, edited_at=edited_at).items if i.key == key), None
-        )
-        return None if found is None else ItemRef(key=key, step=found.step, kind=found.kind)
     if key.startswith(CASE_ITEM_PREFIX):
+        if edited_at is not None:
+            return _ref(key, case_parts(case_id, edited_at=edited_at).items)
         row = (
             CaseItem.objects.filter(case_id=case_id, key=key.removeprefix(CASE_ITEM_PREFIX))
             .values("step", "kind")
@@ -199,8 +202,7 @@ def find_item(
         return row and ItemRef(key=key, step=row["step"], kind=scoring.Kind(row["kind"]))
     cached: list[ChecklistItem] | None = cache.get(_rubric_cache_key(version_id))
     if cached is not None:
-        found = next((item for item in cached if item.key == key), None)
-        return None if found is None else ItemRef(key=key, step=found.step, kind=found.kind)
+        return _ref(key, cached)
     rubric_row = (
         Item.objects.filter(step__version_id=version_id, key=key)
         .values("step__number", "kind")

@@ -360,7 +360,7 @@ class RoomState:
     @property
     def evidence_excerpts(self) -> str:
         """The words of the notes that matched checklist items, as a JSON list, for the
-        interviewer's notes pane to highlight (after the checklist has been read)."""
+        interviewer's notes pane to highlight."""
         excerpts = dict.fromkeys(m.excerpt for e in self.evidence for m in e.matches)
         return json.dumps(list(excerpts))
 
