@@ -11,15 +11,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cached_property
 
-from django.core.cache import cache
-
 from casebank.models import CaseExclusion, CaseItem
 from rubrics import scoring
 from rubrics.models import Item, VersionStatus
 
 CASE_ITEM_PREFIX = "case:"
-# A case's parts stay cached only while its sessions are likely to run; an edit needs no expiry.
-CASE_PARTS_SECONDS = 6 * 60 * 60
 
 
 @dataclass(frozen=True)
@@ -81,19 +77,22 @@ def _item(
     )
 
 
-def _rubric_cache_key(version_id: int) -> str:
-    return f"spar:rubric-items:{version_id}"
+# What a process keeps, in plain dicts rather than Django's cache: the local-memory cache
+# pickles each value and unpickles it on every read, which for a rubric's items cost about a
+# third of a millisecond on every mark and every render. Both stay as small as the content: one
+# entry per published rubric version, and per case its parts as of its last edit seen (see
+# case_parts). No caller changes what it is given, so threads can share them.
+_RUBRIC_ITEMS: dict[int, tuple[ChecklistItem, ...]] = {}
 
 
-def rubric_items(version_id: int) -> list[ChecklistItem]:
+def rubric_items(version_id: int) -> tuple[ChecklistItem, ...]:
     """A rubric version's items in order, before any case's exclusions.
 
     A published version never changes (the admin shows it read-only and load_rubric refuses to
-    alter it), so its items are kept in the process's cache once read: the room reads them for
-    every mark and every render. A draft is read afresh each time, since its author edits it.
+    alter it), so its items are kept in the process once read: the room reads them for every
+    mark and every render. A draft is read afresh each time, since its author edits it.
     """
-    key = _rubric_cache_key(version_id)
-    items: list[ChecklistItem] | None = cache.get(key)
+    items = _RUBRIC_ITEMS.get(version_id)
     if items is not None:
         return items
     rows = list(
@@ -102,9 +101,9 @@ def rubric_items(version_id: int) -> list[ChecklistItem]:
         .prefetch_related("categories")
         .order_by("step__number", "position", "id")
     )
-    items = [_item(row, key=row.key, step=row.step.number, from_case=False) for row in rows]
+    items = tuple(_item(row, key=row.key, step=row.step.number, from_case=False) for row in rows)
     if rows and rows[0].step.version.status == VersionStatus.PUBLISHED:
-        cache.set(key, items, timeout=None)
+        _RUBRIC_ITEMS[version_id] = items
     return items
 
 
@@ -117,23 +116,28 @@ class CaseParts:
     excluded: dict[str, str]
 
 
-def _case_parts_key(case_id: int, edited_at: datetime) -> str:
-    return f"spar:case-parts:{case_id}:{edited_at.isoformat()}"
+_CASE_PARTS: dict[int, tuple[datetime, CaseParts]] = {}
+
+
+def forget_kept() -> None:
+    """Drop what this process keeps (for tests, where one database id names different rows
+    from one test to the next)."""
+    _RUBRIC_ITEMS.clear()
+    _CASE_PARTS.clear()
 
 
 def case_parts(case_id: int, *, edited_at: datetime | None = None) -> CaseParts:
     """The case's own items (with their categories) and exclusions: three queries.
 
     `edited_at` is the case's updated_at as the caller read it. With it the parts are kept in
-    the process's cache under that moment, since the room reads them for every mark and every
-    update it renders. Both ways of editing them save the case in the same transaction (the
-    admin's inlines after save_model; casebank.services' import after case.save()), so an edit
-    moves updated_at: a reader who sees the edit asks for a new key and reads afresh.
+    the process as of that moment, since the room reads them for every mark and every update
+    it renders. Both ways of editing them save the case in the same transaction (the admin's
+    inlines after save_model; casebank.services' import after case.save()), so an edit moves
+    updated_at: a reader who sees the edit asks for parts as of a new moment and reads afresh.
     """
-    key = _case_parts_key(case_id, edited_at) if edited_at is not None else ""
-    cached: CaseParts | None = cache.get(key) if key else None
-    if cached is not None:
-        return cached
+    kept = _CASE_PARTS.get(case_id)
+    if edited_at is not None and kept is not None and kept[0] == edited_at:
+        return kept[1]
     rows = CaseItem.objects.filter(case_id=case_id).prefetch_related("categories")
     parts = CaseParts(
         items=tuple(
@@ -144,8 +148,8 @@ def case_parts(case_id: int, *, edited_at: datetime | None = None) -> CaseParts:
             CaseExclusion.objects.filter(case_id=case_id).values_list("item_key", "reason")
         ),
     )
-    if key:
-        cache.set(key, parts, timeout=CASE_PARTS_SECONDS)
+    if edited_at is not None:
+        _CASE_PARTS[case_id] = (edited_at, parts)
     return parts
 
 
@@ -200,9 +204,9 @@ def find_item(
             .first()
         )
         return row and ItemRef(key=key, step=row["step"], kind=scoring.Kind(row["kind"]))
-    cached: list[ChecklistItem] | None = cache.get(_rubric_cache_key(version_id))
-    if cached is not None:
-        return _ref(key, cached)
+    kept = _RUBRIC_ITEMS.get(version_id)
+    if kept is not None:
+        return _ref(key, kept)
     rubric_row = (
         Item.objects.filter(step__version_id=version_id, key=key)
         .values("step__number", "kind")

@@ -289,14 +289,24 @@ class RoomState:
         return [FactView(fact, fact.pk in revealed) for fact in session.case.facts.all()]
 
     @cached_property
-    def evidence(self) -> list[ChecklistEntry]:
-        """The current step's items with the evidence found for them in the notes and in the
-        labels on the board, without the marks: all that a notes or board change shows."""
-        if not self.sees_material:
-            return []
+    def _items(self) -> list[ChecklistItem]:
         session = self.session
-        items = checklist.session_checklist(session, step=session.current_step)
-        notes = self.current.step.notes
+        return checklist.session_checklist(session, step=session.current_step)
+
+    @cached_property
+    def _marks(self) -> dict[str, Mark]:
+        session = self.session
+        return {
+            m.item_key: m
+            for m in session.marks.filter(
+                source=MarkSource.INTERVIEWER, step_number=session.current_step
+            )
+        }
+
+    def _with_evidence(self, items: list[ChecklistItem], notes: str) -> list[ChecklistEntry]:
+        """The items with the evidence found for them in the current step's `notes` and in the
+        labels on the board, without the marks."""
+        session = self.session
         target = scoring.Level(session.target_level)
         # Red flags are the interviewer's judgement, never hinted; items that do not apply to
         # the case have nothing to hint.
@@ -318,29 +328,28 @@ class RoomState:
         ]
 
     @cached_property
+    def evidence(self) -> list[ChecklistEntry]:
+        """The current step's items with their evidence, without the marks: all that a notes
+        or board change shows."""
+        if not self.sees_material:
+            return []
+        return self._with_evidence(self._items, self.current.step.notes)
+
+    @cached_property
     def checklist(self) -> list[ChecklistEntry]:
         """The current step's items with the interviewer's marks and the evidence."""
         if not self.sees_material:
             return []
-        session = self.session
-        marks = {
-            m.item_key: m
-            for m in session.marks.filter(
-                source=MarkSource.INTERVIEWER, step_number=session.current_step
-            )
-        }
+        marks = self._marks
         return [replace(entry, mark=marks.get(entry.key)) for entry in self.evidence]
 
     @cached_property
     def step_score(self) -> scoring.Score | None:
-        entries = self.checklist
-        if not entries:
+        # Marks and items alone: a mark's answer shows the score without the step's evidence.
+        items = self._items if self.sees_material else []
+        if not items:
             return None
-        card = checklist.score_items(
-            self.session,
-            [e.item for e in entries],
-            (e.mark for e in entries if e.mark is not None),
-        )
+        card = checklist.score_items(self.session, items, self._marks.values())
         return card.steps.get(self.session.current_step)
 
     @cached_property
@@ -371,7 +380,18 @@ class RoomState:
         return step_section(self.session.case.model_answer, self.session.current_step)
 
     def entry(self, key: str) -> ChecklistEntry | None:
-        return next((e for e in self.checklist if e.key == key), None)
+        """One item of the current step with its mark and evidence. A mark's answer shows that
+        item alone, so unless the whole checklist is built anyway, only its evidence is found."""
+        if "checklist" in self.__dict__ or not self.sees_material:
+            return next((e for e in self.checklist if e.key == key), None)
+        item = next((i for i in self._items if i.key == key), None)
+        if item is None:
+            return None
+        # The step's notes alone: a lighter read than every step with its rubric step.
+        session = self.session
+        notes = SessionStep.objects.filter(session=session, number=session.current_step)
+        [found] = self._with_evidence([item], notes.values_list("notes", flat=True).first() or "")
+        return replace(found, mark=self._marks.get(key))
 
 
 def _diagram_evidence(

@@ -4,16 +4,20 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
 
+from casebank.checklist import forget_kept
 from tests.builders import Kit, committed_for_module, make_kit, setup_demo
 from tests.factories import UserFactory
 
 
 @pytest.fixture(autouse=True)
 def _empty_cache() -> Iterator[None]:
-    # The cache holds rendered notes and the notes-save counters; each test starts with none.
+    # The cache holds rendered notes and the notes-save counters, the process keeps checklist
+    # items by database id (casebank.checklist); each test starts with none of them.
     cache.clear()
+    forget_kept()
     yield
     cache.clear()
+    forget_kept()
 
 
 def pytest_configure(config: pytest.Config) -> None:

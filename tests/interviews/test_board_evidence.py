@@ -2,6 +2,7 @@
 the interviewer's checklist says which hints come from the diagram. The room reads the labels
 only where the checklist is shown, and never the scene itself."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -69,6 +70,34 @@ def test_notes_and_diagram_hints_show_side_by_side(client, interviewer, candidat
     assert evidence_line(html) == (
         "Notes mention: <mark>Flink</mark> · Diagram mentions: <mark>Online store</mark>"
     )
+
+
+def test_a_marks_answer_shows_the_item_with_the_rooms_evidence_and_score(
+    client, interviewer, candidate, on_step_3
+):
+    # The answer finds the evidence of the marked item alone, and scores the step without the
+    # evidence: both must say what the whole room says.
+    services.save_notes(
+        session=on_step_3, step_number=3, text="Flink jobs for fresh counters.", base_version=0
+    )
+    draw(on_step_3, candidate, box("store", "Online store", "a0"))
+    client.force_login(interviewer)
+    room = reverse("interviews:room", args=[on_step_3.pk])
+    before = client.get(room).content.decode()
+
+    answer = client.post(
+        reverse("interviews:mark", args=[on_step_3.pk]),
+        {"item": ITEM, "mark": "partial"},
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    html = client.get(room).content.decode()
+
+    line = "Notes mention: <mark>Flink</mark> · Diagram mentions: <mark>Online store</mark>"
+    assert evidence_line(answer) == evidence_line(html) == line
+    scores = [
+        re.findall(r"Step score: <strong>([^<]+)</strong>", h) for h in (before, answer, html)
+    ]
+    assert scores[1] == scores[2] != scores[0]  # the partial mark counts
 
 
 def test_words_on_two_different_boxes_are_not_one_phrase(interviewer, candidate, on_step_3):

@@ -200,10 +200,11 @@ def test_state_changed_query_count(
 # A mark: the login's two; the session read under its row lock, with its rubric version and when
 # its case was last edited; whether the interviewer is this case's candidate elsewhere (asked
 # once: the answer's room state reuses it); the mark in one upsert and the version bump, inside
-# two savepoints (four); then the answer, the step's checklist entry and score: the marks, the
-# steps (the notes, for evidence) and the board's labels. The case's own items come from the
-# process's cache (case_parts), read by the room before. Before the upsert and the reused check
-# it was 25; before the cached case items 17. On PostgreSQL the bump also sends a NOTIFY.
+# two savepoints (four); then the answer, the marked item and the step's score: the marks, the
+# current step's notes (the item's evidence; not every step) and the board's labels. The case's
+# own items are kept by the process (case_parts), read by the room before. Before the upsert
+# and the reused check it was 25; before the cached case items 17. On PostgreSQL the bump also
+# sends a NOTIFY.
 MARK_QUERIES = 2 + 1 + 1 + 2 + 4 + 3 + (1 if connection.vendor == "postgresql" else 0)
 
 
