@@ -2,7 +2,7 @@
 
     python bench/load.py [--duration 20] [--start 50] [--max 1600] [--mix full,light]
 
-Starts uvicorn as the README deploys it (2 workers) with production settings (DEBUG=0) on a fresh
+Starts uvicorn as the README deploys it (4 workers) with production settings (DEBUG=0) on a fresh
 SQLite file, or on a throwaway PostgreSQL database when DATABASE_URL points at PostgreSQL, with
 the bare view of bench/urls.py added. An asyncio load generator in this process (it reports its
 own CPU) then holds N live sessions, each with two open streams (interviewer and candidate):
@@ -75,7 +75,10 @@ SATURATION_CONNECTIONS = 16
 POOL_CONNECTIONS = 48  # keep-alive connections for writes, as a proxy's upstream pool
 OPENING_AT_ONCE = 50
 BUSY_MACHINE_CORES = 0.2
-SERVER_WORKERS = 2
+# Two processes per core, as the README deploys it: a process runs Python on one core at a time,
+# and a thread back from the database waits for it behind the renders of the process's other
+# threads, so with one process per core writes queue long before the cores are busy.
+SERVER_WORKERS = 4
 
 # As the README deploys it. Keep-alive past the writers' gaps, as a proxy's upstream pool would.
 UVICORN = ["config.asgi:application", "--workers", str(SERVER_WORKERS)]
