@@ -381,10 +381,8 @@ class RoomState:
 
     def entry(self, key: str) -> ChecklistEntry | None:
         """One item of the current step with its mark and evidence. A mark's answer shows that
-        item alone, so unless the whole checklist is built anyway, only its evidence is found."""
-        if "checklist" in self.__dict__ or not self.sees_material:
-            return next((e for e in self.checklist if e.key == key), None)
-        item = next((i for i in self._items if i.key == key), None)
+        item alone, so only its evidence is found, not the whole step's."""
+        item = next((i for i in self._items if i.key == key), None) if self.sees_material else None
         if item is None:
             return None
         # The step's notes alone: a lighter read than every step with its rubric step.
