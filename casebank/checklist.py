@@ -11,7 +11,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cached_property
 
-from casebank.models import CaseExclusion, CaseItem
+from django.utils.safestring import SafeString
+
+from casebank.models import CaseExclusion, CaseItem, StepProbe
+from core.markdown import render_markdown
 from rubrics import scoring
 from rubrics.models import Item, VersionStatus
 
@@ -117,6 +120,7 @@ class CaseParts:
 
 
 _CASE_PARTS: dict[int, tuple[datetime, CaseParts]] = {}
+_PROBES: dict[tuple[int, int], tuple[datetime, SafeString]] = {}
 
 
 def forget_kept() -> None:
@@ -124,6 +128,7 @@ def forget_kept() -> None:
     from one test to the next)."""
     _RUBRIC_ITEMS.clear()
     _CASE_PARTS.clear()
+    _PROBES.clear()
 
 
 def case_parts(case_id: int, *, edited_at: datetime | None = None) -> CaseParts:
@@ -151,6 +156,21 @@ def case_parts(case_id: int, *, edited_at: datetime | None = None) -> CaseParts:
     if edited_at is not None:
         _CASE_PARTS[case_id] = (edited_at, parts)
     return parts
+
+
+def probe_html(case_id: int, step: int, *, edited_at: datetime | None = None) -> SafeString:
+    """The case's probes for one step as safe HTML ("" when it has none), shown beside that
+    step's checklist. With `edited_at` kept in the process like case_parts (an edit of the
+    probes saves the case too): the room shows them in every update it renders for the
+    interviewer, and rendering their Markdown cost more than the rest of the checklist panel."""
+    kept = _PROBES.get((case_id, step))
+    if edited_at is not None and kept is not None and kept[0] == edited_at:
+        return kept[1]
+    probes = StepProbe.objects.filter(case_id=case_id, step=step).values_list("text", flat=True)
+    html = render_markdown(probes.first() or "")
+    if edited_at is not None:
+        _PROBES[(case_id, step)] = (edited_at, html)
+    return html
 
 
 def case_checklist(

@@ -7,7 +7,9 @@ session: whose marks make the result, and stored Mark rows turned into the scori
 from collections.abc import Iterable
 from datetime import datetime
 
-from casebank.checklist import ChecklistItem, ItemRef, case_checklist, find_item
+from django.utils.safestring import SafeString
+
+from casebank.checklist import ChecklistItem, ItemRef, case_checklist, find_item, probe_html
 from interviews.models import Mark, MarkSource, Session
 from rubrics import scoring
 
@@ -32,6 +34,11 @@ def find_session_item(session: Session, key: str) -> ItemRef | None:
     return find_item(
         session.rubric_version_id, session.case_id, key, edited_at=case_edited_at(session)
     )
+
+
+def step_probes(session: Session) -> SafeString:
+    """The case's probes for the session's current step, rendered."""
+    return probe_html(session.case_id, session.current_step, edited_at=case_edited_at(session))
 
 
 def result_source(session: Session) -> MarkSource:

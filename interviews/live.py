@@ -23,6 +23,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from core.queries import single
 from interviews import permissions, services
 from interviews.models import COMMENT_LIMIT, HINT_LIMIT, NOTE_LIMIT, REASON_LIMIT, Session
 from interviews.permissions import Role
@@ -154,10 +155,10 @@ def render_update(session: Session, since: int, roles: set[Role]) -> Update | No
 
 
 def read_session(session_id: int) -> Session | None:
-    return (
-        Session.objects.select_related("case", "rubric_version", "interviewer", "candidate")
-        .filter(pk=session_id)
-        .first()
+    return single(
+        Session.objects.select_related("case", "rubric_version", "interviewer", "candidate").filter(
+            pk=session_id
+        )
     )
 
 

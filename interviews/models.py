@@ -298,7 +298,10 @@ class SessionStep(models.Model):
     comment = models.TextField(blank=True, max_length=COMMENT_LIMIT)
 
     class Meta:
-        ordering = ["session", "number"]
+        # By the session's id, newest first like the sessions themselves. Ordering by "session"
+        # would follow Session's own ordering: every read of one session's steps (and marks,
+        # reveals, hints, snapshots below) then joined the sessions table only to sort.
+        ordering = ["-session_id", "number"]
         constraints = [
             models.UniqueConstraint(fields=["session", "number"], name="sessionstep_unique"),
         ]
@@ -357,7 +360,7 @@ class Mark(models.Model):
     )
 
     class Meta:
-        ordering = ["session", "step_number", "marked_at"]
+        ordering = ["-session_id", "step_number", "marked_at"]
         constraints = [
             models.UniqueConstraint(
                 fields=["session", "source", "item_key"], name="mark_unique_item"
@@ -374,7 +377,7 @@ class FactReveal(models.Model):
     revealed_at = models.DateTimeField()
 
     class Meta:
-        ordering = ["session", "revealed_at"]
+        ordering = ["-session_id", "revealed_at"]
         constraints = [
             models.UniqueConstraint(fields=["session", "fact"], name="factreveal_unique"),
         ]
@@ -392,7 +395,7 @@ class Hint(models.Model):
     created_at = models.DateTimeField()
 
     class Meta:
-        ordering = ["session", "created_at", "id"]
+        ordering = ["-session_id", "created_at", "id"]
 
     def __str__(self) -> str:
         return self.text
@@ -444,7 +447,7 @@ class BoardSnapshot(models.Model):
     taken_at = models.DateTimeField()
 
     class Meta:
-        ordering = ["session", "taken_at", "id"]
+        ordering = ["-session_id", "taken_at", "id"]
 
     def __str__(self) -> str:
         when = "at the finish" if self.at_finish else f"after step {self.step_number}"

@@ -17,6 +17,7 @@ from django.db.models import F, Q, QuerySet
 from django.http import Http404
 
 from casebank.models import Case
+from core.queries import single
 from interviews.models import SelfAssessment, Session, SessionState
 
 logger = logging.getLogger("spar.permissions")
@@ -115,10 +116,10 @@ def _denied(user: AnyUser, session_id: int, what: str) -> None:
 
 def get_session_for_user(user: AnyUser, session_id: int) -> tuple[Session, Role]:
     """The session and the user's role in it; 404 for anyone without a role."""
-    session = (
-        Session.objects.select_related("case", "rubric_version", "interviewer", "candidate")
-        .filter(pk=session_id)
-        .first()
+    session = single(
+        Session.objects.select_related("case", "rubric_version", "interviewer", "candidate").filter(
+            pk=session_id
+        )
     )
     role = role_in(user, session) if session is not None else None
     if session is None or role is None:
@@ -179,7 +180,7 @@ def locked_session(
             case_edited_at=F("case__updated_at")
         )
     with transaction.atomic():
-        session = sessions.filter(pk=session_id).order_by().first()
+        session = single(sessions.filter(pk=session_id))
         role = role_in(user, session) if session is not None else None
         if session is None or role is None:
             _denied(user, session_id, "to open")

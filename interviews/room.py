@@ -13,9 +13,11 @@ from datetime import datetime, timedelta
 from functools import cached_property, lru_cache
 
 from django.contrib.auth.models import User
+from django.utils.safestring import SafeString
 
 from casebank.checklist import ChecklistItem
-from casebank.models import Case, CaseQuerySet, ClarificationFact, StepProbe
+from casebank.models import Case, CaseQuerySet, ClarificationFact
+from core.queries import single
 from interviews import checklist, permissions
 from interviews.models import Hint, Mark, MarkSource, MarkValue, Session, SessionBoard, SessionStep
 from interviews.permissions import Role
@@ -316,7 +318,7 @@ class RoomState:
         found = evidence.find_evidence(notes, index) if notes else {}
         # Only the labels, kept beside the scene by save_board: the scene itself is not read.
         labels = SessionBoard.objects.filter(session=session).values_list("labels", flat=True)
-        drawn = _diagram_evidence(labels.first() or [], index)
+        drawn = _diagram_evidence(single(labels) or [], index)
         return [
             ChecklistEntry(
                 item,
@@ -353,12 +355,11 @@ class RoomState:
         return card.steps.get(self.session.current_step)
 
     @cached_property
-    def probes(self) -> str:
+    def probes(self) -> SafeString:
+        """The case's probes for the current step, rendered."""
         if not self.sees_material:
-            return ""
-        session = self.session
-        probe = StepProbe.objects.filter(case_id=session.case_id, step=session.current_step).first()
-        return probe.text if probe else ""
+            return SafeString("")
+        return checklist.step_probes(self.session)
 
     @cached_property
     def hints(self) -> list[Hint]:
@@ -388,7 +389,7 @@ class RoomState:
         # The step's notes alone: a lighter read than every step with its rubric step.
         session = self.session
         notes = SessionStep.objects.filter(session=session, number=session.current_step)
-        [found] = self._with_evidence([item], notes.values_list("notes", flat=True).first() or "")
+        [found] = self._with_evidence([item], single(notes.values_list("notes", flat=True)) or "")
         return replace(found, mark=self._marks.get(key))
 
 

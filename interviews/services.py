@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accounts.profile import zones_of
 from casebank.models import Case, ClarificationFact
+from core.queries import single
 from interviews import board, checklist, digest, permissions, schedule
 from interviews.models import (
     NO_SHOW_GRACE,
@@ -265,7 +266,7 @@ def record_stream_presence(
 ) -> bool:
     """A participant's push stream opened (or is still open) or closed; True if written."""
     now = now or timezone.now()
-    session = Session.objects.select_for_update().filter(pk=session_id).first()
+    session = single(Session.objects.select_for_update().filter(pk=session_id))
     if session is None or session.is_finished:
         return False
     field = next(
@@ -372,7 +373,7 @@ _STARTED = {SessionState.RUNNING, SessionState.PAUSED, SessionState.FINISHED}
 
 
 def _step(session: Session, number: int) -> SessionStep:
-    step = session.steps.filter(number=number).first()
+    step = single(session.steps.filter(number=number))
     if step is None:
         raise SessionError(f"This interview has no step {number}.")
     return step
@@ -485,8 +486,8 @@ def _store_result(session: Session) -> None:
 def _snapshot_board(session: Session, *, now: datetime, at_finish: bool) -> None:
     """Keep the board as it stands at the end of the current step (or at the finish), when it
     changed since the last snapshot. A board left alone costs one indexed read, scene unread."""
-    row = (
-        SessionBoard.objects.filter(session=session).exclude(version=F("snapshot_version")).first()
+    row = single(
+        SessionBoard.objects.filter(session=session).exclude(version=F("snapshot_version"))
     )
     if row is None:
         return
@@ -530,7 +531,7 @@ def save_board(
         raise SessionError("Only the two people in this session may draw on its board.")
     if session.is_finished:
         raise BoardClosed(BOARD_CLOSED)
-    row = SessionBoard.objects.filter(session=session).first()
+    row = single(SessionBoard.objects.filter(session=session))
     current = row.as_board() if row is not None else board.Board()
     merged, reply = board.apply_update(current, update)
     if merged.version == current.version:

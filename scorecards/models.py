@@ -35,7 +35,8 @@ class Rescore(models.Model):
     unmapped_keys = models.JSONField(default=dict)
 
     class Meta:
-        ordering = ["session", "created_at", "id"]
+        # Not "session": that would join the sessions table to sort (see SessionStep).
+        ordering = ["-session_id", "created_at", "id"]
 
     def __str__(self) -> str:
         return self.label

@@ -9,6 +9,7 @@ from casebank.checklist import (
     case_parts,
     expected_count,
     find_item,
+    probe_html,
     rubric_items,
 )
 from rubrics import scoring
@@ -21,6 +22,7 @@ from tests.factories import (
     RubricFactory,
     RubricVersionFactory,
     StepFactory,
+    StepProbeFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -248,3 +250,45 @@ def test_a_later_edit_of_the_case_reads_its_items_afresh(published, django_asser
     # Without the moment of the last edit, nothing is cached: three queries each time.
     with django_assert_num_queries(3):
         case_parts(case.pk)
+
+
+def test_a_steps_probes_are_rendered_once_per_edit_when_the_edit_is_known(
+    django_assert_num_queries,
+):
+    case = CaseFactory()
+    StepProbeFactory(case=case, step=2, text="Ask **why** this metric.\n\n<script>x</script>")
+    with django_assert_num_queries(1):
+        first = probe_html(case.pk, 2, edited_at=case.updated_at)
+    with django_assert_num_queries(0):
+        again = probe_html(case.pk, 2, edited_at=case.updated_at)
+
+    assert first == again
+    # Through the one Markdown renderer, so sanitised like every other text.
+    assert "<strong>why</strong>" in first
+    assert "<script>" not in first
+    # A step without probes has none, and that is kept too.
+    with django_assert_num_queries(1):
+        assert probe_html(case.pk, 3, edited_at=case.updated_at) == ""
+    with django_assert_num_queries(0):
+        assert probe_html(case.pk, 3, edited_at=case.updated_at) == ""
+
+
+def test_a_later_edit_of_the_probes_renders_them_afresh(django_assert_num_queries):
+    case = CaseFactory()
+    probe = StepProbeFactory(case=case, step=1, text="Ask about scale.")
+    before = probe_html(case.pk, 1, edited_at=case.updated_at)
+
+    probe.text = "Ask about cold start."
+    probe.save()
+    case.save()  # as the admin and the import save the case in the transaction of every edit
+    with django_assert_num_queries(1):
+        after = probe_html(case.pk, 1, edited_at=case.updated_at)
+
+    assert "scale" in before
+    assert "cold start" in after
+    assert "scale" not in after
+    # Without the moment of the last edit, nothing is kept: a query each time.
+    with django_assert_num_queries(1):
+        probe_html(case.pk, 1)
+    with django_assert_num_queries(1):
+        probe_html(case.pk, 1)

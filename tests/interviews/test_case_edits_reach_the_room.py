@@ -1,5 +1,6 @@
 """A case edited while its sessions run: the room's checklist, which keeps the case's own items
-in the process's cache, shows the edit on the next render (casebank.checklist.case_parts)."""
+and its rendered probes in the process, shows the edit on the next render
+(casebank.checklist.case_parts and probe_html)."""
 
 import dataclasses
 
@@ -18,12 +19,15 @@ from tests.casebank.test_admin import (
     inline_management,
     item_data,
 )
-from tests.factories import CaseFactory, CategoryFactory
+from tests.factories import CaseFactory, CategoryFactory, StepProbeFactory
 
 pytestmark = pytest.mark.django_db
 
 NEW_TITLE = "Handles holiday demand"
 REASON = "The prompt states the goal."
+OLD_PROBE_HTML = "Ask about <em>scale</em> first."
+NEW_PROBE = "Ask what happens when the **holiday calendar** is wrong."
+NEW_PROBE_HTML = "Ask what happens when the <strong>holiday calendar</strong> is wrong."
 
 
 @pytest.fixture
@@ -68,6 +72,24 @@ def test_an_item_and_an_exclusion_added_in_the_admin_show_in_a_running_room(live
     assert REASON in after
 
 
+def test_probes_edited_in_the_admin_show_in_a_running_room(live, staff):
+    session, room = live
+    case = session.case
+    StepProbeFactory(case=case, step=1, text="Ask about *scale* first.")
+    before = _room(room, session)  # the step's probes, rendered, are now kept
+    assert OLD_PROBE_HTML in before
+
+    admin = Client()
+    admin.force_login(staff)
+    data = complete_case_data(slug=case.slug, title=case.title, status=case.status)
+    response = admin.post(change_url(case), {**data, "probe_1": NEW_PROBE})
+    assert response.status_code == 302, error_summary(response)
+
+    after = _room(room, session)
+    assert NEW_PROBE_HTML in after
+    assert OLD_PROBE_HTML not in after
+
+
 def test_an_item_and_an_exclusion_imported_from_a_file_show_in_a_running_room(live):
     session, room = live
     CategoryFactory(slug="holidays")
@@ -100,3 +122,18 @@ def test_an_item_and_an_exclusion_imported_from_a_file_show_in_a_running_room(li
     after = _room(room, session)
     assert NEW_TITLE in after
     assert REASON in after
+
+
+def test_probes_imported_from_a_file_show_in_a_running_room(live):
+    session, room = live
+    StepProbeFactory(case=session.case, step=1, text="Ask about *scale* first.")
+    assert OLD_PROBE_HTML in _room(room, session)
+
+    data = casebank_services.case_to_data(session.case)
+    probes = (NEW_PROBE, *data.probes[1:])
+    report = casebank_services.import_cases([dataclasses.replace(data, probes=probes)])
+    assert report.updated == [session.case.slug]
+
+    after = _room(room, session)
+    assert NEW_PROBE_HTML in after
+    assert OLD_PROBE_HTML not in after

@@ -5,6 +5,7 @@ Each count is the one measured with the small session; the big session must take
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from casebank.checklist import rubric_items
@@ -30,13 +31,13 @@ HX = {"HX-Request": "true"}
 ROOM_QUERIES_CANDIDATE = 6
 # The above, plus whether the interviewer is meanwhile this case's candidate elsewhere (then the
 # material is withheld), the interviewer's marks, the board's labels (evidence from the diagram;
-# the scene itself is never read), the step's probe, the step's hints. The rubric's items come
-# from the process's cache (casebank.checklist.rubric_items), and so do the case's own items and
-# exclusions (case_parts), as on every request after the process's first read since the case's
-# last edit: that first read takes CASE_PARTS_QUERIES more.
-ROOM_QUERIES_INTERVIEWER = 11
-# The case's items, their categories, the case's not-applicable items.
-CASE_PARTS_QUERIES = 3
+# the scene itself is never read), the step's hints. The rubric's items come from the process's
+# cache (casebank.checklist.rubric_items), and so do the case's own items and exclusions
+# (case_parts) and the step's rendered probes (probe_html), as on every request after the
+# process's first read since the case's last edit: that first read takes CASE_PARTS_QUERIES more.
+ROOM_QUERIES_INTERVIEWER = 10
+# The case's items, their categories, the case's not-applicable items; the step's probes.
+CASE_PARTS_QUERIES = 4
 # The cheap read of version and participants comes first, then the room's queries (minus the
 # login's two, already done).
 STATE_CHANGED_CANDIDATE = 1 + ROOM_QUERIES_CANDIDATE
@@ -152,6 +153,24 @@ def test_room_query_count(client, request, django_assert_num_queries, size, role
     with django_assert_num_queries(queries):
         response = client.get(url)
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("role", ["interviewer", "candidate"])
+def test_the_rows_of_a_session_are_read_without_joining_the_sessions_table(
+    client, request, big, role
+):
+    # The session is read once, with its case; its steps, marks, reveals and hints are read by
+    # its id alone (their ordering once joined the sessions table, only to sort them).
+    client.force_login(request.getfixturevalue(role))
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("interviews:room", args=[big.pk])).status_code == 200
+        poll = client.get(reverse("interviews:state", args=[big.pk]), {"v": 0}, headers=HX)
+        assert poll.status_code == 200
+    rows = [
+        q["sql"] for q in queries.captured_queries if 'FROM "interviews_session"' not in q["sql"]
+    ]
+    assert any('FROM "interviews_sessionstep"' in sql for sql in rows)
+    assert [sql for sql in rows if 'JOIN "interviews_session"' in sql] == []
 
 
 @pytest.mark.parametrize("size", ["small", "big"])
