@@ -137,6 +137,42 @@ def test_a_change_reaches_the_other_participant(interviewer, candidate, running_
     run(scenario)
 
 
+def test_changes_to_several_sessions_reach_each_ones_stream(
+    interviewer, candidate, rubric_version, running_session
+):
+    # One hub watches both sessions: each change reaches its own session's stream, after a
+    # change to the other one and to a session that no stream here watches.
+    other = make_peer_session(
+        interviewer=interviewer,
+        candidate=candidate,
+        case=CaseFactory(),
+        rubric_version=rubric_version,
+    )
+    unwatched = make_peer_session(
+        interviewer=interviewer,
+        candidate=candidate,
+        case=CaseFactory(),
+        rubric_version=rubric_version,
+    )
+    first, second = _client(running_session, interviewer), _client(other, interviewer)
+
+    async def scenario() -> None:
+        await first.open()
+        await second.open()
+        await _save_notes(other, "The other session's goal")
+        update = await second.next_update()
+        assert "The other session's goal" in update.data
+        await _save_notes(unwatched, "Nobody watches this one")
+        await _save_notes(running_session, "This session's goal")
+        update = await first.next_update()
+        assert "This session's goal" in update.data
+        assert "Nobody watches" not in update.data
+        await first.close()
+        await second.close()
+
+    run(scenario)
+
+
 def test_one_render_per_change_per_role(interviewer, candidate, running_session):
     tabs = [_client(running_session, candidate) for _ in range(3)]
     interviewer_tab = _client(running_session, interviewer)
