@@ -176,9 +176,7 @@ class ClarificationFact(models.Model):
     answer = models.TextField(max_length=ANSWER_LIMIT)
 
     class Meta:
-        # By the case's id: ordering by "case" follows Case's ordering (its title), which joined
-        # the cases table into every read of one case's facts (and probes, items, exclusions).
-        ordering = ["case_id", "position", "id"]
+        ordering = ["case", "position", "id"]
 
     def __str__(self) -> str:
         return self.question
@@ -196,7 +194,7 @@ class StepProbe(models.Model):
     )
 
     class Meta:
-        ordering = ["case_id", "step"]
+        ordering = ["case", "step"]
         constraints = [
             models.UniqueConstraint(fields=["case", "step"], name="stepprobe_unique_step"),
         ]
@@ -222,7 +220,7 @@ class CaseItem(ItemFields):
     categories = models.ManyToManyField(Category, related_name="case_items", blank=True)
 
     class Meta:
-        ordering = ["case_id", "position", "id"]
+        ordering = ["case", "position", "id"]
         constraints = [
             models.UniqueConstraint(fields=["case", "key"], name="caseitem_unique_key"),
         ]
@@ -245,7 +243,7 @@ class CaseExclusion(models.Model):
     )
 
     class Meta:
-        ordering = ["case_id", "item_key"]
+        ordering = ["case", "item_key"]
         constraints = [
             models.UniqueConstraint(fields=["case", "item_key"], name="caseexclusion_unique_key"),
         ]
