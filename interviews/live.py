@@ -78,15 +78,6 @@ def page_id(raw: str) -> str:
     return raw if PAGE_ID.fullmatch(raw) else ""
 
 
-def echo_page(raw_page: str, page_version: int | None, session: Session) -> str:
-    """The page to record with a write (services.bump's `echo_page`): the writing page, when the
-    answer to its write brings it exactly up to the new version. `session` is the one read under
-    the write's lock, before the write: the page must show its current version."""
-    if page_version is None or page_version != session.version:
-        return ""
-    return page_id(raw_page)
-
-
 def has_own_change(echo: str, version: int, page: str, sent: int) -> bool:
     """Whether a stream whose page is `page`, and which was sent everything up to `sent`, is
     missing nothing but the change that page made itself and already has from the answer."""

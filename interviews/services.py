@@ -4,6 +4,7 @@ import enum
 import logging
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -83,7 +84,16 @@ class BoardClosed(SessionError):
     """A save to the board of a finished interview: the board is read-only from the finish."""
 
 
-def bump(session: Session, *stamps: str, echo_page: str = "") -> None:
+@dataclass(frozen=True)
+class Writer:
+    """The room page a write comes from, when the write's answer brings that page every change
+    since the version it shows: its id (interviews.live.PAGE_HEADER) and that version."""
+
+    page: str
+    version: int
+
+
+def bump(session: Session, *stamps: str, writer: Writer | None = None) -> None:
     """Advance the session's version, and the named stamps to the new version, in one UPDATE.
 
     The only way a version or a stamp moves: every write calls it in its transaction, so a poll
@@ -91,8 +101,11 @@ def bump(session: Session, *stamps: str, echo_page: str = "") -> None:
     been read under the row lock in this transaction (`lock`), so its version plus one is the new
     version and nothing needs reading back. On PostgreSQL it also tells every app server's
     stream hub (interviews/stream.py): a NOTIFY is delivered at commit, and only if it commits.
-    `echo_page` names the page whose answer carries this change (interviews.live.echo_page).
+    When the `writer` page showed the version just before this one, the session records it
+    (`echo_page`): the answer to its write carries this change, so its stream need not send it
+    again (interviews.live.has_own_change). A page that was behind gets it on its stream too.
     """
+    echo_page = writer.page if writer is not None and writer.version == session.version else ""
     new_version = F("version") + 1
     Session.objects.filter(pk=session.pk).update(
         version=new_version, echo_page=echo_page, **dict.fromkeys(stamps, new_version)
@@ -332,25 +345,27 @@ def control_session(
     step: int | None = None,
     at_step: int | None = None,
     now: datetime | None = None,
+    writer: Writer | None = None,
 ) -> Session:
     """Apply one flow control; `step` is the target of JUMP, `at_step` the step the page showed
     when the control was pressed. Controls are idempotent: a double click, or a second tab that
-    had not caught up, asks for what has already happened and changes nothing."""
+    had not caught up, asks for what has already happened and changes nothing. `writer`: see
+    bump() (the end of the interview is sent to every page, its own included)."""
     lock(session)
     state = session.state
     match action:
         case ControlAction.START if state in _STARTED:
             return session
         case ControlAction.START:
-            return start_session(session=session, now=now)
+            return start_session(session=session, now=now, writer=writer)
         case ControlAction.PAUSE if state == SessionState.PAUSED:
             return session
         case ControlAction.PAUSE:
-            return pause_session(session=session, now=now)
+            return pause_session(session=session, now=now, writer=writer)
         case ControlAction.RESUME if state == SessionState.RUNNING:
             return session
         case ControlAction.RESUME:
-            return resume_session(session=session, now=now)
+            return resume_session(session=session, now=now, writer=writer)
         case ControlAction.FINISH if state == SessionState.FINISHED:
             return session
         case ControlAction.FINISH:
@@ -360,13 +375,17 @@ def control_session(
         ):
             return session
         case ControlAction.NEXT:
-            return go_to_step(session=session, number=session.current_step + 1, now=now)
+            return go_to_step(
+                session=session, number=session.current_step + 1, now=now, writer=writer
+            )
         case ControlAction.PREVIOUS:
-            return go_to_step(session=session, number=session.current_step - 1, now=now)
+            return go_to_step(
+                session=session, number=session.current_step - 1, now=now, writer=writer
+            )
         case ControlAction.JUMP:
             if step is None:
                 raise SessionError("Say which step to go to.")
-            return go_to_step(session=session, number=step, now=now)
+            return go_to_step(session=session, number=step, now=now, writer=writer)
 
 
 _STARTED = {SessionState.RUNNING, SessionState.PAUSED, SessionState.FINISHED}
@@ -389,7 +408,9 @@ def _stop_clock(session: Session, now: datetime) -> None:
 
 
 @transaction.atomic
-def start_session(*, session: Session, now: datetime | None = None) -> Session:
+def start_session(
+    *, session: Session, now: datetime | None = None, writer: Writer | None = None
+) -> Session:
     now = now or timezone.now()
     session = lock(session)
     if session.state == SessionState.WAITING:
@@ -400,12 +421,14 @@ def start_session(*, session: Session, now: datetime | None = None) -> Session:
     session.started_at = session.running_since = now
     session.current_step = 1
     session.save(update_fields=["state", "started_at", "running_since", "current_step"])
-    bump(session, "flow_stamp")
+    bump(session, "flow_stamp", writer=writer)
     return session
 
 
 @transaction.atomic
-def go_to_step(*, session: Session, number: int, now: datetime | None = None) -> Session:
+def go_to_step(
+    *, session: Session, number: int, now: datetime | None = None, writer: Writer | None = None
+) -> Session:
     """Move to another step; the clock of the step left stops, the new one's runs."""
     now = now or timezone.now()
     session = lock(session)
@@ -420,12 +443,14 @@ def go_to_step(*, session: Session, number: int, now: datetime | None = None) ->
     session.current_step = number
     session.running_since = now if running else None
     session.save(update_fields=["current_step", "running_since"])
-    bump(session, "flow_stamp")
+    bump(session, "flow_stamp", writer=writer)
     return session
 
 
 @transaction.atomic
-def pause_session(*, session: Session, now: datetime | None = None) -> Session:
+def pause_session(
+    *, session: Session, now: datetime | None = None, writer: Writer | None = None
+) -> Session:
     now = now or timezone.now()
     session = lock(session)
     if session.state != SessionState.RUNNING:
@@ -433,12 +458,14 @@ def pause_session(*, session: Session, now: datetime | None = None) -> Session:
     _stop_clock(session, now)
     session.state = SessionState.PAUSED
     session.save(update_fields=["state", "running_since"])
-    bump(session, "flow_stamp")
+    bump(session, "flow_stamp", writer=writer)
     return session
 
 
 @transaction.atomic
-def resume_session(*, session: Session, now: datetime | None = None) -> Session:
+def resume_session(
+    *, session: Session, now: datetime | None = None, writer: Writer | None = None
+) -> Session:
     now = now or timezone.now()
     session = lock(session)
     if session.state != SessionState.PAUSED:
@@ -446,7 +473,7 @@ def resume_session(*, session: Session, now: datetime | None = None) -> Session:
     session.state = SessionState.RUNNING
     session.running_since = now
     session.save(update_fields=["state", "running_since"])
-    bump(session, "flow_stamp")
+    bump(session, "flow_stamp", writer=writer)
     return session
 
 
@@ -571,10 +598,10 @@ def set_mark(
     source: MarkSource = MarkSource.INTERVIEWER,
     reason: str = "",
     now: datetime | None = None,
-    echo_page: str = "",
+    writer: Writer | None = None,
 ) -> Mark:
     """Record (or clear, with mark="") a checklist mark, timestamped. "Not applicable" is the
-    interviewer's judgement and needs a one-line `reason`. `echo_page`: see bump()."""
+    interviewer's judgement and needs a one-line `reason`. `writer`: see bump()."""
     now = now or timezone.now()
     session = lock(session)
     item = checklist.find_session_item(session, item_key)
@@ -622,7 +649,7 @@ def set_mark(
     )
     if session.is_finished and source == checklist.result_source(session):
         _store_result(session)
-    bump(session, "marks_stamp", echo_page=echo_page)
+    bump(session, "marks_stamp", writer=writer)
     return result
 
 
@@ -634,13 +661,13 @@ def save_notes(
     text: str,
     base_version: int,
     now: datetime | None = None,
-    echo_page: str = "",
+    writer: Writer | None = None,
 ) -> SessionStep:
     """Save the candidate's notes for a step unless they changed since base_version.
 
     After the finish a save is kept only within NOTES_GRACE_SECONDS and only if nothing was saved
     to the step after the finish yet: the base version then predates the finish.
-    `echo_page`: see bump()."""
+    `writer`: see bump()."""
     now = now or timezone.now()
     lock(session)
     if session.state in {SessionState.WAITING}:
@@ -667,7 +694,7 @@ def save_notes(
         if step.notes == text:
             return step  # the same text arrived twice (a retried request): nothing is lost
         raise NotesConflict(step)
-    bump(session, "notes_stamp", echo_page=echo_page)
+    bump(session, "notes_stamp", writer=writer)
     return step
 
 
@@ -679,19 +706,28 @@ def _late_save_allowed(session: Session, step: SessionStep, now: datetime) -> bo
 
 
 @transaction.atomic
-def save_comment(*, session: Session, step_number: int, text: str) -> SessionStep:
+def save_comment(
+    *, session: Session, step_number: int, text: str, writer: Writer | None = None
+) -> SessionStep:
     lock(session)
     if session.is_finished:
         raise SessionError("The interview is finished; comments are frozen.")
     step = _step(session, step_number)
     step.comment = text
     step.save(update_fields=["comment"])
-    bump(session, "marks_stamp")
+    bump(session, "marks_stamp", writer=writer)
     return step
 
 
 @transaction.atomic
-def add_hint(*, session: Session, step_number: int, text: str, now: datetime | None = None) -> Hint:
+def add_hint(
+    *,
+    session: Session,
+    step_number: int,
+    text: str,
+    now: datetime | None = None,
+    writer: Writer | None = None,
+) -> Hint:
     lock(session)
     if not session.is_live:
         raise SessionError("Hints can only be logged while the interview runs.")
@@ -699,13 +735,18 @@ def add_hint(*, session: Session, step_number: int, text: str, now: datetime | N
     hint = Hint.objects.create(
         session=session, step_number=step_number, text=text, created_at=now or timezone.now()
     )
-    bump(session, "marks_stamp")
+    bump(session, "marks_stamp", writer=writer)
     return hint
 
 
 @transaction.atomic
 def set_fact_revealed(
-    *, session: Session, fact: ClarificationFact, revealed: bool, now: datetime | None = None
+    *,
+    session: Session,
+    fact: ClarificationFact,
+    revealed: bool,
+    now: datetime | None = None,
+    writer: Writer | None = None,
 ) -> None:
     if fact.case_id != session.case_id:
         raise SessionError("That fact belongs to another case.")
@@ -718,7 +759,7 @@ def set_fact_revealed(
         )
     else:
         FactReveal.objects.filter(session=session, fact=fact).delete()
-    bump(session, "facts_stamp")
+    bump(session, "facts_stamp", writer=writer)
 
 
 # --- hosting: call link, scheduled start, no-shows, reminders ----------------------------------

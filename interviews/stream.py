@@ -9,8 +9,8 @@ connection (every write NOTIFYs in its transaction, see interviews.services.bump
 one watcher that asks the database a few times a second whether anything was committed and, if
 so, reads the versions of the sessions it has viewers for. Then it renders the changed parts once
 per role, in a worker thread, and hands the same text to every stream of that role. A role whose
-only stream belongs to the page that made the change (a mark) is not rendered for: that page has
-the change from its own write's answer (interviews.live.has_own_change).
+only stream belongs to the page that made the change (a mark, a step change, a notes save) is not
+rendered for: that page has the change from its own write's answer (interviews.live.has_own_change).
 
 The endpoint is lean on purpose: it authenticates once from the session cookie, in one short
 trip to a worker thread, and then holds no thread and no database connection while it waits.

@@ -184,6 +184,7 @@ def control(request: AuthedRequest, session_id: int) -> HttpResponse:
             action=form.cleaned_data["action"],
             step=form.cleaned_data["step"],
             at_step=form.cleaned_data["at_step"],
+            writer=_writer(request) if request.htmx else None,
         )
     except services.SessionError as exc:
         return _room_error(request, session, role, str(exc), status=409)
@@ -206,6 +207,14 @@ def _after_write(request: AuthedRequest, session: Session, role: Role) -> HttpRe
 def _page_version(request: AuthedRequest) -> int | None:
     raw = request.headers.get(VERSION_HEADER, "")
     return int(raw) if raw.isdigit() and len(raw) < 19 else None
+
+
+def _writer(request: AuthedRequest) -> services.Writer | None:
+    """The page a write comes from, as static/js/live.js and notes.js name it; for a write whose
+    answer brings that page the change (see services.bump), so that its stream does not."""
+    page = live.page_id(request.headers.get(live.PAGE_HEADER, ""))
+    version = _page_version(request)
+    return services.Writer(page, version) if page and version is not None else None
 
 
 def _room_error(
@@ -300,7 +309,6 @@ def save_notes(request: AuthedRequest, session_id: int, step: int) -> HttpRespon
         return HttpResponse(SAVING_TOO_OFTEN, status=429, content_type="text/plain")
     saved, error, status = None, "", 200
     conflict: services.NotesConflict | None = None
-    page_version = _page_version(request)
     brought_page_to: int | None = None
     # One read of the session, under the lock that the save needs anyway.
     with permissions.locked_session(
@@ -312,11 +320,6 @@ def save_notes(request: AuthedRequest, session_id: int, step: int) -> HttpRespon
             # The JSON answer says so when the save brings an up-to-date page to the new
             # version (static/js/notes.js passes it to live.js): then the page's stream need not
             # be sent this save. (Without JavaScript the answer is a redirect to a fresh page.)
-            echo_page = (
-                live.echo_page(request.headers.get(live.PAGE_HEADER, ""), page_version, session)
-                if wants_json
-                else ""
-            )
             before = session.version
             try:
                 saved = services.save_notes(
@@ -324,9 +327,9 @@ def save_notes(request: AuthedRequest, session_id: int, step: int) -> HttpRespon
                     step_number=step,
                     text=form.cleaned_data["text"],
                     base_version=form.cleaned_data["base_version"],
-                    echo_page=echo_page,
+                    writer=_writer(request) if wants_json else None,
                 )
-                if echo_page and session.version == before + 1:
+                if session.echo_page and session.version == before + 1:
                     brought_page_to = session.version
             except services.NotesConflict as exc:
                 conflict, error, status = exc, str(exc), 409
@@ -414,11 +417,6 @@ def mark_item(request: AuthedRequest, session_id: int) -> HttpResponse:
         else:
             # The htmx answer below brings an up-to-date page to the new version: then its
             # stream need not be sent this mark again. (Without htmx the answer is a redirect.)
-            echo_page = (
-                live.echo_page(request.headers.get(live.PAGE_HEADER, ""), page_version, session)
-                if request.htmx
-                else ""
-            )
             try:
                 services.set_mark(
                     session=session,
@@ -427,7 +425,7 @@ def mark_item(request: AuthedRequest, session_id: int) -> HttpResponse:
                     after_hint=form.cleaned_data["after_hint"],
                     reason=form.cleaned_data["reason"],
                     by=request.user,
-                    echo_page=echo_page,
+                    writer=_writer(request) if request.htmx else None,
                 )
             except services.SessionError as exc:
                 error, status = str(exc), 409
@@ -456,7 +454,10 @@ def reveal_fact(request: AuthedRequest, session_id: int, fact_id: int) -> HttpRe
     form.is_valid()  # a missing or odd value means "hide": booleans cannot be malformed
     try:
         services.set_fact_revealed(
-            session=session, fact=fact, revealed=form.cleaned_data.get("revealed", False)
+            session=session,
+            fact=fact,
+            revealed=form.cleaned_data.get("revealed", False),
+            writer=_writer(request) if request.htmx else None,
         )
     except services.SessionError as exc:
         return _room_error(request, session, role, str(exc), status=409)
@@ -471,7 +472,12 @@ def save_comment(request: AuthedRequest, session_id: int, step: int) -> HttpResp
     if not form.is_valid():
         return _room_error(request, session, role, _first_error(form), status=400)
     try:
-        services.save_comment(session=session, step_number=step, text=form.cleaned_data["text"])
+        services.save_comment(
+            session=session,
+            step_number=step,
+            text=form.cleaned_data["text"],
+            writer=_writer(request) if request.htmx else None,
+        )
     except services.SessionError as exc:
         return _room_error(request, session, role, str(exc), status=409)
     return _after_write(request, session, role)
@@ -485,7 +491,12 @@ def add_hint(request: AuthedRequest, session_id: int, step: int) -> HttpResponse
     if not form.is_valid():
         return _room_error(request, session, role, _first_error(form), status=400)
     try:
-        services.add_hint(session=session, step_number=step, text=form.cleaned_data["text"])
+        services.add_hint(
+            session=session,
+            step_number=step,
+            text=form.cleaned_data["text"],
+            writer=_writer(request) if request.htmx else None,
+        )
     except services.SessionError as exc:
         return _room_error(request, session, role, str(exc), status=409)
     return _after_write(request, session, role)

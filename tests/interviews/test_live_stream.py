@@ -199,19 +199,28 @@ def test_one_render_per_change_per_role(interviewer, candidate, running_session)
 PAGE_A, PAGE_B = "page-a-0123456", "page-b-0123456"
 
 
-def _mark_now(session: Session, interviewer, echo_page: str) -> None:
+def _up_to_date(session: Session, page: str) -> services.Writer | None:
+    """A write from `page`, which shows the session's current version (None: from no page)."""
+    if not page:
+        return None
+    return services.Writer(
+        page, Session.objects.values_list("version", flat=True).get(pk=session.pk)
+    )
+
+
+def _mark_now(session: Session, interviewer, page: str) -> None:
     services.set_mark(
         session=session,
         item_key="business-objective",
         mark="covered",
         after_hint=False,
         by=interviewer,
-        echo_page=echo_page,
+        writer=_up_to_date(session, page),
     )
 
 
-async def _mark(session: Session, interviewer, echo_page: str) -> None:
-    await in_thread(_mark_now, session, interviewer, echo_page)
+async def _mark(session: Session, interviewer, page: str) -> None:
+    await in_thread(_mark_now, session, interviewer, page)
 
 
 def test_a_page_is_not_sent_its_own_mark_again(interviewer, candidate, running_session):
@@ -283,7 +292,7 @@ def test_a_page_is_not_sent_its_own_notes(interviewer, candidate, running_sessio
             step_number=1,
             text="Clarified the goal",
             base_version=0,
-            echo_page=PAGE_A,
+            writer=services.Writer(PAGE_A, before),
         )
         update = await interviewer_tab.next_update()
         assert update.id == before + 1

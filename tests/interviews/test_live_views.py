@@ -200,6 +200,49 @@ def test_notes_save_records_the_page_whose_answer_carries_it(
         assert response.status_code == 302
 
 
+def _room_writes(session: Session) -> dict[str, tuple[str, dict[str, object]]]:
+    """The interviewer's other htmx writes in the room, each answered with the changed parts."""
+    fact = session.case.facts.order_by("pk").first()
+    return {
+        "next step": (
+            reverse("interviews:control", args=[session.pk]),
+            {"action": "next", "at_step": session.current_step},
+        ),
+        "fact": (reverse("interviews:fact", args=[session.pk, fact.pk]), {"revealed": "on"}),
+        "comment": (reverse("interviews:comment", args=[session.pk, 1]), {"text": "clear"}),
+        "hint": (reverse("interviews:hint", args=[session.pk, 1]), {"text": "ask about SLAs"}),
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("write", ["next step", "fact", "comment", "hint"])
+@pytest.mark.parametrize(
+    ("missed_a_change", "htmx", "recorded"),
+    [
+        (False, True, PAGE),  # the answer brings the page up to date: its stream skips it
+        (True, True, ""),  # the page is behind: its stream must bring the whole change
+        (False, False, ""),  # without htmx the answer is a redirect to a fresh page
+    ],
+)
+def test_room_writes_record_the_page_whose_answer_carries_them(
+    client, interviewer, running_session, write, missed_a_change, htmx, recorded
+):
+    client.force_login(interviewer)
+    page = _version(running_session)
+    if missed_a_change:
+        services.save_notes(session=running_session, step_number=1, text="new", base_version=0)
+    url, data = _room_writes(running_session)[write]
+    headers = {"X-Spar-Version": str(page), "X-Spar-Page": PAGE, **(HX if htmx else {})}
+    response = client.post(url, data, headers=headers)
+    assert response.status_code == (200 if htmx else 302)
+    saved = Session.objects.get(pk=running_session.pk)
+    assert saved.version == page + 1 + missed_a_change
+    assert saved.echo_page == recorded
+    if htmx:
+        # The answer brings the page to the new version, so its stream can skip the change.
+        assert _page_version(response.content.decode()) == saved.version
+
+
 @pytest.mark.django_db
 def test_a_repeated_notes_save_moves_no_version(client, candidate, running_session):
     client.force_login(candidate)
