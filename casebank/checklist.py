@@ -15,6 +15,7 @@ from django.utils.safestring import SafeString
 
 from casebank.models import CaseExclusion, CaseItem, StepProbe
 from core.markdown import render_markdown
+from core.queries import single
 from rubrics import scoring
 from rubrics.models import Item, VersionStatus
 
@@ -167,7 +168,7 @@ def probe_html(case_id: int, step: int, *, edited_at: datetime | None = None) ->
     if edited_at is not None and kept is not None and kept[0] == edited_at:
         return kept[1]
     probes = StepProbe.objects.filter(case_id=case_id, step=step).values_list("text", flat=True)
-    html = render_markdown(probes.first() or "")
+    html = render_markdown(single(probes) or "")
     if edited_at is not None:
         _PROBES[(case_id, step)] = (edited_at, html)
     return html

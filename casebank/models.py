@@ -176,7 +176,9 @@ class ClarificationFact(models.Model):
     answer = models.TextField(max_length=ANSWER_LIMIT)
 
     class Meta:
-        ordering = ["case", "position", "id"]
+        # By the case's id: ordering by "case" follows Case's ordering (its title), which joined
+        # the cases table into every read of one case's facts (and probes, items, exclusions).
+        ordering = ["case_id", "position", "id"]
 
     def __str__(self) -> str:
         return self.question
@@ -194,7 +196,7 @@ class StepProbe(models.Model):
     )
 
     class Meta:
-        ordering = ["case", "step"]
+        ordering = ["case_id", "step"]
         constraints = [
             models.UniqueConstraint(fields=["case", "step"], name="stepprobe_unique_step"),
         ]
@@ -220,7 +222,7 @@ class CaseItem(ItemFields):
     categories = models.ManyToManyField(Category, related_name="case_items", blank=True)
 
     class Meta:
-        ordering = ["case", "position", "id"]
+        ordering = ["case_id", "position", "id"]
         constraints = [
             models.UniqueConstraint(fields=["case", "key"], name="caseitem_unique_key"),
         ]
@@ -243,7 +245,7 @@ class CaseExclusion(models.Model):
     )
 
     class Meta:
-        ordering = ["case", "item_key"]
+        ordering = ["case_id", "item_key"]
         constraints = [
             models.UniqueConstraint(fields=["case", "item_key"], name="caseexclusion_unique_key"),
         ]

@@ -23,7 +23,6 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from core.queries import single
 from interviews import permissions, services
 from interviews.models import COMMENT_LIMIT, HINT_LIMIT, NOTE_LIMIT, REASON_LIMIT, Session
 from interviews.permissions import Role
@@ -145,14 +144,6 @@ def render_update(session: Session, since: int, roles: set[Role]) -> Update | No
     return Update(session.version, html, echo_page=session.echo_page)
 
 
-def read_session(session_id: int) -> Session | None:
-    return single(
-        Session.objects.select_related("case", "rubric_version", "interviewer", "candidate").filter(
-            pk=session_id
-        )
-    )
-
-
 @dataclass(frozen=True)
 class Viewer:
     """One open stream, as the render needs to know it."""
@@ -166,7 +157,7 @@ def render_changes(session_id: int, since: int, viewers: Iterable[Viewer]) -> Up
     """Read the session and render what changed after `since`, once for each role that has a
     viewer still missing something: a page that made the latest change itself (and was up to
     date before it) has it from its own write's answer."""
-    session = read_session(session_id)
+    session = permissions.read_session(session_id)
     if session is None:
         return None
     roles = {

@@ -114,13 +114,18 @@ def _denied(user: AnyUser, session_id: int, what: str) -> None:
     )
 
 
-def get_session_for_user(user: AnyUser, session_id: int) -> tuple[Session, Role]:
-    """The session and the user's role in it; 404 for anyone without a role."""
-    session = single(
+def read_session(session_id: int) -> Session | None:
+    """The session with its case, rubric version and both people, as the room shows it."""
+    return single(
         Session.objects.select_related("case", "rubric_version", "interviewer", "candidate").filter(
             pk=session_id
         )
     )
+
+
+def get_session_for_user(user: AnyUser, session_id: int) -> tuple[Session, Role]:
+    """The session and the user's role in it; 404 for anyone without a role."""
+    session = read_session(session_id)
     role = role_in(user, session) if session is not None else None
     if session is None or role is None:
         _denied(user, session_id, "to open")

@@ -156,11 +156,12 @@ def test_room_query_count(client, request, django_assert_num_queries, size, role
 
 
 @pytest.mark.parametrize("role", ["interviewer", "candidate"])
-def test_the_rows_of_a_session_are_read_without_joining_the_sessions_table(
+def test_the_rows_of_a_session_and_its_case_are_read_without_joining_their_table(
     client, request, big, role
 ):
     # The session is read once, with its case; its steps, marks, reveals and hints are read by
-    # its id alone (their ordering once joined the sessions table, only to sort them).
+    # its id alone, and the case's facts, probes and items by the case's id (their orderings once
+    # joined the sessions and cases tables, only to sort them).
     client.force_login(request.getfixturevalue(role))
     with CaptureQueriesContext(connection) as queries:
         assert client.get(reverse("interviews:room", args=[big.pk])).status_code == 200
@@ -171,6 +172,10 @@ def test_the_rows_of_a_session_are_read_without_joining_the_sessions_table(
     ]
     assert any('FROM "interviews_sessionstep"' in sql for sql in rows)
     assert [sql for sql in rows if 'JOIN "interviews_session"' in sql] == []
+    if role == "interviewer":
+        assert any('FROM "casebank_clarificationfact"' in sql for sql in rows)
+        assert any('FROM "casebank_stepprobe"' in sql for sql in rows)
+    assert [sql for sql in rows if 'JOIN "casebank_case"' in sql] == []
 
 
 @pytest.mark.parametrize("size", ["small", "big"])
