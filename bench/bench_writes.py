@@ -11,7 +11,10 @@ operation of:
 - a mark: the interviewer's htmx request, with the page's version as static/js/live.js sends it;
 - the update that mark makes for the candidate's stream (interviews.live.render_changes);
 - a notes save: the candidate's request, as static/js/notes.js sends it;
-- the update that save makes for the interviewer's stream.
+- the update that save makes for the interviewer's stream;
+- a step change: the interviewer's htmx request to go to the other of two steps (its answer
+  carries the new step's checklist, so its own stream is sent nothing);
+- the update that step change makes for the candidate's stream.
 
 It prints the median of the rounds for each, and each against the bare view. The load benchmark
 (bench/load.py) measures these costs under load on the real server; this one is quieter, so two
@@ -32,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 MARKS = ("covered", "partial", "missed", "")
+PAGE = "bench-page-0001"  # the marking page's id (interviews.live.PAGE_HEADER)
 
 
 def _cpu_ms(operation: Callable[[int], object], repeats: int) -> float:
@@ -96,6 +100,8 @@ def main() -> None:
     mark_url = reverse("interviews:mark", args=[session.pk])
     notes_url = reverse("interviews:notes", args=[session.pk, step])
     room_url = reverse("interviews:room", args=[session.pk])
+    control_url = reverse("interviews:control", args=[session.pk])
+    steps = (step, step % 7 + 1)
     notes_version = {"base": SessionStep.objects.get(session=session, number=step).notes_version}
 
     def version() -> int:
@@ -124,6 +130,15 @@ def main() -> None:
         assert response.status_code == 200, response.status_code
         notes_version["base"] = json.loads(response.content)["version"]
 
+    def change_step(n: int, to: int | None = None) -> None:
+        page, current = Session.objects.values_list("version", "current_step").get(pk=session.pk)
+        response = marker.post(
+            control_url,
+            {"action": "jump", "step": to or (steps[1] if current == steps[0] else steps[0])},
+            headers={"HX-Request": "true", "X-Spar-Version": str(page), "X-Spar-Page": PAGE},
+        )
+        assert response.status_code == 200, response.status_code
+
     def render_for(role: Role) -> Callable[[int], None]:
         since = version() - 1
 
@@ -135,8 +150,9 @@ def main() -> None:
         return render
 
     marker.get(room_url)  # the page the marks come from; fills the process's caches
-    for operation in (bare_view, mark, save_notes):
+    for operation in (bare_view, mark, save_notes, change_step):
         operation(0)
+    change_step(0, to=step)
     figures: dict[str, list[float]] = {}
     for _ in range(args.rounds):
         figures.setdefault("bare view", []).append(_cpu_ms(bare_view, args.repeats))
@@ -148,6 +164,11 @@ def main() -> None:
         figures.setdefault("its update for the interviewer", []).append(
             _cpu_ms(render_for(Role.INTERVIEWER), args.repeats)
         )
+        figures.setdefault("step change", []).append(_cpu_ms(change_step, args.repeats))
+        figures.setdefault("its update for the candidate (step)", []).append(
+            _cpu_ms(render_for(Role.CANDIDATE), args.repeats)
+        )
+        change_step(0, to=step)  # the marks and notes of the next round are on this step
     floor = statistics.median(figures["bare view"])
     print(f"CPU per operation, median of {args.rounds} rounds of {args.repeats} (in-process):")
     for name, values in figures.items():

@@ -115,6 +115,14 @@
       held = null;
       apply(message);
     }
+    // A write whose answer never came (a dropped connection, a server error) may have been
+    // committed all the same, and the stream does not send a page its own change: ask the
+    // server what changed since the version this page shows (once the write's request has
+    // ended: the poll and the writes take turns, see the room's hx-sync).
+    const status = event.detail.xhr.status;
+    if (event.detail.requestConfig.verb === "post" && (status === 0 || status >= 500)) {
+      setTimeout(poll, 0);
+    }
   });
 
   live.addEventListener("htmx:sseBeforeMessage", function (event) {

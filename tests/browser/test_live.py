@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from django.contrib.auth.models import User
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 
 from casebank.models import Case
 from interviews import services
@@ -262,6 +262,29 @@ def test_without_its_stream_the_room_polls_and_says_so(room_page, session, break
     expect(guest.locator("#flow")).to_have_attribute(
         "data-current-step", "2", timeout=OTHER_SCREEN_MS
     )
+
+
+def test_a_write_whose_answer_is_lost_still_reaches_its_page(room_page, session):
+    """The step change is committed but its answer never reaches the interviewer's page (the
+    connection drops): the stream does not send a page its own change, so the page asks what
+    changed since its version, and shows the new step without waiting for another change."""
+    host = room_page(session.interviewer, session, r"net::ERR_FAILED", r"htmx:sendError")
+    guest = room_page(session.candidate, session)
+    _is_live(host)
+    _is_live(guest)
+
+    def lose_the_answer(route: Route) -> None:
+        route.fetch()  # the server does the write
+        route.abort()  # and the page hears nothing back
+
+    host.route(re.compile(r"/control/$"), lose_the_answer)
+    host.locator("#control-next").click()
+    _wait_until(guest, CURRENT_STEP, "2")
+    assert Session.objects.get(pk=session.pk).echo_page == host.locator("#live").get_attribute(
+        "data-page"
+    )
+    _wait_until(host, CURRENT_STEP, "2")
+    expect(host.locator("#live-status")).to_be_hidden()
 
 
 def test_room_with_its_stream_is_valid_html(session, live_server, chromium, vnu_command):
