@@ -125,6 +125,15 @@
     }
   });
 
+  // An update that replaces #poller (the page's version) while a poll is on its way: that
+  // poll would be answered for an element no longer in the page, whose parts have nowhere to
+  // go, and the stream carries the same changes. Drop it. (Only a poll can be: while a write
+  // is on its way the stream's updates wait, and a write's own answer keeps its request.)
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    const target = event.detail.target;
+    if (target && target.id === "poller" && writes.size === 0) htmx.trigger(target, "htmx:abort");
+  });
+
   live.addEventListener("htmx:sseBeforeMessage", function (event) {
     if (writes.size > 0) {
       held = event.detail;

@@ -5,6 +5,7 @@ screen to the change on the other, watched every animation frame) and must stay 
 even on a loaded CI machine; the benchmark (`make bench`) measures the strict figures.
 """
 
+import contextlib
 import math
 import re
 import time
@@ -13,6 +14,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
+from playwright.sync_api import Error as PlaywrightError
 
 from casebank.models import Case
 from interviews import services
@@ -285,6 +287,33 @@ def test_a_write_whose_answer_is_lost_still_reaches_its_page(room_page, session)
     )
     _wait_until(host, CURRENT_STEP, "2")
     expect(host.locator("#live-status")).to_be_hidden()
+
+
+def test_a_poll_overtaken_by_the_stream_is_dropped(room_page, session):
+    """A poll still on its way when the stream brings a newer version (the page going back from
+    the poll to its stream) would be answered for a #poller no longer in the page, whose parts
+    have nowhere to go (htmx reports "oobErrorNoTarget"). The page drops that poll instead: the
+    stream carries the same changes."""
+    host = room_page(session.interviewer, session)
+    guest = room_page(session.candidate, session)
+    _is_live(host)
+    _is_live(guest)
+    held: list[Route] = []
+    guest.route(re.compile(r"/state/"), lambda route: held.append(route))
+    guest.evaluate("() => htmx.trigger(document.getElementById('poller'), 'spar:poll')")
+    guest.wait_for_timeout(200)
+    assert len(held) == 1
+
+    fact = session.case.facts.order_by("pk").first()
+    host.locator(".fact").filter(has_text=fact.question).get_by_role(
+        "button", name="Reveal"
+    ).click()
+    _wait_until(guest, FACTS_SHOW, fact.question)
+    with contextlib.suppress(PlaywrightError):  # the page has given up on it
+        held[0].continue_()
+    guest.wait_for_timeout(500)
+    expect(guest.locator("#facts")).to_contain_text(fact.question)
+    expect(guest.locator("#live-status")).to_be_hidden()
 
 
 def test_room_with_its_stream_is_valid_html(session, live_server, chromium, vnu_command):
