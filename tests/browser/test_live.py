@@ -115,7 +115,7 @@ def test_changes_reach_the_other_screen_within_a_second(room_page, session):
 
     fact = session.case.facts.order_by("pk").first()
     item = host.locator(".fact").filter(has_text=fact.question)
-    for reveal in (True, False, True, False, True):
+    for reveal in (True, False) * 4:
         started = time.monotonic()
         item.get_by_role("button", name=FACT_BUTTON[not reveal], exact=True).click()
         _wait_until(guest, FACTS_SHOW if reveal else FACTS_HIDE, fact.question)
@@ -125,7 +125,7 @@ def test_changes_reach_the_other_screen_within_a_second(room_page, session):
         expect(item.get_by_role("button", name=FACT_BUTTON[reveal], exact=True)).to_be_visible()
 
     notes = guest.locator("#notes-1")
-    for n in range(5):
+    for n in range(8):
         marker = f"clarified scope, point {n}"
         started = time.monotonic()
         notes.fill(f"{notes.input_value()}\n{marker}")
@@ -133,7 +133,7 @@ def test_changes_reach_the_other_screen_within_a_second(room_page, session):
         _wait_until(host, NOTES_SHOW, marker)
         samples["notes"].append(time.monotonic() - started)
 
-    for step in (2, 3):
+    for step in (2, 3, 4, 5):
         started = time.monotonic()
         host.locator("#control-next").click()
         _wait_until(guest, CURRENT_STEP, str(step))
@@ -142,6 +142,7 @@ def test_changes_reach_the_other_screen_within_a_second(room_page, session):
         # before that names the step it left, and counts as a double click (it changes nothing).
         _wait_until(host, CURRENT_STEP, str(step))
 
+    # Twenty samples: the 95th percentile is then the second slowest, not the slowest alone.
     every = [s for kind in samples.values() for s in kind]
     report = {k: [round(s * 1000) for s in v] for k, v in samples.items()}
     print(f"update latency ms: {report}; p95 {_p95(every) * 1000:.0f} ms")
