@@ -105,11 +105,15 @@
     htmx.swap(live, message.data, { swapStyle: "none", swapDelay: 0, settleDelay: 0 }, { contextElement: live });
   }
 
+  let pollRequest = null; // the poll on its way, if any
   document.addEventListener("htmx:beforeRequest", function (event) {
     if (event.detail.requestConfig.verb === "post") writes.add(event.detail.xhr);
+    else if (event.detail.elt.id === "poller") pollRequest = event.detail.xhr;
   });
   document.addEventListener("htmx:afterRequest", function (event) {
+    const status = event.detail.xhr.status;
     writes.delete(event.detail.xhr);
+    if (event.detail.xhr === pollRequest) pollRequest = null;
     if (writes.size === 0 && held !== null) {
       const message = held;
       held = null;
@@ -119,7 +123,6 @@
     // committed all the same, and the stream does not send a page its own change: ask the
     // server what changed since the version this page shows (once the write's request has
     // ended: the poll and the writes take turns, see the room's hx-sync).
-    const status = event.detail.xhr.status;
     if (event.detail.requestConfig.verb === "post" && (status === 0 || status >= 500)) {
       setTimeout(poll, 0);
     }
@@ -127,11 +130,10 @@
 
   // An update that replaces #poller (the page's version) while a poll is on its way: that
   // poll would be answered for an element no longer in the page, whose parts have nowhere to
-  // go, and the stream carries the same changes. Drop it. (Only a poll can be: while a write
-  // is on its way the stream's updates wait, and a write's own answer keeps its request.)
+  // go, and the stream carries the same changes. Drop it.
   document.addEventListener("htmx:oobBeforeSwap", function (event) {
     const target = event.detail.target;
-    if (target && target.id === "poller" && writes.size === 0) htmx.trigger(target, "htmx:abort");
+    if (target && target.id === "poller" && pollRequest !== null) pollRequest.abort();
   });
 
   live.addEventListener("htmx:sseBeforeMessage", function (event) {
