@@ -203,13 +203,17 @@ def note_stream_presence(session_id: int, user_id: int | None, *, connected: boo
         services.record_stream_presence(session_id=session_id, user_id=user_id, connected=connected)
 
 
-def versions(session_ids: list[int]) -> dict[int, int]:
-    """The current version of each session, in as few reads as SQLite's variable limit allows."""
-    found: dict[int, int] = {}
+def versions(session_ids: list[int]) -> dict[int, tuple[int, str]]:
+    """The current version of each session and the page that made its latest change (see
+    has_own_change), in as few reads as SQLite's variable limit allows."""
+    found: dict[int, tuple[int, str]] = {}
     for start in range(0, len(session_ids), 500):
         chunk = session_ids[start : start + 500]
         # No ORDER BY: Session's ordering would sort the rows by their creation for nothing.
-        found.update(Session.objects.filter(pk__in=chunk).order_by().values_list("pk", "version"))
+        rows = Session.objects.filter(pk__in=chunk).order_by()
+        found.update(
+            (pk, (v, page)) for pk, v, page in rows.values_list("pk", "version", "echo_page")
+        )
     return found
 
 

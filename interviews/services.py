@@ -117,7 +117,8 @@ def bump(session: Session, *stamps: str, writer: Writer | None = None) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT pg_notify(%s, %s)", [NOTIFY_CHANNEL, f"{session.pk} {session.version}"]
+                "SELECT pg_notify(%s, %s)",
+                [NOTIFY_CHANNEL, f"{session.pk} {session.version} {echo_page}".rstrip()],
             )
 
 

@@ -273,6 +273,33 @@ def test_a_role_whose_only_page_made_the_change_is_not_rendered(
     run(scenario)
 
 
+def test_a_change_whose_only_viewer_here_made_it_is_not_read(interviewer, running_session):
+    """The process that serves the marking page hears of the mark, and the page has it from its
+    write's answer: the hub neither reads the session nor renders; a later change is read."""
+    marking = _client(running_session, interviewer, page=PAGE_A)
+    before = Session.objects.get(pk=running_session.pk).version
+
+    async def scenario() -> None:
+        await marking.open()
+        await marking.next_event()
+        hub = stream.hub()
+        await _soon(lambda: running_session.pk in hub.watches)
+        watch = hub.watches[running_session.pk]
+        await _soon(lambda: not watch.busy)  # the look a newly watched session gets
+        reads, renders = hub.reads, hub.renders
+        await _mark(running_session, interviewer, PAGE_A)
+        await _soon(lambda: watch.version == before + 1)
+        assert (hub.reads, hub.renders) == (reads, renders)
+        await _save_notes(running_session, "Then the notes")
+        update = await marking.next_update()
+        assert update.id == before + 2
+        assert "Then the notes" in update.data
+        assert hub.reads == reads + 1
+        await marking.close()
+
+    run(scenario)
+
+
 def test_a_page_is_not_sent_its_own_notes(interviewer, candidate, running_session):
     """The candidate's page that saved has the new version from the save's answer: only the
     interviewer is rendered the notes, and the page's next update is the next change."""
