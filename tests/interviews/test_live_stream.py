@@ -13,13 +13,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from interviews import permissions, services, stream
-from interviews.models import Session
+from interviews.models import Session, SessionState
 from interviews.permissions import Role
 from tests.builders import SECRETS, make_peer_session
 from tests.factories import (
     CaseFactory,
     CaseItemFactory,
     ClarificationFactFactory,
+    SessionFactory,
     StepProbeFactory,
     UserFactory,
 )
@@ -423,6 +424,32 @@ def test_candidate_stream_never_carries_interviewer_material(
         for expected in ("COMMENT-SECRET", "HINT-SECRET", "PROBE-SECRET of step 2"):
             assert expected in interviewer_text
         await candidate_tab.close()
+        await interviewer_tab.close()
+
+    run(scenario)
+
+
+def test_an_interviewer_who_is_the_cases_candidate_elsewhere_is_streamed_no_material(
+    interviewer, candidate, secret_session
+):
+    """Once the interviewer becomes this case's candidate in another session, the updates their
+    stream carries withhold the case's material, as their room page does."""
+    session = secret_session
+    case = session.case
+    interviewer_tab = _client(session, interviewer)
+
+    async def scenario() -> None:
+        await interviewer_tab.open()
+        await in_thread(services.go_to_step, session=session, number=2)
+        assert "PROBE-SECRET of step 2" in (await interviewer_tab.next_update()).data
+        await in_thread(
+            SessionFactory, case=case, candidate=interviewer, state=SessionState.WAITING
+        )
+        await in_thread(services.go_to_step, session=session, number=3)
+        update = (await interviewer_tab.next_update()).data
+        assert 'data-current-step="3"' in update
+        for secret in INTERVIEWER_ONLY:
+            assert secret not in update
         await interviewer_tab.close()
 
     run(scenario)

@@ -9,8 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from casebank.checklist import rubric_items
-from interviews import services
+from interviews import live, services
 from interviews.models import Mark, Session, SessionMode
+from interviews.permissions import Role
 from rubrics import scoring
 from rubrics.models import Category
 from tests.builders import T0, make_peer_session, scoring_items
@@ -335,3 +336,42 @@ def test_notes_save_query_count(client, request, django_assert_num_queries, cand
     step.refresh_from_db()
     assert response.json()["version"] == step.notes_version
     assert step.notes == "Latency budget first."
+
+
+# The stream's render of one change (interviews.live.render_changes, once per role): the session
+# with its case, rubric version and people; then only what the changed parts show, and for the
+# interviewer whether they are this case's candidate elsewhere (then the material is withheld).
+# After a notes change the candidate, who wrote them, is sent the new version alone; the
+# interviewer the notes, read with the steps, and their evidence, which needs the board's labels
+# (the case's own items come from the process's cache, as on every change after its first read
+# since the case's last edit).
+STREAM_NOTES_CANDIDATE = 1
+STREAM_NOTES_INTERVIEWER = 4
+# After a mark, the candidate's screen changes only in its version: the session read alone.
+STREAM_MARK_CANDIDATE = 1
+
+
+@pytest.mark.parametrize("size", ["small", "big"])
+def test_stream_render_query_count(request, django_assert_num_queries, interviewer, size):
+    session = request.getfixturevalue(size)
+    before = session.version
+    live.render_changes(session.pk, 0, [live.Viewer(Role.INTERVIEWER)])  # fills case_parts
+    services.save_notes(session=session, step_number=1, text="changed", base_version=1, now=T0)
+    for role, queries in (
+        (Role.CANDIDATE, STREAM_NOTES_CANDIDATE),
+        (Role.INTERVIEWER, STREAM_NOTES_INTERVIEWER),
+    ):
+        with django_assert_num_queries(queries):
+            update = live.render_changes(session.pk, before, [live.Viewer(role)])
+        assert ("changed" in update.html[role]) is (role == Role.INTERVIEWER)
+    before = Session.objects.get(pk=session.pk).version
+    services.set_mark(
+        session=session,
+        item_key="scale-estimates",
+        mark="covered",
+        after_hint=False,
+        by=interviewer,
+    )
+    with django_assert_num_queries(STREAM_MARK_CANDIDATE):
+        update = live.render_changes(session.pk, before, [live.Viewer(Role.CANDIDATE)])
+    assert update.version == before + 1
