@@ -295,6 +295,11 @@ class SessionStep(models.Model):
     # The session version of the last notes save (interviews.services.save_notes), so a poll
     # sends the notes of the steps that changed since the page's version, not all of them.
     notes_stamp = models.PositiveBigIntegerField(default=0)
+    # The notes as core.markdown.render_markdown made them, stored by the save that stored the
+    # notes (interviews.services.save_notes): rendered once per save, not once in every app
+    # process that shows them. Empty for notes saved before it was kept (see notes_html). If
+    # render_markdown ever allows less, blank this column in the same change.
+    notes_rendered = models.TextField(blank=True, editable=False)
     comment = models.TextField(blank=True, max_length=COMMENT_LIMIT)
 
     class Meta:
@@ -315,9 +320,12 @@ class SessionStep(models.Model):
 
     @property
     def notes_html(self) -> SafeString:
-        """The notes through the one Markdown renderer, once per saved version: up to 20,000
-        characters of Markdown take a noticeable time to render, and every poll after a change
-        would otherwise render them again for every viewer."""
+        """The notes through the one Markdown renderer, as their save stored them. Notes saved
+        before that are rendered once per version and process: up to 20,000 characters of
+        Markdown take a noticeable time to render, and every update after a change would
+        otherwise render them again for every viewer."""
+        if self.notes_rendered or not self.notes:
+            return SafeString(self.notes_rendered)
         html = cache.get(self.notes_cache_key)
         if html is None:
             html = render_markdown(self.notes)

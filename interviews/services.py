@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.profile import zones_of
 from casebank.models import Case, ClarificationFact
+from core.markdown import render_markdown
 from core.queries import single
 from interviews import board, checklist, digest, permissions, schedule
 from interviews.models import (
@@ -663,13 +664,19 @@ def save_notes(
     base_version: int,
     now: datetime | None = None,
     writer: Writer | None = None,
+    rendered: str | None = None,
 ) -> SessionStep:
     """Save the candidate's notes for a step unless they changed since base_version.
 
     After the finish a save is kept only within NOTES_GRACE_SECONDS and only if nothing was saved
     to the step after the finish yet: the base version then predates the finish.
-    `writer`: see bump()."""
+    `writer`: see bump(). `rendered`: `text` through render_markdown, stored with it (see
+    SessionStep.notes_rendered), if the caller rendered it before taking the session's write
+    lock (the view does: a long text takes milliseconds, and other writes wait meanwhile);
+    else it is rendered here."""
     now = now or timezone.now()
+    if rendered is None:
+        rendered = render_markdown(text)
     lock(session)
     if session.state in {SessionState.WAITING}:
         raise SessionError("Notes open once the candidate has joined.")
@@ -682,13 +689,14 @@ def save_notes(
     # The row lock makes session.version + 1 the version this save's bump gives the session.
     updated = SessionStep.objects.filter(pk=step.pk, notes_version=base_version).update(
         notes=text,
+        notes_rendered=rendered,
         notes_version=F("notes_version") + 1,
         notes_updated_at=now,
         notes_stamp=session.version + 1,
     )
     if updated:
         # What the UPDATE wrote, known without reading it back.
-        step.notes, step.notes_version = text, base_version + 1
+        step.notes, step.notes_rendered, step.notes_version = text, rendered, base_version + 1
         step.notes_updated_at, step.notes_stamp = now, session.version + 1
     else:
         step.refresh_from_db()

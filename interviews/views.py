@@ -14,6 +14,7 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from accounts.profile import viewer_zone
 from casebank.models import ClarificationFact
+from core.markdown import render_markdown
 from core.types import AuthedRequest
 from interviews import live, permissions, schedule, services
 from interviews.forms import (
@@ -310,6 +311,8 @@ def save_notes(request: AuthedRequest, session_id: int, step: int) -> HttpRespon
     saved, error, status = None, "", 200
     conflict: services.NotesConflict | None = None
     brought_page_to: int | None = None
+    # Rendered before the lock, which every other write to the database waits for meanwhile.
+    rendered = render_markdown(form.cleaned_data["text"]) if form.is_valid() else None
     # One read of the session, under the lock that the save needs anyway.
     with permissions.locked_session(
         request.user, session_id, may=permissions.writes_notes, what="write the candidate's notes"
@@ -328,6 +331,7 @@ def save_notes(request: AuthedRequest, session_id: int, step: int) -> HttpRespon
                     text=form.cleaned_data["text"],
                     base_version=form.cleaned_data["base_version"],
                     writer=_writer(request) if wants_json else None,
+                    rendered=rendered,
                 )
                 if session.echo_page and session.version == before + 1:
                     brought_page_to = session.version

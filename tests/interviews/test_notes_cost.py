@@ -4,6 +4,7 @@ limited per user with a clear message."""
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.urls import reverse
 
 from interviews import services
@@ -16,17 +17,57 @@ HX = {"HX-Request": "true"}
 JSON = {"Accept": "application/json"}
 
 
-def test_a_note_is_rendered_once_per_saved_version(running_session):
+def test_a_note_is_rendered_once_by_its_save(running_session, monkeypatch):
     services.save_notes(
         session=running_session, step_number=2, text="**bold** plan", base_version=0
     )
     step = SessionStep.objects.get(session=running_session, number=2)
-    assert cache.get(step.notes_cache_key) is None
+    assert step.notes_rendered == "<p><strong>bold</strong> plan</p>"
+    # Readers in any process take the stored HTML: none renders it again.
+    monkeypatch.setattr("interviews.models.render_markdown", _must_not_render)
     assert step.notes_html == "<p><strong>bold</strong> plan</p>"
-    assert cache.get(step.notes_cache_key) == "<p><strong>bold</strong> plan</p>"
+    assert cache.get(step.notes_cache_key) is None
     services.save_notes(session=running_session, step_number=2, text="new plan", base_version=1)
     step.refresh_from_db()
-    assert step.notes_html == "<p>new plan</p>"  # a new version, a new key
+    assert step.notes_html == "<p>new plan</p>"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_saving_view_renders_the_note_before_it_takes_the_lock(
+    client, candidate, running_session, monkeypatch
+):
+    rendered_in_transaction = []
+
+    def render(text: str) -> str:
+        rendered_in_transaction.append(connection.in_atomic_block)
+        return f"<p>{text}</p>"
+
+    monkeypatch.setattr("interviews.views.render_markdown", render)
+    monkeypatch.setattr("interviews.services.render_markdown", render)
+    client.force_login(candidate)
+    url = reverse("interviews:notes", args=[running_session.pk, 1])
+    response = client.post(url, {"text": "plan", "base_version": 0}, headers=JSON)
+    assert response.status_code == 200
+    assert response.json()["preview"] == "<p>plan</p>"
+    assert rendered_in_transaction == [False]
+    assert SessionStep.objects.get(session=running_session, number=1).notes_rendered == (
+        "<p>plan</p>"
+    )
+
+
+def test_a_note_saved_before_its_html_was_kept_is_rendered_once_per_version(running_session):
+    SessionStep.objects.filter(session=running_session, number=2).update(
+        notes="**old** plan", notes_version=3
+    )
+    step = SessionStep.objects.get(session=running_session, number=2)
+    assert step.notes_rendered == ""
+    assert cache.get(step.notes_cache_key) is None
+    assert step.notes_html == "<p><strong>old</strong> plan</p>"
+    assert cache.get(step.notes_cache_key) == "<p><strong>old</strong> plan</p>"
+
+
+def _must_not_render(text: str) -> str:
+    raise AssertionError("rendered again")
 
 
 def test_a_poll_after_a_notes_change_sends_only_that_step(client, interviewer, running_session):
