@@ -1,9 +1,10 @@
 """The only place that writes sessions. Every write bumps Session.version in its transaction."""
 
 import enum
+import functools
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -134,6 +135,24 @@ def lock(session: Session) -> Session:
         return session
     session.refresh_from_db(from_queryset=Session.objects.select_for_update())
     return session
+
+
+def joins_locked_write[**P, T](service: Callable[P, T]) -> Callable[P, T]:
+    """`transaction.atomic` for a service that a view may call inside the transaction in which
+    it read the session under its lock (permissions.locked_session): there the service joins
+    that transaction instead of opening a savepoint of its own (two statements fewer on the two
+    busiest writes, a round trip each on PostgreSQL). An exception out of the service still
+    undoes all of its writes: Django then rolls the whole transaction back when the view's
+    block ends, even if the view caught the exception, and refuses further queries meanwhile."""
+
+    @functools.wraps(service)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        session = kwargs.get("session")
+        joined = getattr(session, "locked_for_write", False) and connection.in_atomic_block
+        with transaction.atomic(savepoint=not joined):
+            return service(*args, **kwargs)
+
+    return wrapper
 
 
 def new_invite_token() -> str:
@@ -589,7 +608,7 @@ _EXPECTED_MARKS = {MarkValue.COVERED, MarkValue.PARTIAL, MarkValue.MISSED, ""}
 _JUDGED = {MarkValue.NOT_APPLICABLE}
 
 
-@transaction.atomic
+@joins_locked_write
 def set_mark(
     *,
     session: Session,
@@ -655,7 +674,7 @@ def set_mark(
     return result
 
 
-@transaction.atomic
+@joins_locked_write
 def save_notes(
     *,
     session: Session,
