@@ -12,6 +12,7 @@ from django.utils.safestring import SafeString
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import core.markdown as markdown_module
 from core.markdown import (
     ALLOWED_ATTRIBUTES,
     ALLOWED_TAGS,
@@ -479,6 +480,28 @@ def test_render_markdown_returns_safestring() -> None:
 
 def test_render_markdown_is_deterministic() -> None:
     assert render_markdown(NORMAL_DOCUMENT) == render_markdown(NORMAL_DOCUMENT)
+
+
+def test_one_document_leaves_nothing_for_the_next() -> None:
+    # Each thread keeps one Markdown instance; a reference defined in one note must not turn
+    # text in the next note into a link.
+    assert "href" in render_markdown("[spec][x]\n\n[x]: https://example.com/a")
+    assert render_markdown("[spec][x]") == "<p>[spec][x]</p>"
+
+
+def test_a_conversion_that_fails_does_not_spoil_the_next(monkeypatch) -> None:
+    render_markdown("warm-up")
+    broken = markdown_module._threads.markdown
+    monkeypatch.setattr(broken, "convert", _raise_memory_error)
+    with pytest.raises(MemoryError):
+        render_markdown("> quoted")
+    monkeypatch.undo()
+    assert render_markdown("> quoted") == "<blockquote>\n<p>quoted</p>\n</blockquote>"
+    assert markdown_module._threads.markdown is not broken
+
+
+def _raise_memory_error(text: str) -> str:
+    raise MemoryError
 
 
 def test_render_markdown_at_max_length_is_not_truncated() -> None:
