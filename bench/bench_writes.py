@@ -3,9 +3,10 @@
     python bench/bench_writes.py [--rounds 5] [--repeats 200]
 
 In-process, through Django's test client (no network, no server threads), on a fresh SQLite
-database with the demo content and a running peer session on a case with items of its own. Each
-round measures the CPU time (time.process_time: a busy machine slows it less than the clock) per
-operation of:
+database (or a throwaway PostgreSQL database when DATABASE_URL points at PostgreSQL, as for
+bench/load.py) with the demo content and a running peer session on a case with items of its
+own. Each round measures the CPU time (time.process_time: a busy machine slows it less than
+the clock) per operation of:
 
 - the bare view of bench/urls.py (the floor: Django and the middleware, no database);
 - a mark: the interviewer's htmx request, with the page's version as static/js/live.js sends it;
@@ -22,14 +23,17 @@ commits can be compared in one sitting: run it on both checkouts, one after the 
 """
 
 import argparse
+import contextlib
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -51,8 +55,20 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=200, help="operations of each kind a round")
     args = parser.parse_args()
 
-    folder = tempfile.mkdtemp(prefix="spar-bench-writes-")
-    os.environ["DATABASE_URL"] = f"sqlite:///{folder}/bench.sqlite3"
+    database_url = os.environ.get("DATABASE_URL", "").strip()
+    with contextlib.ExitStack() as cleanup:
+        if urlsplit(database_url).scheme in {"postgres", "postgresql", "pgsql"}:
+            from bench.load import _throwaway_postgres
+
+            os.environ["DATABASE_URL"] = cleanup.enter_context(_throwaway_postgres(database_url))
+        else:
+            folder = tempfile.mkdtemp(prefix="spar-bench-writes-")
+            cleanup.callback(shutil.rmtree, folder, ignore_errors=True)
+            os.environ["DATABASE_URL"] = f"sqlite:///{folder}/bench.sqlite3"
+        _measure(args)
+
+
+def _measure(args: argparse.Namespace) -> None:
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     os.environ.setdefault("DEBUG", "1")  # no SECRET_KEY or collected static files needed
     import django
