@@ -157,7 +157,7 @@ def render_changes(session_id: int, since: int, viewers: Iterable[Viewer]) -> Up
     """Read the session and render what changed after `since`, once for each role that has a
     viewer still missing something: a page that made the latest change itself (and was up to
     date before it) has it from its own write's answer."""
-    session = permissions.read_session(session_id)
+    session = permissions.read_session_for_stream(session_id)
     if session is None:
         return None
     roles = {

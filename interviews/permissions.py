@@ -61,7 +61,7 @@ CANDIDATE_ON_CASE = (
 )
 
 
-def candidacies(user: User) -> QuerySet[Session]:
+def candidacies(user: User | int) -> QuerySet[Session]:
     """The user's sessions as candidate that are not over for them: not finished, or finished
     with the self-assessment still pending. Meanwhile their cases' interviewer material must
     reach the user nowhere, their own interviewer sessions included, and a case picked for
@@ -73,10 +73,18 @@ def candidacies(user: User) -> QuerySet[Session]:
 
 
 def candidate_on_case(user: AnyUser | None, case: Case | int) -> bool:
-    """None, a solo session's empty interviewer seat (RoomState passes it), is on no case."""
+    """None, an empty seat, is on no case."""
     if user is None or not user.is_authenticated:
         return False
     return candidacies(user).filter(case=case).exists()
+
+
+def interviewer_on_case(session: Session) -> bool:
+    """Whether the session's interviewer is meanwhile its case's candidate elsewhere (see
+    candidate_on_case), asked by id: the session need not bring its people or case along."""
+    if session.interviewer_id is None:
+        return False
+    return candidacies(session.interviewer_id).filter(case=session.case_id).exists()
 
 
 def sees_case_material(user: AnyUser, case: Case) -> bool:
@@ -121,6 +129,18 @@ def read_session(session_id: int) -> Session | None:
             pk=session_id
         )
     )
+
+
+def read_session_for_stream(session_id: int) -> Session | None:
+    """The session for a stream's update: with its rubric version (scores) and when its case
+    was last edited (the key of the case's kept items, interviews.checklist.case_edited_at), but
+    not the case or the people, which only the rarer changes show (a step change, a fact, the
+    presence line) and read when they do. Most updates follow a notes save or a mark, and joining
+    the four tables (some 80 columns) cost more than the rest of such an update's reads."""
+    sessions = Session.objects.select_related("rubric_version").annotate(
+        case_edited_at=F("case__updated_at")
+    )
+    return single(sessions.filter(pk=session_id))
 
 
 def get_session_for_user(user: AnyUser, session_id: int) -> tuple[Session, Role]:

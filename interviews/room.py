@@ -157,7 +157,7 @@ class RoomState:
         self.is_candidate = role == Role.CANDIDATE
         self.is_observer = role == Role.OBSERVER
         if self.is_interviewer and interviewer_on_case is None:
-            interviewer_on_case = permissions.candidate_on_case(session.interviewer, session.case)
+            interviewer_on_case = permissions.interviewer_on_case(session)
         # An interviewer who is meanwhile this case's candidate elsewhere runs the flow, but
         # sees and touches none of the case's interviewer material.
         self.material_withheld = self.is_interviewer and bool(interviewer_on_case)

@@ -341,7 +341,8 @@ def test_notes_save_query_count(client, request, django_assert_num_queries, cand
 
 
 # The stream's render of one change (interviews.live.render_changes, once per role): the session
-# with its case, rubric version and people; then only what the changed parts show, and for the
+# with its rubric version and when its case was last edited (not the case or the people: see
+# permissions.read_session_for_stream); then only what the changed parts show, and for the
 # interviewer whether they are this case's candidate elsewhere (then the material is withheld).
 # After a notes change the candidate, who wrote them, is sent the new version alone; the
 # interviewer the notes, read with the steps, and their evidence, which needs the board's labels
@@ -351,6 +352,12 @@ STREAM_NOTES_CANDIDATE = 1
 STREAM_NOTES_INTERVIEWER = 4
 # After a mark, the candidate's screen changes only in its version: the session read alone.
 STREAM_MARK_CANDIDATE = 1
+# A step change shows the new step whole, and reads the case and the partner for it: for the
+# candidate the session, the steps, the partner, the revealed facts, the case and its facts; for
+# the interviewer besides whether they are the case's candidate elsewhere, the marks, the board's
+# labels, the step's probes (read again for a step not shown before) and its hints.
+STREAM_STEP_CANDIDATE = 6
+STREAM_STEP_INTERVIEWER = 11
 
 
 @pytest.mark.parametrize("size", ["small", "big"])
@@ -377,3 +384,18 @@ def test_stream_render_query_count(request, django_assert_num_queries, interview
     with django_assert_num_queries(STREAM_MARK_CANDIDATE):
         update = live.render_changes(session.pk, before, [live.Viewer(Role.CANDIDATE)])
     assert update.version == before + 1
+
+
+@pytest.mark.parametrize("size", ["small", "big"])
+def test_stream_render_of_a_step_change_query_count(request, django_assert_num_queries, size):
+    session = request.getfixturevalue(size)
+    live.render_changes(session.pk, 0, [live.Viewer(Role.INTERVIEWER)])  # fills case_parts
+    before = session.version
+    services.go_to_step(session=session, number=2, now=T0)
+    for role, queries in (
+        (Role.CANDIDATE, STREAM_STEP_CANDIDATE),
+        (Role.INTERVIEWER, STREAM_STEP_INTERVIEWER),
+    ):
+        with django_assert_num_queries(queries):
+            update = live.render_changes(session.pk, before, [live.Viewer(role)])
+        assert 'id="flow"' in update.html[role]
