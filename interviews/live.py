@@ -94,13 +94,24 @@ def update_context(
     session: Session, role: Role, since: int | None, *, interviewer_on_case: bool | None = None
 ) -> dict[str, Any]:
     """The context of the room's `poll-update` partial: the parts changed after `since`."""
+    changed = changed_since(session, since)
+    # Only the flow and the checklist show the steps whole; without them the update shows the
+    # notes that changed and the current step's evidence, and reads only those steps.
+    notes_only = since is not None and not (changed["flow"] or changed["marks"])
+    state = RoomState(
+        session,
+        role,
+        timezone.now(),
+        interviewer_on_case=interviewer_on_case,
+        notes_since=since if notes_only else None,
+    )
     return {
         "session": session,
-        "state": RoomState(session, role, timezone.now(), interviewer_on_case=interviewer_on_case),
+        "state": state,
         "role": role,
         "version": session.version,
         "limits": LIMITS,
-        "changed": changed_since(session, since),
+        "changed": changed,
         # Steps whose notes were saved after this version are the ones a notes change resends.
         "since": -1 if since is None else since,
     }

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from functools import cached_property, lru_cache
 
 from django.contrib.auth.models import User
+from django.db.models import Q, QuerySet
 from django.utils.safestring import SafeString
 
 from casebank.checklist import ChecklistItem
@@ -147,10 +148,14 @@ class RoomState:
         now: datetime,
         *,
         interviewer_on_case: bool | None = None,
+        notes_since: int | None = None,
     ) -> None:
         """`interviewer_on_case`: whether the interviewer is this case's candidate elsewhere,
-        if the caller has just checked it (it is read otherwise)."""
+        if the caller has just checked it (it is read otherwise). `notes_since`: for an update
+        that shows the steps' notes and nothing else of the steps, the version after which
+        they changed (see noted_steps)."""
         self.session = session
+        self.notes_since = notes_since
         self.role = role
         self.now = now
         self.is_interviewer = role == Role.INTERVIEWER
@@ -232,8 +237,7 @@ class RoomState:
     def other_cases(self) -> list[Case]:
         return [case for case in self.case_choices if case.pk != self.session.case_id]
 
-    @cached_property
-    def steps(self) -> list[StepView]:
+    def _step_views(self, steps: QuerySet[SessionStep]) -> list[StepView]:
         session = self.session
         return [
             StepView(
@@ -244,12 +248,31 @@ class RoomState:
                 budget_seconds=step.budget_minutes * 60,
                 is_current=step.number == session.current_step,
             )
-            for step in session.steps.select_related("rubric_step")
+            for step in steps.select_related("rubric_step")
         ]
+
+    @cached_property
+    def steps(self) -> list[StepView]:
+        return self._step_views(self.session.steps.all())
+
+    @cached_property
+    def noted_steps(self) -> list[StepView]:
+        """The steps whose notes changed after `notes_since`, and the current step (the
+        evidence is found in its notes). A notes change after a save shows only these: reading
+        them alone spares reading and building the other steps with their notes."""
+        since = self.notes_since
+        if since is None or "steps" in self.__dict__:
+            since = -1 if since is None else since
+            return [s for s in self.steps if s.is_current or s.step.notes_stamp > since]
+        current = self.session.current_step
+        return self._step_views(
+            self.session.steps.filter(Q(notes_stamp__gt=since) | Q(number=current))
+        )
 
     @property
     def current(self) -> StepView:
-        return next(s for s in self.steps if s.is_current)
+        steps = self.noted_steps if self.notes_since is not None else self.steps
+        return next(s for s in steps if s.is_current)
 
     @property
     def is_first_step(self) -> bool:

@@ -5,12 +5,13 @@ Each count is the one measured with the small session; the big session must take
 
 import pytest
 from django.db import connection
+from django.db.models.signals import post_init
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from casebank.checklist import rubric_items
 from interviews import live, services
-from interviews.models import Mark, Session, SessionMode
+from interviews.models import Mark, Session, SessionMode, SessionStep
 from interviews.permissions import Role
 from rubrics import scoring
 from rubrics.models import Category
@@ -399,3 +400,29 @@ def test_stream_render_of_a_step_change_query_count(request, django_assert_num_q
         with django_assert_num_queries(queries):
             update = live.render_changes(session.pk, before, [live.Viewer(role)])
         assert 'id="flow"' in update.html[role]
+
+
+def test_a_notes_update_builds_only_the_steps_it_shows(big):
+    # Every step of the big session has notes; the session is on step 1. A late save to step 3
+    # is shown with step 1's evidence: the other five steps are neither read nor built.
+    built = []
+
+    def count(sender, instance, **kwargs):
+        built.append(instance.number)
+
+    before = big.version
+    services.save_notes(
+        session=big, step_number=3, text="Step 3: drift and a feature store.", base_version=1
+    )
+    post_init.connect(count, sender=SessionStep)
+    try:
+        update = live.render_changes(big.pk, before, [live.Viewer(Role.INTERVIEWER)])
+    finally:
+        post_init.disconnect(count, sender=SessionStep)
+    html = update.html[Role.INTERVIEWER]
+    assert sorted(built) == [1, 3]
+    assert 'id="candidate-notes-step-3"' in html
+    assert "drift and a feature store" in html
+    assert 'id="candidate-notes-step-1"' not in html
+    assert 'id="candidate-notes-step-2"' not in html
+    assert 'class="evidence"' in html  # step 1's items, with what its notes mention
