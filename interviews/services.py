@@ -45,7 +45,8 @@ from rubrics.models import RubricVersion
 
 logger = logging.getLogger("spar.reminders")
 
-# The PostgreSQL channel on which every write announces "<session id> <new version>".
+# The PostgreSQL channel on which every change of a session's version is announced, as
+# "<session id> <new version>[ <page>]": by a trigger on the session's table (migration 0011).
 NOTIFY_CHANNEL = "spar_session"
 
 INVITE_TOKEN_BYTES = 32  # 256 bits: unguessable, and short enough for a chat message
@@ -101,8 +102,9 @@ def bump(session: Session, *stamps: str, writer: Writer | None = None) -> None:
     The only way a version or a stamp moves: every write calls it in its transaction, so a poll
     can tell in one indexed read whether anything changed, and which parts. `session` must have
     been read under the row lock in this transaction (`lock`), so its version plus one is the new
-    version and nothing needs reading back. On PostgreSQL it also tells every app server's
-    stream hub (interviews/stream.py): a NOTIFY is delivered at commit, and only if it commits.
+    version and nothing needs reading back. On PostgreSQL the UPDATE also tells every app
+    server's stream hub (interviews/stream.py): the table's trigger sends a NOTIFY, delivered at
+    commit and only if it commits.
     When the `writer` page showed the version just before this one, the session records it
     (`echo_page`): the answer to its write carries this change, so its stream need not send it
     again (interviews.live.has_own_change). A page that was behind gets it on its stream too.
@@ -116,12 +118,6 @@ def bump(session: Session, *stamps: str, writer: Writer | None = None) -> None:
     session.echo_page = echo_page
     for stamp in stamps:
         setattr(session, stamp, session.version)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_notify(%s, %s)",
-                [NOTIFY_CHANNEL, f"{session.pk} {session.version} {echo_page}".rstrip()],
-            )
 
 
 def lock(session: Session) -> Session:

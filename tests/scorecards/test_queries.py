@@ -3,7 +3,6 @@ the session holds: one mark and no hints, or every item marked, hints, comments,
 items and several re-scores."""
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from interviews.models import Session
@@ -80,10 +79,8 @@ def test_query_counts(client, request, django_assert_num_queries, users, size, e
 # The per-item save: the login's two; the session; the service's row lock, then interviews'
 # set_mark (its own lock, the upsert in one statement, the version bump), with the savepoints of
 # the two nested transactions (four); the three counts for the progress line. The item's kind, which
-# the view and set_mark both check, comes from the rubric's items in the process's cache. On
-# PostgreSQL the bump also sends its NOTIFY to the stream hubs.
-NOTIFY = 1 if connection.vendor == "postgresql" else 0
-SELF_MARK = 2 + 1 + 1 + 3 + NOTIFY + 4 + 3
+# the view and set_mark both check, comes from the rubric's items in the process's cache.
+SELF_MARK = 2 + 1 + 1 + 3 + 4 + 3
 
 
 @pytest.mark.parametrize("size", ["small", "big"])
