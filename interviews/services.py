@@ -16,6 +16,7 @@ from django.core.mail import EmailMessage
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.safestring import SafeString
 
 from accounts.profile import zones_of
 from casebank.models import Case, ClarificationFact
@@ -670,6 +671,23 @@ def set_mark(
     return result
 
 
+@dataclass(frozen=True)
+class SavedNotes:
+    """A step's notes as a save left them: what its answer shows."""
+
+    number: int
+    notes: str
+    notes_html: SafeString
+    notes_version: int
+    notes_updated_at: datetime | None
+
+    @classmethod
+    def of(cls, step: SessionStep) -> "SavedNotes":
+        return cls(
+            step.number, step.notes, step.notes_html, step.notes_version, step.notes_updated_at
+        )
+
+
 @joins_locked_write
 def save_notes(
     *,
@@ -680,7 +698,7 @@ def save_notes(
     now: datetime | None = None,
     writer: Writer | None = None,
     rendered: str | None = None,
-) -> SessionStep:
+) -> SavedNotes:
     """Save the candidate's notes for a step unless they changed since base_version.
 
     After the finish a save is kept only within NOTES_GRACE_SECONDS and only if nothing was saved
@@ -690,36 +708,38 @@ def save_notes(
     lock (the view does: a long text takes milliseconds, and other writes wait meanwhile);
     else it is rendered here."""
     now = now or timezone.now()
-    if rendered is None:
-        rendered = render_markdown(text)
+    html = SafeString(render_markdown(text) if rendered is None else rendered)
     lock(session)
     if session.state in {SessionState.WAITING}:
         raise SessionError("Notes open once the candidate has joined.")
-    step = _step(session, step_number)
-    if session.is_finished and not _late_save_allowed(session, step, now):
-        if step.notes == text:
-            return step  # a retried request of a save that was already kept
-        raise SessionError(NOTES_CLOSED)
-    # Compare-and-set in one UPDATE: safe against a concurrent save from another tab.
+    steps = session.steps.filter(number=step_number)
+    if session.is_finished:
+        # Only a late save may still be kept, which the step's last save decides.
+        step = _step(session, step_number)
+        if not _late_save_allowed(session, step, now):
+            if step.notes == text:
+                return SavedNotes.of(step)  # a retried request of a save that was already kept
+            raise SessionError(NOTES_CLOSED)
+    # Compare-and-set in one UPDATE: safe against a concurrent save from another tab. While the
+    # interview runs (nearly every save) the step is not read first: the UPDATE finds it by its
+    # number, and only a refused one reads it to tell why.
     # The row lock makes session.version + 1 the version this save's bump gives the session.
-    updated = SessionStep.objects.filter(pk=step.pk, notes_version=base_version).update(
+    updated = steps.filter(notes_version=base_version).update(
         notes=text,
-        notes_rendered=rendered,
+        notes_rendered=html,
         notes_version=F("notes_version") + 1,
         notes_updated_at=now,
         notes_stamp=session.version + 1,
     )
-    if updated:
-        # What the UPDATE wrote, known without reading it back.
-        step.notes, step.notes_rendered, step.notes_version = text, rendered, base_version + 1
-        step.notes_updated_at, step.notes_stamp = now, session.version + 1
-    else:
-        step.refresh_from_db()
+    if not updated:
+        step = _step(session, step_number)
         if step.notes == text:
-            return step  # the same text arrived twice (a retried request): nothing is lost
+            # The same text arrived twice (a retried request): nothing is lost.
+            return SavedNotes.of(step)
         raise NotesConflict(step)
     bump(session, "notes_stamp", writer=writer)
-    return step
+    # What the UPDATE wrote, known without reading it back.
+    return SavedNotes(step_number, text, html, base_version + 1, now)
 
 
 def _late_save_allowed(session: Session, step: SessionStep, now: datetime) -> bool:

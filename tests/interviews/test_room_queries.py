@@ -316,10 +316,11 @@ def test_session_list_query_count(
     assert response.content.decode().count("<tr>") == 2 + 3 * count  # 2 header rows
 
 
-# A notes save: the login's two; the session read under its row lock; the step; the notes in one
-# compare-and-set UPDATE (its new values are known, not read back: it was one more) and the
-# version bump, inside the view's transaction (a savepoint in the test's: two).
-NOTES_SAVE_QUERIES = 2 + 1 + 1 + 2 + 2
+# A notes save: the login's two; the session read under its row lock; the notes in one
+# compare-and-set UPDATE, which finds the step by its number (it read the step first: one more;
+# its new values are known, not read back: one more before that) and the version bump, inside
+# the view's transaction (a savepoint in the test's: two).
+NOTES_SAVE_QUERIES = 2 + 1 + 2 + 2
 
 
 @pytest.mark.parametrize("size", ["small", "big"])
