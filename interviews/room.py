@@ -332,7 +332,6 @@ class RoomState:
         """The items with the evidence found for them in the current step's `notes` and in the
         labels on the board, without the marks."""
         session = self.session
-        target = scoring.Level(session.target_level)
         # Red flags are the interviewer's judgement, never hinted; items that do not apply to
         # the case have nothing to hint.
         index = _phrase_index(
@@ -346,7 +345,7 @@ class RoomState:
             ChecklistEntry(
                 item,
                 matches=found.get(item.key, ()),
-                stretch=not item.is_red_flag and item.level.rank > target.rank,
+                stretch=self._is_stretch(item),
                 diagram_matches=drawn.get(item.key, ()),
             )
             for item in items
@@ -403,17 +402,19 @@ class RoomState:
             return ""
         return step_section(self.session.case.model_answer, self.session.current_step)
 
+    def _is_stretch(self, item: ChecklistItem) -> bool:
+        """Above the session's target level: counts only when covered or partly covered."""
+        target = scoring.Level(self.session.target_level)
+        return not item.is_red_flag and item.level.rank > target.rank
+
     def entry(self, key: str) -> ChecklistEntry | None:
-        """One item of the current step with its mark and evidence. A mark's answer shows that
-        item alone, so only its evidence is found, not the whole step's."""
+        """One item of the current step with its mark, for a mark's answer, which shows that
+        item alone. A mark changes no evidence, so the answer leaves the item's evidence line on
+        the page as it is (`keep_evidence` in the template) and none is looked for here."""
         item = next((i for i in self._items if i.key == key), None) if self.sees_material else None
         if item is None:
             return None
-        # The step's notes alone: a lighter read than every step with its rubric step.
-        session = self.session
-        notes = SessionStep.objects.filter(session=session, number=session.current_step)
-        [found] = self._with_evidence([item], single(notes.values_list("notes", flat=True)) or "")
-        return replace(found, mark=self._marks.get(key))
+        return ChecklistEntry(item, mark=self._marks.get(key), stretch=self._is_stretch(item))
 
 
 def _diagram_evidence(

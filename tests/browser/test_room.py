@@ -188,9 +188,12 @@ def test_two_people_run_a_whole_session(new_page, live_server, ines, cai):
     expect(objective.get_by_role("button", name="Covered")).to_have_attribute(
         "aria-pressed", "true"
     )
+    # The mark's answer replaces the item but leaves its evidence line as the page had it.
+    expect(objective.locator(".evidence")).to_contain_text("Notes mention: business objective")
     latency.focus()
     host.keyboard.press("c")
     expect(latency.get_by_role("button", name="Covered")).to_have_attribute("aria-pressed", "true")
+    expect(latency.locator(".evidence")).to_contain_text("Notes mention:")
     expect(host.locator("#step-score")).not_to_contain_text("—")
     marks = dict(Mark.objects.filter(session=session).values_list("item_key", "mark"))
     assert marks == {"business-objective": "covered", "latency-budget": "covered"}

@@ -14,7 +14,7 @@ from interviews import services
 from interviews.board import BoardUpdate
 from interviews.models import Session
 from interviews.permissions import Role
-from interviews.room import RoomState
+from interviews.room import ChecklistEntry, RoomState
 from tests.builders import T0
 from tests.interviews.test_board_merge import rect, text
 
@@ -38,6 +38,10 @@ def draw(session: Session, by, elements: list[dict], base: int = 0) -> None:
 @pytest.fixture
 def on_step_3(running_session) -> Session:
     return services.go_to_step(session=running_session, number=3, now=T0 + timedelta(minutes=9))
+
+
+def _evidence_of(state: RoomState, key: str) -> ChecklistEntry:
+    return next(entry for entry in state.evidence if entry.key == key)
 
 
 def evidence_line(html: str) -> str:
@@ -72,11 +76,12 @@ def test_notes_and_diagram_hints_show_side_by_side(client, interviewer, candidat
     )
 
 
-def test_a_marks_answer_shows_the_item_with_the_rooms_evidence_and_score(
+def test_a_marks_answer_keeps_the_pages_evidence_line_and_shows_the_rooms_score(
     client, interviewer, candidate, on_step_3
 ):
-    # The answer finds the evidence of the marked item alone, and scores the step without the
-    # evidence: both must say what the whole room says.
+    # A mark changes no evidence: its answer leaves the line on the page (htmx's hx-preserve
+    # keeps the element of the same id) instead of finding it again, and scores the step from
+    # the items and marks alone, as the whole room does.
     services.save_notes(
         session=on_step_3, step_number=3, text="Flink jobs for fresh counters.", base_version=0
     )
@@ -92,8 +97,14 @@ def test_a_marks_answer_shows_the_item_with_the_rooms_evidence_and_score(
     ).content.decode()
     html = client.get(room).content.decode()
 
+    kept = f'<p id="evidence-item-{ITEM}" class="evidence" hx-preserve="true"></p>'
+    assert kept in answer
+    assert EVIDENCE_LINE not in answer
     line = "Notes mention: <mark>Flink</mark> · Diagram mentions: <mark>Online store</mark>"
-    assert evidence_line(answer) == evidence_line(html) == line
+    assert evidence_line(before) == evidence_line(html) == line
+    assert "hx-preserve" not in html
+    assert f'id="item-{ITEM}"' in answer
+    assert 'aria-pressed="true">Partial' in answer
     scores = [
         re.findall(r"Step score: <strong>([^<]+)</strong>", h) for h in (before, answer, html)
     ]
@@ -105,7 +116,7 @@ def test_words_on_two_different_boxes_are_not_one_phrase(interviewer, candidate,
 
     state = RoomState(Session.objects.get(pk=on_step_3.pk), Role.INTERVIEWER, T0)
 
-    assert state.entry(ITEM).diagram_matches == ()
+    assert _evidence_of(state, ITEM).diagram_matches == ()
 
 
 def test_a_deleted_label_is_no_longer_evidence(interviewer, candidate, on_step_3):
@@ -114,7 +125,7 @@ def test_a_deleted_label_is_no_longer_evidence(interviewer, candidate, on_step_3
 
     state = RoomState(Session.objects.get(pk=on_step_3.pk), Role.INTERVIEWER, T0)
 
-    assert state.entry(ITEM).diagram_matches == ()
+    assert _evidence_of(state, ITEM).diagram_matches == ()
 
 
 def test_the_candidate_never_gets_the_checklist_or_its_diagram_hints(client, candidate, on_step_3):

@@ -227,12 +227,13 @@ def test_state_changed_query_count(
 # case was last edited; whether the interviewer is this case's candidate elsewhere (asked once: the
 # answer's room state reuses it); the mark in one upsert and the version bump, inside the view's
 # transaction (here a savepoint in the test's: two; the service opens none of its own, see
-# services.joins_locked_write); then the answer, the marked item and the step's score: the marks,
-# the current step's notes (the item's evidence; not every step) and the board's labels. The case's
-# own items are kept by the process (case_parts), read by the room before. Before the upsert and the
-# reused check it was 25; before the cached case items 17. (On PostgreSQL the version bump's
-# NOTIFY comes from a trigger: no statement of its own.)
-MARK_QUERIES = 2 + 1 + 1 + 2 + 2 + 3
+# services.joins_locked_write); then the answer, the marked item and the step's score: the marks.
+# The item's evidence line stays on the page as it was (a mark changes no evidence), so neither
+# the notes nor the board's labels are read: they were two more. The case's own items are kept by
+# the process (case_parts), read by the room before. Before the upsert and the reused check it was
+# 25; before the cached case items 17. (On PostgreSQL the version bump's NOTIFY comes from a
+# trigger: no statement of its own.)
+MARK_QUERIES = 2 + 1 + 1 + 2 + 2 + 1
 
 
 @pytest.mark.parametrize("size", ["small", "big"])
