@@ -128,6 +128,9 @@ class Hub:
         # One thread keeps one connection: SQLite's data_version is per connection.
         self.watcher = ThreadPoolExecutor(1, thread_name_prefix="spar-watch")
         self.listener: asyncio.Task[None] | None = None
+        # Whether changes are heard: the watcher runs, or the LISTEN connection is up and has
+        # caught up on the sessions watched before it was (for the tests, which count reads).
+        self.listening = False
         self.renders = 0  # shared renders made, for the tests
         self.reads = 0  # reads of a changed session, for the tests
 
@@ -243,6 +246,7 @@ class Hub:
         watcher = self.watcher
         interval = settings.LIVE_WATCH_INTERVAL_MS / 1000
         seen = None
+        self.listening = True
         while True:
             await asyncio.sleep(interval)
             if not self.watches:
@@ -279,10 +283,12 @@ class Hub:
                     delay = 0.5
                     for session_id in list(self.watches):
                         self.changed(session_id)  # whatever was missed while not listening
+                    self.listening = True
                     async for notice in listener.notifies():
                         changed_id, version, *echo_page = notice.payload.split(" ")
                         self.heard(int(changed_id), int(version), "".join(echo_page))
             except (psycopg.Error, OSError):
+                self.listening = False
                 logger.warning("live updates: lost the database, listening again in %.1f s", delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10)
