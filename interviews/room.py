@@ -14,6 +14,7 @@ from functools import cached_property, lru_cache
 
 from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils.safestring import SafeString
 
 from casebank.checklist import ChecklistItem
@@ -401,6 +402,12 @@ class RoomState:
         if not self.sees_material:
             return ""
         return step_section(self.session.case.model_answer, self.session.current_step)
+
+    @cached_property
+    def mark_url(self) -> str:
+        """Where every checklist item's marks go: reversed once per render, where the template's
+        url tag reversed it three times an item (a step change renders some twenty items)."""
+        return reverse("interviews:mark", args=[self.session.pk])
 
     def _is_stretch(self, item: ChecklistItem) -> bool:
         """Above the session's target level: counts only when covered or partly covered."""
