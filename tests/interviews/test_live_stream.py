@@ -38,6 +38,21 @@ async def _soon(condition, seconds: float = 2) -> None:
             await asyncio.sleep(0.01)
 
 
+async def _joined(session: Session, streams: int) -> stream.Hub:
+    """This process's hub once `streams` tabs have joined the session's watch, it hears changes
+    and it has nothing left to send: a tab has its first bytes (the opening heartbeat) before
+    its stream joins, and a test that counts the hub's reads or renders must start after."""
+    hub = stream.hub()
+
+    def ready() -> bool:
+        watch = hub.watches.get(session.pk)
+        joined = watch is not None and len(watch.streams) == streams and not watch.busy
+        return hub.listening and joined
+
+    await _soon(ready)
+    return hub
+
+
 async def _save_notes(session: Session, text: str) -> None:
     await in_thread(services.save_notes, session=session, step_number=1, text=text, base_version=0)
 
@@ -181,7 +196,7 @@ def test_one_render_per_change_per_role(interviewer, candidate, running_session)
     async def scenario() -> None:
         for tab in [*tabs, interviewer_tab]:
             await tab.open()
-        hub = stream.hub()
+        hub = await _joined(running_session, 4)
         renders = hub.renders
         await in_thread(services.go_to_step, session=running_session, number=2)
         updates = [await tab.next_update() for tab in tabs]
@@ -263,7 +278,7 @@ def test_a_role_whose_only_page_made_the_change_is_not_rendered(
         for tab in (marking, candidate_tab):
             await tab.open()
             await tab.next_event()
-        hub = stream.hub()
+        hub = await _joined(running_session, 2)
         renders = hub.renders
         await _mark(running_session, interviewer, PAGE_A)
         assert (await candidate_tab.next_update()).id == before + 1
@@ -283,12 +298,10 @@ def test_a_change_whose_only_viewer_here_made_it_is_not_read(interviewer, runnin
     async def scenario() -> None:
         await marking.open()
         await marking.next_event()
-        hub = stream.hub()
-        await _soon(lambda: running_session.pk in hub.watches)
+        # After the look a newly watched session gets, and on PostgreSQL the one the listener
+        # takes at every watched session when its LISTEN is up, which may come later.
+        hub = await _joined(running_session, 1)
         watch = hub.watches[running_session.pk]
-        # The look a newly watched session gets, and on PostgreSQL the one the listener takes
-        # at every session watched when its LISTEN is up, which may come later.
-        await _soon(lambda: hub.listening and not watch.busy)
         reads, renders = hub.reads, hub.renders
         await _mark(running_session, interviewer, PAGE_A)
         await _soon(lambda: watch.version == before + 1)
@@ -314,7 +327,7 @@ def test_a_page_is_not_sent_its_own_notes(interviewer, candidate, running_sessio
         for tab in (writing, interviewer_tab):
             await tab.open()
             await tab.next_event()
-        hub = stream.hub()
+        hub = await _joined(running_session, 2)
         renders = hub.renders
         await in_thread(
             services.save_notes,
@@ -528,8 +541,7 @@ def test_leaving_streams_are_forgotten(interviewer, candidate, running_session):
     async def scenario() -> None:
         await client.open()
         await client.next_event()
-        hub = stream.hub()
-        assert running_session.pk in hub.watches
+        hub = await _joined(running_session, 1)
         await client.close()
         await _soon(lambda: running_session.pk not in hub.watches)
 
@@ -570,7 +582,7 @@ def test_a_stream_too_far_behind_is_closed_to_reconnect(interviewer, running_ses
     async def scenario() -> None:
         await client.open()
         await client.next_event()
-        hub = stream.hub()
+        hub = await _joined(running_session, 1)
         (open_stream,) = hub.watches[running_session.pk].streams
         for _ in range(stream.MAX_QUEUED + 1):
             open_stream.send(b"event: update\nid: 1\ndata: \n\n")
