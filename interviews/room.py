@@ -417,7 +417,8 @@ class RoomState:
     def entry(self, key: str) -> ChecklistEntry | None:
         """One item of the current step with its mark, for a mark's answer, which shows that
         item alone. A mark changes no evidence, so the answer leaves the item's evidence line on
-        the page as it is (`keep_evidence` in the template) and none is looked for here."""
+        the page as it is (the template's mark-update keeps it with htmx's hx-preserve; the
+        stream keeps it current) and none is looked for here."""
         item = next((i for i in self._items if i.key == key), None) if self.sees_material else None
         if item is None:
             return None

@@ -444,9 +444,6 @@ def mark_item(request: AuthedRequest, session_id: int) -> HttpResponse:
     # The interviewer (this user) was checked above: not this case's candidate anywhere.
     context = live.update_context(session, role, page_version, interviewer_on_case=False)
     context["entry"] = context["state"].entry(form.cleaned_data["item"])
-    # A mark changes no evidence: the page keeps the item's evidence line (htmx's hx-preserve),
-    # which the stream keeps current, so the answer need not read the notes and the board.
-    context["keep_evidence"] = True
     if page_version is not None and page_version != session.version - 1:
         context["version"] = page_version
     return render(request, f"{ROOM}#mark-update", context)
