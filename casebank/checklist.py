@@ -17,7 +17,7 @@ from casebank.models import CaseExclusion, CaseItem, StepProbe
 from core.markdown import render_markdown
 from core.queries import single
 from rubrics import scoring
-from rubrics.models import Item, VersionStatus
+from rubrics.models import Item, RubricVersion, VersionStatus
 
 CASE_ITEM_PREFIX = "case:"
 
@@ -87,6 +87,7 @@ def _item(
 # entry per published rubric version, and per case its parts as of its last edit seen (see
 # case_parts). No caller changes what it is given, so threads can share them.
 _RUBRIC_ITEMS: dict[int, tuple[ChecklistItem, ...]] = {}
+_THRESHOLDS: dict[int, scoring.Thresholds] = {}
 
 
 def rubric_items(version_id: int) -> tuple[ChecklistItem, ...]:
@@ -108,7 +109,20 @@ def rubric_items(version_id: int) -> tuple[ChecklistItem, ...]:
     items = tuple(_item(row, key=row.key, step=row.step.number, from_case=False) for row in rows)
     if rows and rows[0].step.version.status == VersionStatus.PUBLISHED:
         _RUBRIC_ITEMS[version_id] = items
+        _THRESHOLDS[version_id] = rows[0].step.version.thresholds
     return items
+
+
+def rubric_thresholds(version_id: int) -> scoring.Thresholds:
+    """A rubric version's score bands. Kept with its items once they are read (a published
+    version never changes), so a room that scores its checklist need not read the version."""
+    thresholds = _THRESHOLDS.get(version_id)
+    if thresholds is not None:
+        return thresholds
+    version = RubricVersion.objects.get(pk=version_id)
+    if version.is_published:
+        _THRESHOLDS[version_id] = version.thresholds
+    return version.thresholds
 
 
 @dataclass(frozen=True)
@@ -128,6 +142,7 @@ def forget_kept() -> None:
     """Drop what this process keeps (for tests, where one database id names different rows
     from one test to the next)."""
     _RUBRIC_ITEMS.clear()
+    _THRESHOLDS.clear()
     _CASE_PARTS.clear()
     _PROBES.clear()
 

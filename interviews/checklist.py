@@ -9,7 +9,14 @@ from datetime import datetime
 
 from django.utils.safestring import SafeString
 
-from casebank.checklist import ChecklistItem, ItemRef, case_checklist, find_item, probe_html
+from casebank.checklist import (
+    ChecklistItem,
+    ItemRef,
+    case_checklist,
+    find_item,
+    probe_html,
+    rubric_thresholds,
+)
 from interviews.models import Mark, MarkSource, Session
 from rubrics import scoring
 
@@ -79,9 +86,17 @@ def score_items(
     return scoring.score(
         [item.scoring_item for item in items],
         checklist_marks(rows, items),
-        session.rubric_version.thresholds,
+        session_thresholds(session),
         target_level=scoring.Level(session.target_level),
     )
+
+
+def session_thresholds(session: Session) -> scoring.Thresholds:
+    """The score bands of the session's rubric version: from the version if it was read with the
+    session, else as the process keeps them (the room's writes and updates do not join it)."""
+    if Session.rubric_version.is_cached(session):
+        return session.rubric_version.thresholds
+    return rubric_thresholds(session.rubric_version_id)
 
 
 def score_session(

@@ -132,14 +132,14 @@ def read_session(session_id: int) -> Session | None:
 
 
 def read_session_for_stream(session_id: int) -> Session | None:
-    """The session for a stream's update: with its rubric version (scores) and when its case
-    was last edited (the key of the case's kept items, interviews.checklist.case_edited_at), but
-    not the case or the people, which only the rarer changes show (a step change, a fact, the
-    presence line) and read when they do. Most updates follow a notes save or a mark, and joining
-    the four tables (some 80 columns) cost more than the rest of such an update's reads."""
-    sessions = Session.objects.select_related("rubric_version").annotate(
-        case_edited_at=F("case__updated_at")
-    )
+    """The session for a stream's update: with when its case was last edited (the key of the
+    case's kept items, interviews.checklist.case_edited_at), but not the case or the people,
+    which only the rarer changes show (a step change, a fact, the presence line) and read when
+    they do, nor the rubric version, whose score bands the process keeps with its items
+    (interviews.checklist.session_thresholds). Most updates follow a notes save or a mark, and
+    joining the four tables (some 80 columns) cost more than the rest of such an update's reads;
+    the rubric version alone cost a quarter of a millisecond to join."""
+    sessions = Session.objects.annotate(case_edited_at=F("case__updated_at"))
     return single(sessions.filter(pk=session_id))
 
 
@@ -194,16 +194,14 @@ def locked_session(
     The services' `lock` then finds it current and does not read it again.
 
     `with_checklist`, for a write whose answer shows the checklist (a mark): the same read also
-    brings the rubric version (its thresholds score the step) and when the case was last edited
-    (the key of the case's cached items, interviews.checklist.case_edited_at). Other writes
-    leave the join out: it costs a quarter of a millisecond to build."""
+    brings when the case was last edited (the key of the case's kept items,
+    interviews.checklist.case_edited_at). Other writes leave the join out. The rubric version
+    is not joined: the process keeps its score bands with its items."""
     # The session's own row only: a write needs none of the case's long texts, and locks
     # neither the case nor the rubric version.
     sessions = Session.objects.select_for_update(of=("self",))
     if with_checklist:
-        sessions = sessions.select_related("rubric_version").annotate(
-            case_edited_at=F("case__updated_at")
-        )
+        sessions = sessions.annotate(case_edited_at=F("case__updated_at"))
     with transaction.atomic():
         session = single(sessions.filter(pk=session_id))
         role = role_in(user, session) if session is not None else None

@@ -1,6 +1,7 @@
 """casebank.checklist: the one join of a rubric version's items with a case's items."""
 
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 
@@ -11,6 +12,7 @@ from casebank.checklist import (
     find_item,
     probe_html,
     rubric_items,
+    rubric_thresholds,
 )
 from rubrics import scoring
 from rubrics.models import Item, ItemKind, RubricVersion, VersionStatus
@@ -209,6 +211,38 @@ def test_a_draft_versions_items_are_read_afresh_each_time(published):
 
     assert "Edited title" not in before
     assert "Edited title" in after
+
+
+def test_a_published_versions_thresholds_are_kept_with_its_items(
+    published, django_assert_num_queries
+):
+    rubric_items(published.pk)
+    with django_assert_num_queries(0):
+        thresholds = rubric_thresholds(published.pk)
+    assert thresholds.strong_hire == Fraction("82.5")
+    assert thresholds == published.thresholds
+
+
+def test_a_published_versions_thresholds_are_read_once_without_its_items(
+    published, django_assert_num_queries
+):
+    with django_assert_num_queries(1):
+        first = rubric_thresholds(published.pk)
+    with django_assert_num_queries(0):
+        again = rubric_thresholds(published.pk)
+    assert first == again == published.thresholds
+
+
+def test_a_draft_versions_thresholds_are_read_afresh_each_time(published):
+    published.status = VersionStatus.DRAFT
+    published.save()
+    rubric_items(published.pk)
+    before = rubric_thresholds(published.pk)
+
+    RubricVersion.objects.filter(pk=published.pk).update(strong_hire_threshold=Decimal("90"))
+
+    assert before.strong_hire == Fraction("82.5")
+    assert rubric_thresholds(published.pk).strong_hire == 90
 
 
 def test_a_cases_own_items_are_read_once_per_edit_when_the_edit_is_known(

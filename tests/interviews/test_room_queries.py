@@ -14,7 +14,7 @@ from interviews import live, services
 from interviews.models import Mark, Session, SessionMode, SessionStep
 from interviews.permissions import Role
 from rubrics import scoring
-from rubrics.models import Category
+from rubrics.models import Category, RubricVersion
 from tests.builders import T0, make_peer_session, scoring_items
 from tests.factories import (
     CaseFactory,
@@ -246,6 +246,44 @@ def test_mark_query_count(client, request, django_assert_num_queries, interviewe
         response = client.post(url, {"item": "scale-estimates", "mark": "covered"}, headers=HX)
     assert response.status_code == 200
     assert Mark.objects.get(session=session, item_key="scale-estimates").mark == "covered"
+
+
+def test_a_mark_and_the_updates_of_a_mark_and_a_save_build_no_rubric_version(
+    client, interviewer, small
+):
+    # The step score's bands come from the process's keep (casebank.checklist.rubric_thresholds),
+    # so neither the mark's locked read nor a stream's read joins the rubric version.
+    built = []
+
+    def count(sender, instance, **kwargs):
+        built.append(instance.pk)
+
+    client.force_login(interviewer)
+    assert client.get(reverse("interviews:room", args=[small.pk])).status_code == 200
+    before = Session.objects.get(pk=small.pk).version
+    post_init.connect(count, sender=RubricVersion)
+    try:
+        response = client.post(
+            reverse("interviews:mark", args=[small.pk]),
+            {"item": "scale-estimates", "mark": "covered"},
+            headers=HX,
+        )
+        for_candidate = live.render_changes(small.pk, before, [live.Viewer(Role.CANDIDATE)])
+        services.save_notes(
+            session=Session.objects.get(pk=small.pk),
+            step_number=1,
+            text="Step 1: the business goal and a latency budget.",
+            base_version=1,
+        )
+        for_interviewer = live.render_changes(small.pk, before + 1, [live.Viewer(Role.INTERVIEWER)])
+    finally:
+        post_init.disconnect(count, sender=RubricVersion)
+    assert built == []
+    assert response.status_code == 200
+    assert 'id="step-score"' in response.content.decode()
+    assert for_candidate is not None
+    assert for_candidate.version == before + 1
+    assert "a latency budget" in for_interviewer.html[Role.INTERVIEWER]
 
 
 @pytest.mark.parametrize("size", ["small", "big"])
