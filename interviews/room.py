@@ -329,19 +329,34 @@ class RoomState:
             )
         }
 
-    def _with_evidence(self, items: list[ChecklistItem], notes: str) -> list[ChecklistEntry]:
-        """The items with the evidence found for them in the current step's `notes` and in the
-        labels on the board, without the marks."""
-        session = self.session
+    @cached_property
+    def _phrases(self) -> evidence.PhraseIndex:
         # Red flags are the interviewer's judgement, never hinted; items that do not apply to
         # the case have nothing to hint.
-        index = _phrase_index(
+        items = self._items
+        return _phrase_index(
             tuple((i.key, i.keywords) for i in items if not i.is_red_flag and not i.excluded_reason)
         )
-        found = evidence.find_evidence(notes, index) if notes else {}
+
+    @cached_property
+    def _notes_matches(self) -> dict[str, tuple[evidence.EvidenceMatch, ...]]:
+        """Evidence found in the current step's notes, by item."""
+        notes = self.current.step.notes
+        return evidence.find_evidence(notes, self._phrases) if notes else {}
+
+    @cached_property
+    def _diagram_matches(self) -> dict[str, tuple[evidence.EvidenceMatch, ...]]:
+        """Evidence found in the labels on the board, by item."""
         # Only the labels, kept beside the scene by save_board: the scene itself is not read.
-        labels = SessionBoard.objects.filter(session=session).values_list("labels", flat=True)
-        drawn = _diagram_evidence(single(labels) or [], index)
+        labels = SessionBoard.objects.filter(session=self.session).values_list("labels", flat=True)
+        return _diagram_evidence(single(labels) or [], self._phrases)
+
+    def _entries(self, *, notes: bool, diagram: bool) -> list[ChecklistEntry]:
+        """The current step's items, without the marks, with the evidence of either source."""
+        if not self.sees_material:
+            return []
+        found = self._notes_matches if notes else {}
+        drawn = self._diagram_matches if diagram else {}
         return [
             ChecklistEntry(
                 item,
@@ -349,16 +364,24 @@ class RoomState:
                 stretch=self._is_stretch(item),
                 diagram_matches=drawn.get(item.key, ()),
             )
-            for item in items
+            for item in self._items
         ]
 
     @cached_property
     def evidence(self) -> list[ChecklistEntry]:
-        """The current step's items with their evidence, without the marks: all that a notes
-        or board change shows."""
-        if not self.sees_material:
-            return []
-        return self._with_evidence(self._items, self.current.step.notes)
+        """The current step's items with the evidence from the notes and from the board."""
+        return self._entries(notes=True, diagram=True)
+
+    @cached_property
+    def notes_evidence(self) -> list[ChecklistEntry]:
+        """The items with their evidence from the notes alone: all that a notes change shows
+        (each evidence line has a part for each source), so it does not read the board."""
+        return self._entries(notes=True, diagram=False)
+
+    @cached_property
+    def diagram_evidence(self) -> list[ChecklistEntry]:
+        """The items with their evidence from the board alone, for a board change."""
+        return self._entries(notes=False, diagram=True)
 
     @cached_property
     def checklist(self) -> list[ChecklistEntry]:
@@ -394,7 +417,7 @@ class RoomState:
     def evidence_excerpts(self) -> str:
         """The words of the notes that matched checklist items, as a JSON list, for the
         interviewer's notes pane to highlight."""
-        excerpts = dict.fromkeys(m.excerpt for e in self.evidence for m in e.matches)
+        excerpts = dict.fromkeys(m.excerpt for e in self.notes_evidence for m in e.matches)
         return json.dumps(list(excerpts))
 
     @cached_property

@@ -18,11 +18,13 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from accounts import profile_services
 from casebank.models import Case
 from interviews import services
+from interviews.board import BoardUpdate
 from interviews.models import Mark, Session, SessionMode, SessionState, SessionStep
 from rubrics.services import latest_published_version
 from tests.browser.asgi_server import AsgiLiveServer, asgi_live_server  # noqa: F401 -- fixture
 from tests.browser.conftest import PageProblems, close_before_flush
 from tests.browser.pages import load_shipped_casebank
+from tests.interviews.test_board_merge import rect, text
 
 PASSWORD = "a-long-and-unusual-passphrase"
 CASE_TITLE = "Delivery time estimates for a food delivery app"
@@ -251,6 +253,43 @@ def _drafts(page, session, step: int) -> list[dict]:
         ".map((k) => JSON.parse(localStorage.getItem(k)))",
         prefix,
     )
+
+
+def test_an_evidence_line_separates_its_two_sources_and_hides_when_empty(new_page, ines, cai):
+    # Each evidence line has a part for the notes and one for the board (a change of either
+    # swaps in its own part); the stylesheet puts " · " between them only when both have text.
+    session = _running_session(ines, cai)
+    services.save_notes(
+        session=session, step_number=1, text="The business objective first.", base_version=0
+    )
+    label = text("kpi-label", "business objective", containerId="kpi", index="a0V")
+    board = BoardUpdate(0, [rect("kpi", index="a0"), label, text("slo", "latency budget")])
+    services.save_board(session=session, update=board, by=cai)
+    page = new_page()
+    _open_room_as(page, "ines", session)
+
+    both = page.locator("#evidence-item-business-objective")
+    diagram_only = page.locator("#evidence-item-latency-budget")
+    expect(both).to_have_text(
+        "Notes mention: business objective" + "Diagram mentions: business objective"
+    )
+    expect(diagram_only).to_have_text("Diagram mentions: latency budget")
+
+    def before(line: str) -> str:
+        return page.evaluate(
+            "id => getComputedStyle(document.querySelector(id), '::before').content",
+            f"{line} .evidence-diagram",
+        )
+
+    assert before("#evidence-item-business-objective") == '" · "'
+    assert before("#evidence-item-latency-budget") == "none"
+    expect(both).to_be_visible()
+    expect(diagram_only).to_be_visible()
+    # A line with nothing to say takes no room (not even its margins).
+    silent = page.locator(".checklist .evidence").filter(has_not_text="mention").first
+    expect(silent).to_be_attached()
+    assert silent.evaluate("line => getComputedStyle(line).display") == "none"
+    assert both.evaluate("line => getComputedStyle(line).display") == "block"
 
 
 def test_unsaved_notes_survive_a_reload(new_page, ines, cai):

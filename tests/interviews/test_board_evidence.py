@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from interviews import services
+from interviews import live, services
 from interviews.board import BoardUpdate
 from interviews.models import Session
 from interviews.permissions import Role
@@ -22,6 +22,8 @@ pytestmark = pytest.mark.django_db
 
 ITEM = "batch-streaming-features"  # step 3; its phrases include "feature store" and "kafka"
 EVIDENCE_LINE = f'<p id="evidence-item-{ITEM}" class="evidence">'
+NOTES_PART = f'<span id="evidence-notes-item-{ITEM}" class="evidence-notes"'
+DIAGRAM_PART = f'<span id="evidence-diagram-item-{ITEM}" class="evidence-diagram"'
 
 
 def box(element_id: str, label: str, index: str) -> list[dict]:
@@ -49,6 +51,18 @@ def evidence_line(html: str) -> str:
     return html[start : html.index("</p>", start)]
 
 
+def part(html: str, opening: str) -> str:
+    """What one part of the evidence line says; the opening tag may carry hx-swap-oob."""
+    start = html.index(">", html.index(opening)) + 1
+    return html[start : html.index("</span>", start)]
+
+
+def parts(html: str) -> tuple[str, str]:
+    """The notes' and the diagram's part of the item's evidence line in a page."""
+    line = evidence_line(html)
+    return part(line, NOTES_PART), part(line, DIAGRAM_PART)
+
+
 def test_a_labelled_box_suggests_the_item_as_coming_from_the_diagram(
     client, interviewer, candidate, on_step_3
 ):
@@ -57,8 +71,9 @@ def test_a_labelled_box_suggests_the_item_as_coming_from_the_diagram(
     client.force_login(interviewer)
     response = client.get(reverse("interviews:room", args=[on_step_3.pk]))
 
-    assert evidence_line(response.content.decode()) == (
-        "Diagram mentions: <mark>feature store</mark>, <mark>Kafka</mark>"
+    assert parts(response.content.decode()) == (
+        "",
+        "Diagram mentions: <mark>feature store</mark>, <mark>Kafka</mark>",
     )
 
 
@@ -71,8 +86,10 @@ def test_notes_and_diagram_hints_show_side_by_side(client, interviewer, candidat
 
     html = client.get(reverse("interviews:room", args=[on_step_3.pk])).content.decode()
 
-    assert evidence_line(html) == (
-        "Notes mention: <mark>Flink</mark> · Diagram mentions: <mark>Online store</mark>"
+    # One line, a part for each source (room.css puts " · " between two parts with text).
+    assert parts(html) == (
+        "Notes mention: <mark>Flink</mark>",
+        "Diagram mentions: <mark>Online store</mark>",
     )
 
 
@@ -100,8 +117,8 @@ def test_a_marks_answer_keeps_the_pages_evidence_line_and_shows_the_rooms_score(
     kept = f'<p id="evidence-item-{ITEM}" class="evidence" hx-preserve="true"></p>'
     assert kept in answer
     assert EVIDENCE_LINE not in answer
-    line = "Notes mention: <mark>Flink</mark> · Diagram mentions: <mark>Online store</mark>"
-    assert evidence_line(before) == evidence_line(html) == line
+    line = ("Notes mention: <mark>Flink</mark>", "Diagram mentions: <mark>Online store</mark>")
+    assert parts(before) == parts(html) == line
     assert "hx-preserve" not in html
     assert f'id="item-{ITEM}"' in answer
     assert 'aria-pressed="true">Partial' in answer
@@ -155,10 +172,47 @@ def test_the_poll_after_a_drawing_updates_only_the_evidence_lines(
     assert response.status_code == 200
     assert 'id="flow"' not in html
     assert 'id="checklist"' not in html
-    assert (
-        f'<p id="evidence-item-{ITEM}" class="evidence" hx-swap-oob="true">Diagram mentions: '
-        "<mark>feature store</mark></p>"
-    ) in html
+    # The diagram's part of the line alone: the notes' part stays as the page has it.
+    assert f'{DIAGRAM_PART} hx-swap-oob="true">' in html
+    assert part(html, DIAGRAM_PART) == "Diagram mentions: <mark>feature store</mark>"
+    assert "evidence-notes-" not in html
+    assert EVIDENCE_LINE not in html
+
+
+def test_a_notes_update_swaps_the_notes_part_and_reads_no_labels(interviewer, candidate, on_step_3):
+    draw(on_step_3, candidate, box("store", "feature store", "a0"))
+    before = Session.objects.get(pk=on_step_3.pk).version
+    services.save_notes(
+        session=on_step_3, step_number=3, text="Flink jobs for fresh counters.", base_version=0
+    )
+
+    with CaptureQueriesContext(connection) as captured:
+        update = live.render_changes(on_step_3.pk, before, [live.Viewer(Role.INTERVIEWER)])
+
+    html = update.html[Role.INTERVIEWER]
+    assert f'{NOTES_PART} hx-swap-oob="true">' in html
+    assert part(html, NOTES_PART) == "Notes mention: <mark>Flink</mark>"
+    assert "evidence-diagram-" not in html
+    assert all("interviews_sessionboard" not in q["sql"] for q in captured.captured_queries)
+
+
+def test_a_board_update_swaps_the_diagram_part_and_reads_no_notes(
+    interviewer, candidate, on_step_3
+):
+    services.save_notes(
+        session=on_step_3, step_number=3, text="Flink jobs for fresh counters.", base_version=0
+    )
+    before = Session.objects.get(pk=on_step_3.pk).version
+    draw(on_step_3, candidate, box("store", "feature store", "a0"), base=0)
+
+    with CaptureQueriesContext(connection) as captured:
+        update = live.render_changes(on_step_3.pk, before, [live.Viewer(Role.INTERVIEWER)])
+
+    html = update.html[Role.INTERVIEWER]
+    assert part(html, DIAGRAM_PART) == "Diagram mentions: <mark>feature store</mark>"
+    assert "evidence-notes-" not in html
+    assert "Flink" not in html
+    assert all("interviews_sessionstep" not in q["sql"] for q in captured.captured_queries)
 
 
 def _big_board(session: Session, by) -> None:

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from casebank.checklist import rubric_items
 from interviews import live, services
+from interviews.board import BoardUpdate
 from interviews.models import Mark, Session, SessionMode, SessionStep
 from interviews.permissions import Role
 from rubrics import scoring
@@ -23,6 +24,7 @@ from tests.factories import (
     StepProbeFactory,
     UserFactory,
 )
+from tests.interviews.test_board_merge import rect, text
 
 pytestmark = pytest.mark.django_db
 
@@ -45,10 +47,11 @@ CASE_PARTS_QUERIES = 4
 STATE_CHANGED_CANDIDATE = 1 + ROOM_QUERIES_CANDIDATE
 STATE_CHANGED_INTERVIEWER = 1 + ROOM_QUERIES_INTERVIEWER
 # After a notes change only the notes and their evidence are rendered: the candidate's poll reads
-# the session and nothing else; the interviewer's reads the steps (the notes) and the board's
-# labels (the evidence for the current step's items), but no marks, facts, probe or hints.
+# the session and nothing else; the interviewer's reads the steps (the notes and the evidence
+# found in them for the current step's items), but no board labels (the diagram's part of each
+# evidence line stays as it is), marks, facts, probe or hints.
 NOTES_CHANGED_CANDIDATE = 4
-NOTES_CHANGED_INTERVIEWER = 7
+NOTES_CHANGED_INTERVIEWER = 6
 # django_session, auth_user, and one read of the session row's version and participants.
 STATE_UNCHANGED = 3
 # The same, plus the one UPDATE of the poller's "last seen" when it is due (every 5 s at most).
@@ -381,15 +384,18 @@ def test_notes_save_query_count(client, request, django_assert_num_queries, cand
 
 
 # The stream's render of one change (interviews.live.render_changes, once per role): the session
-# with its rubric version and when its case was last edited (not the case or the people: see
+# with when its case was last edited (not the case, the people or the rubric version: see
 # permissions.read_session_for_stream); then only what the changed parts show, and for the
 # interviewer whether they are this case's candidate elsewhere (then the material is withheld).
 # After a notes change the candidate, who wrote them, is sent the new version alone; the
-# interviewer the notes, read with the steps, and their evidence, which needs the board's labels
-# (the case's own items come from the process's cache, as on every change after its first read
-# since the case's last edit).
+# interviewer the notes, read with the steps, and the notes' part of the evidence lines, not the
+# board's labels (the case's own items come from the process's cache, as on every change after
+# its first read since the case's last edit).
 STREAM_NOTES_CANDIDATE = 1
-STREAM_NOTES_INTERVIEWER = 4
+STREAM_NOTES_INTERVIEWER = 3
+# After a drawing, the interviewer's update reads the board's labels for the diagram's part of
+# the evidence lines, and no steps or notes.
+STREAM_BOARD_INTERVIEWER = 3
 # After a mark, the candidate's screen changes only in its version: the session read alone.
 STREAM_MARK_CANDIDATE = 1
 # A step change shows the new step whole, and reads the case and the partner for it: for the
@@ -424,6 +430,18 @@ def test_stream_render_query_count(request, django_assert_num_queries, interview
     with django_assert_num_queries(STREAM_MARK_CANDIDATE):
         update = live.render_changes(session.pk, before, [live.Viewer(Role.CANDIDATE)])
     assert update.version == before + 1
+
+
+@pytest.mark.parametrize("size", ["small", "big"])
+def test_stream_render_of_a_drawing_query_count(request, django_assert_num_queries, size):
+    session = request.getfixturevalue(size)
+    live.render_changes(session.pk, 0, [live.Viewer(Role.INTERVIEWER)])  # fills case_parts
+    before = session.version
+    elements = [rect("box", index="a0"), text("label", "KPI", containerId="box", index="a0V")]
+    services.save_board(session=session, update=BoardUpdate(0, elements), by=session.candidate)
+    with django_assert_num_queries(STREAM_BOARD_INTERVIEWER):
+        update = live.render_changes(session.pk, before, [live.Viewer(Role.INTERVIEWER)])
+    assert "evidence-diagram-" in update.html[Role.INTERVIEWER]
 
 
 @pytest.mark.parametrize("size", ["small", "big"])
@@ -464,4 +482,4 @@ def test_a_notes_update_builds_only_the_steps_it_shows(big):
     assert "drift and a feature store" in html
     assert 'id="candidate-notes-step-1"' not in html
     assert 'id="candidate-notes-step-2"' not in html
-    assert 'class="evidence"' in html  # step 1's items, with what its notes mention
+    assert 'class="evidence-notes"' in html  # step 1's items, with what its notes mention

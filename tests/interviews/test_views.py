@@ -422,9 +422,10 @@ def test_state_after_notes_change_sends_only_notes_fragments(client, interviewer
         assert f'id="{part}"' not in html
     # The evidence hints are refreshed in place: "business goal" is a keyword of the first item.
     assert (
-        '<p id="evidence-item-business-objective" class="evidence" hx-swap-oob="true">'
-        "Notes mention: <mark>" in html
+        '<span id="evidence-notes-item-business-objective" class="evidence-notes"'
+        ' hx-swap-oob="true">Notes mention: <mark>' in html
     )
+    assert "evidence-diagram-" not in html  # the diagram's part of the line is left as it is
 
 
 def test_state_after_fact_reveal_shows_fact_to_candidate(client, candidate, running_session, case):
