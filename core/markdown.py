@@ -2,12 +2,13 @@
 
 Case texts (staff) and candidate notes (anyone) both go through `render_markdown`, so the input is
 treated as hostile: Python-Markdown renders it with raw HTML escaped (people see their `<script>`
-as text) and images switched off, then bleach keeps only the tags and attributes below, and every
-link gets `rel="nofollow noopener"` and must be absolute http, https or mailto.
+as text) and images switched off, then ammonia (a Rust sanitizer, through nh3) keeps only the
+tags and attributes below, and every link gets `rel="nofollow noopener"` and must be absolute
+http, https or mailto.
 
-Python-Markdown and html5lib (inside bleach) have code paths that are quadratic in the input. The
-small subclasses below make them linear, and text whose HTML would be huge is shown as plain text,
-so that any text up to `MAX_MARKDOWN_LENGTH` renders in well under a second.
+Python-Markdown has code paths that are quadratic in the input. The small subclasses below make
+them linear, and text whose HTML would be huge is shown as plain text, so that any text up to
+`MAX_MARKDOWN_LENGTH` renders in well under a second.
 `bench/bench_markdown.py` times the worst inputs we know of, before and after.
 """
 
@@ -15,12 +16,9 @@ import html
 import re
 import threading
 import xml.etree.ElementTree as etree
-from collections.abc import Iterator
-from typing import Any
 
-import bleach
 import markdown
-from bleach import html5lib_shim
+import nh3
 from django.utils.safestring import SafeString, mark_safe
 from markdown.blockprocessors import (
     BlockProcessor,
@@ -48,10 +46,9 @@ from markdown.util import AtomicString
 # the whole page, and rendering unbounded text would let one row slow every page that shows it.
 MAX_MARKDOWN_LENGTH = 20_000
 
-# bleach's html5lib cleans HTML at roughly 2 to 3 microseconds a character, and a few Markdown
-# constructs give ten characters of HTML per character of text (a table of empty cells), so the
-# HTML, not the text, sets the time. Ordinary notes, even markup-heavy ones, give at most about
-# twice their length; text over this is degenerate and is shown as plain text instead.
+# A few Markdown constructs give ten characters of HTML per character of text (a table of empty
+# cells). Ordinary notes, even markup-heavy ones, give at most about twice their length; text over
+# this is degenerate and is shown as plain text instead, which keeps the pages that show it small.
 MAX_HTML_LENGTH = 60_000
 
 ALLOWED_TAGS = frozenset(
@@ -89,10 +86,6 @@ ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 LINK_REL = "nofollow noopener"
 
 TRUNCATED_NOTE = "<p>(truncated)</p>"
-
-# bleach lets scheme-less (relative) URLs through, and those could point at the app's own URLs
-# (`/logout`) or, as `//host`, off-site; only absolute http(s) and mailto links are kept.
-_ALLOWED_HREF = re.compile(r"(?:https?|mailto):", re.IGNORECASE)
 
 
 def _link_text_re(depth: int) -> re.Pattern[str]:
@@ -172,7 +165,7 @@ class _PlainAutomailProcessor(AutomailInlineProcessor):
     """`<me@example.com>` as a plain mailto link.
 
     Upstream spells every character as an HTML entity against spam harvesters, which makes the
-    HTML ten times longer than the text and bleach's parse of it the slowest step by far.
+    HTML ten times longer than the text for nothing: the sanitizer writes them back as characters.
     """
 
     # An InlineProcessor's handleMatch takes `data` too, unlike a Pattern's: the stubs silence
@@ -339,64 +332,26 @@ def _convert(text: str) -> str:
         raise
 
 
-# bleach's copy of html5lib has no types: types-bleach leave it out on purpose. These two are
-# html5lib's own classes, as bleach itself uses them.
-_EtreeWalker: Any = html5lib_shim.getTreeWalker("etree")  # type: ignore[attr-defined]
-_Filter: Any = html5lib_shim.Filter  # type: ignore[attr-defined]
-
-
-class _TreeWalker(_EtreeWalker):
-    """html5lib's etree walker, linear in the number of siblings.
-
-    Climbing back to a parent, upstream finds the parent's position among its siblings with
-    `list(grandparent).index()`, which is quadratic in the number of siblings (a 6,000-row table
-    took over a second). Here each element's child positions are computed once per walk.
-    """
-
-    def getParentNode(self, node: Any) -> Any:
-        if not isinstance(node, tuple) or node[3] == "text":
-            return super().getParentNode(node)
-        _element, _key, parents, _flag = node
-        parent = parents.pop()
-        if not parents:
-            return parent
-        grandparent = parents[-1]
-        positions = self.__dict__.setdefault("_positions", {})
-        if id(grandparent) not in positions:
-            positions[id(grandparent)] = {id(child): i for i, child in enumerate(grandparent)}
-        return parent, positions[id(grandparent)][id(parent)], parents, None
-
-
-class _LinkFilter(_Filter):
-    """Runs after bleach's sanitizer: drop hrefs that are not absolute http(s)/mailto, set rel."""
-
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        for token in super().__iter__():
-            if token["type"] in ("StartTag", "EmptyTag") and token["name"] == "a":
-                attrs = dict(token["data"])
-                href = attrs.get((None, "href"))
-                if href is not None and not _ALLOWED_HREF.match(html.unescape(href)):
-                    del attrs[(None, "href")]
-                attrs[(None, "rel")] = LINK_REL
-                token["data"] = attrs
-            yield token
+# ammonia (through nh3) parses the HTML as a browser would and keeps only the allowlist: other
+# tags are dropped with their text kept (script and style with their content). Relative and
+# scheme-relative URLs are dropped as well: they could point at the app's own URLs (`/logout`) or,
+# as `//host`, off-site. Built once: a Cleaner holds no state between fragments.
+_CLEANER = nh3.Cleaner(
+    tags=set(ALLOWED_TAGS),
+    attributes={tag: set(names) - {"rel"} for tag, names in ALLOWED_ATTRIBUTES.items()},
+    link_rel=LINK_REL,
+    url_schemes=set(ALLOWED_PROTOCOLS),
+    url_relative="deny",
+    strip_comments=True,
+)
 
 
 def _clean(html_text: str) -> str:
-    # A new Cleaner per call: bleach documents Cleaner as not thread-safe.
-    cleaner = bleach.Cleaner(
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
-        protocols=ALLOWED_PROTOCOLS,
-        filters=[_LinkFilter],
-    )
-    # A class, like bleach's default (getTreeWalker's result); types-bleach type it as an instance.
-    cleaner.walker = _TreeWalker  # type: ignore[assignment]
-    return cleaner.clean(html_text)
+    return _CLEANER.clean(html_text)
 
 
 def _as_plain_text(text: str) -> str:
-    # No markup at all, only escaped text and line breaks of our own: safe without bleach.
+    # No markup at all, only escaped text and line breaks of our own: safe without the sanitizer.
     return "<p>" + html.escape(text, quote=False).replace("\n", "<br>\n") + "</p>"
 
 
@@ -415,4 +370,4 @@ def render_markdown(text: str) -> SafeString:
     html_text = _as_plain_text(text) if len(converted) > MAX_HTML_LENGTH else _clean(converted)
     if truncated:
         html_text += TRUNCATED_NOTE
-    return mark_safe(html_text)  # noqa: S308 (bleach's output with our allowlist, or escaped text)
+    return mark_safe(html_text)  # noqa: S308 (the sanitizer's output with our allowlist, or escaped text)
