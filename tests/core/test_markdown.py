@@ -3,6 +3,7 @@
 No database and no settings: render_markdown is a pure function of its text.
 """
 
+from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -499,6 +500,17 @@ def test_a_conversion_that_fails_does_not_spoil_the_next(monkeypatch) -> None:
     monkeypatch.undo()
     assert render_markdown("> quoted") == "<blockquote>\n<p>quoted</p>\n</blockquote>"
     assert markdown_module._threads.markdown is not broken
+
+
+def test_threads_render_at_the_same_time_as_one_thread_alone() -> None:
+    # The page threads share one sanitizer (built once) and keep a Markdown instance each.
+    documents = [
+        f"- item {n} with [a link](https://example.com/{n}) and **bold**\n" * 50 for n in range(8)
+    ]
+    alone = [render_markdown(document) for document in documents]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        together = list(pool.map(render_markdown, documents * 25))
+    assert together == alone * 25
 
 
 def _raise_memory_error(text: str) -> str:
