@@ -26,6 +26,12 @@ beside the bare view's; memory per open stream and the CPU of idle sessions.
 
 Writes bench/results/<timestamp>.json; the last lines are `largest N: <n> …` (full mix),
 `largest N light: <n>` and `update latency p95: <ms> ms` (full mix, at its largest N).
+
+    python bench/load.py --at 500 --runs 2 [--duration 30] [--mix full]
+
+runs that many steps of each mix at one N instead, with nothing else (no search, no idle or
+saturated figures), and says how many held. A search's short steps can flip on a shared machine;
+to compare two commits, run this in each checkout in turn, twice or more, and compare the runs.
 """
 
 import argparse
@@ -942,7 +948,27 @@ def _machine() -> dict[str, object]:
     }
 
 
+async def _run_at(server: Server, fleet: Fleet, args: argparse.Namespace) -> dict[str, object]:
+    """Steps of each mix at one N (--at), after the same warm-up as the search."""
+    load = Load(server, fleet)
+    await asyncio.to_thread(fleet.grow, args.at)
+    await load.hold(10)
+    await load.close_all()
+    results: dict[str, object] = {}
+    for mix in args.mix:
+        steps = []
+        for _ in range(args.runs):
+            step = await load.step(mix, args.at, args.duration)
+            print(_step_line(step), flush=True)
+            steps.append(dataclasses.asdict(step) | {"held": step.held})
+        results[mix] = steps
+    await load.close_all()
+    return results
+
+
 async def _run(server: Server, fleet: Fleet, args: argparse.Namespace) -> dict[str, object]:
+    if args.at:
+        return await _run_at(server, fleet, args)
     load = Load(server, fleet)
     results: dict[str, object] = {}
     # First, on the fresh server: memory per open stream and the CPU of idle sessions.
@@ -1011,6 +1037,14 @@ async def _run(server: Server, fleet: Fleet, args: argparse.Namespace) -> dict[s
     return results
 
 
+def _write_results(result: dict[str, object]) -> Path:
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    path = out / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    return path
+
+
 def _largest(steps: list[dict[str, object]]) -> dict[str, object] | None:
     held = [s for s in steps if s["held"]]
     return max(held, key=lambda s: s["n"]) if held else None
@@ -1023,7 +1057,11 @@ def main() -> int:
     parser.add_argument("--max", type=int, default=1600, help="largest N to try")
     parser.add_argument("--idle", type=int, default=1000, help="sessions held open when idle")
     parser.add_argument("--mix", default="full,light", help="mixes to search, in order")
+    parser.add_argument("--at", type=int, default=0, help="no search: run steps at this N")
+    parser.add_argument("--runs", type=int, default=2, help="steps of each mix with --at")
     args = parser.parse_args()
+    if args.at < 0 or args.runs < 1:
+        parser.error("--at must be positive and --runs at least 1")
     args.mix = [m.strip() for m in args.mix.split(",") if m.strip()]
     if unknown := set(args.mix) - set(MIXES):
         parser.error(f"unknown mix: {', '.join(sorted(unknown))}")
@@ -1071,6 +1109,22 @@ def main() -> int:
             results = asyncio.run(_run(server, fleet, args))
         server_log = server.log.read_text()[-3000:]
 
+    if args.at:
+        path = _write_results(
+            {
+                "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                "machine": machine,
+                "database": database,
+                "at": args.at,
+                **results,
+            }
+        )
+        for mix in args.mix:
+            held = sum(1 for s in results[mix] if s["held"])
+            print(f"{mix} mix at N = {args.at}: {held} of {args.runs} steps held ({database})")
+        print(f"results: {path.relative_to(ROOT)}")
+        return 0
+
     full = _largest(results.get("full", []))
     light = _largest(results.get("light", []))
     others = max(
@@ -1101,10 +1155,7 @@ def main() -> int:
         "others_cores_max": others,
         "server_log_tail": server_log,
     }
-    out = ROOT / "bench" / "results"
-    out.mkdir(exist_ok=True)
-    path = out / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    path.write_text(json.dumps(result, indent=2) + "\n")
+    path = _write_results(result)
 
     print()
     small = results["small"]["update"]
