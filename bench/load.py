@@ -1061,7 +1061,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=2, help="steps of each mix with --at")
     args = parser.parse_args()
     if args.at < 0 or args.runs < 1:
-        parser.error("--at must be positive and --runs at least 1")
+        parser.error("--at must not be negative, and --runs must be at least 1")
     args.mix = [m.strip() for m in args.mix.split(",") if m.strip()]
     if unknown := set(args.mix) - set(MIXES):
         parser.error(f"unknown mix: {', '.join(sorted(unknown))}")
