@@ -322,7 +322,7 @@ class CaseAdmin(admin.ModelAdmin):
                         sorted(
                             categories[int(pk)]
                             for pk in _raw(row, "categories") or []
-                            if str(pk).isdigit() and int(pk) in categories
+                            if str(pk).isascii() and str(pk).isdigit() and int(pk) in categories
                         )
                     ),
                     keywords=tuple(

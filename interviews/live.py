@@ -54,6 +54,7 @@ SHARED_TOKEN_INPUT = f'<input type="hidden" name="csrfmiddlewaretoken" value="{S
 # answer, and does not render it again. Not a secret: a wrong id only costs a redundant update.
 PAGE_HEADER = "X-Spar-Page"
 PAGE_ID = re.compile(r"[A-Za-z0-9_-]{8,32}")
+VERSION_TEXT = re.compile(r"[0-9]{1,18}")  # fits a 64-bit integer
 
 
 def stream_path(session_id: int) -> str:
@@ -75,6 +76,13 @@ def stream_for(request: HttpRequest, session: Session) -> dict[str, object] | No
 def page_id(raw: str) -> str:
     """A page id as the page sent it, or "" when it is not one."""
     return raw if PAGE_ID.fullmatch(raw) else ""
+
+
+def version_number(raw: str) -> int | None:
+    """A room version as a page or its stream sent it (a header, a query), or None when it is
+    not one. ASCII digits only: str.isdigit() also accepts "²", which int() refuses, and "١٢",
+    which it reads."""
+    return int(raw) if VERSION_TEXT.fullmatch(raw) else None
 
 
 def has_own_change(echo: str, version: int, page: str, sent: int) -> bool:

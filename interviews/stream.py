@@ -355,10 +355,10 @@ async def _plain(send: Send, status: int, text: str) -> None:
 
 def _since(headers: dict[bytes, bytes], query: bytes) -> int | None:
     """The version the browser has: Last-Event-ID on its own reconnects, else the page's ?v=."""
-    raw = headers.get(b"last-event-id", b"").decode("latin-1")
-    if not raw.isdigit():
-        raw = (parse_qs(query.decode("latin-1")).get("v") or [""])[0]
-    return int(raw) if raw.isdigit() and len(raw) < 19 else None
+    since = live.version_number(headers.get(b"last-event-id", b"").decode("latin-1"))
+    if since is None:
+        since = live.version_number((parse_qs(query.decode("latin-1")).get("v") or [""])[0])
+    return since
 
 
 def _page(query: bytes) -> str:

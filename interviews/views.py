@@ -206,8 +206,7 @@ def _after_write(request: AuthedRequest, session: Session, role: Role) -> HttpRe
 
 
 def _page_version(request: AuthedRequest) -> int | None:
-    raw = request.headers.get(VERSION_HEADER, "")
-    return int(raw) if raw.isdigit() and len(raw) < 19 else None
+    return live.version_number(request.headers.get(VERSION_HEADER, ""))
 
 
 def _writer(request: AuthedRequest) -> services.Writer | None:

@@ -744,6 +744,17 @@ def test_preview_before_saving_shows_the_form_as_typed_and_saves_nothing(admin_c
     assert "Modelling" in step4
 
 
+def test_preview_of_a_form_with_a_category_that_is_no_number_leaves_it_out(admin_client, rubric):
+    # str.isdigit() accepts "²", which int() refuses: the preview must not fail on it.
+    category = CategoryFactory(slug="modelling")
+    data = add_form_data(**inline_management("extra_items", 1), **item_data(0, category.pk))
+    data["extra_items-0-categories"] = [str(category.pk), "\u00b2", "x"]
+    response = admin_client.post(PREVIEW_ADD, data)
+    assert response.status_code == 200
+    step4 = response.content.decode().split(f"Step 4 · {STEP_NAMES[3]}</h4>", 1)[1]
+    assert "Modelling" in step4.split('class="step"', 1)[0]
+
+
 def test_preview_before_saving_changes_to_a_saved_case(admin_client, rubric):
     case = CaseFactory(title="Old title")
     data = add_form_data(slug=case.slug, title="New title", **inline_management("facts", 0))

@@ -564,6 +564,10 @@ def test_event_sends_each_line_of_the_data():
         ({}, b"v=-1", None),
         ({}, b"", None),
         ({}, b"v=" + b"9" * 30, None),
+        # Characters that str.isdigit() calls digits: int() refuses "²" and reads "١٢" as 12.
+        ({b"last-event-id": "\u00b2".encode("latin-1")}, b"v=12", 12),
+        ({}, b"v=%C2%B2", None),
+        ({}, b"v=%D9%A1%D9%A2", None),
     ],
 )
 def test_stream_resumes_from_last_event_id_or_the_page_version(headers, query, since):

@@ -244,6 +244,23 @@ def test_room_writes_record_the_page_whose_answer_carries_them(
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("version", ["\u00b2", "\u0661\u0662", "12\u00b2"])
+def test_a_page_version_that_is_not_ascii_digits_counts_as_unknown(
+    client, interviewer, running_session, version
+):
+    # str.isdigit() says yes to these, and int() refuses "²": the header must not give a 500.
+    client.force_login(interviewer)
+    url, data = _room_writes(running_session)["hint"]
+    response = client.post(
+        url, data, headers={**HX, "X-Spar-Version": version, "X-Spar-Page": PAGE}
+    )
+    assert response.status_code == 200
+    saved = Session.objects.get(pk=running_session.pk)
+    assert saved.echo_page == ""  # an unknown version: the page's stream brings the change
+    assert _page_version(response.content.decode()) == saved.version
+
+
+@pytest.mark.django_db
 def test_a_repeated_notes_save_moves_no_version(client, candidate, running_session):
     client.force_login(candidate)
     url = reverse("interviews:notes", args=[running_session.pk, 1])
