@@ -96,9 +96,10 @@
 
   // While this page's own write is on its way, an update may already carry that write and
   // replace the form that sent it, and the write's answer would then find no place to go: hold
-  // the update (the latest one is enough) until the answer has been swapped in.
+  // the updates until the answer has been swapped in, then apply them in order. Each carries
+  // only what changed since the one before, so every one of them is needed.
   const writes = new Set();
-  let held = null;
+  let held = [];
 
   function apply(message) {
     if (Number(message.lastEventId) <= pageVersion()) return;
@@ -114,10 +115,10 @@
     const status = event.detail.xhr.status;
     writes.delete(event.detail.xhr);
     if (event.detail.xhr === pollRequest) pollRequest = null;
-    if (writes.size === 0 && held !== null) {
-      const message = held;
-      held = null;
-      apply(message);
+    if (writes.size === 0 && held.length > 0) {
+      const messages = held;
+      held = [];
+      messages.forEach(apply);
     }
     // A write whose answer never came (a dropped connection, a server error) may have been
     // committed all the same, and the stream does not send a page its own change: ask the
@@ -138,7 +139,7 @@
 
   live.addEventListener("htmx:sseBeforeMessage", function (event) {
     if (writes.size > 0) {
-      held = event.detail;
+      held.push(event.detail);
       event.preventDefault();
     } else if (Number(event.detail.lastEventId) <= pageVersion()) {
       event.preventDefault();

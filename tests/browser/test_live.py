@@ -207,6 +207,45 @@ def test_the_writing_page_takes_its_notes_version_from_the_answer(room_page, ses
     expect(guest.locator("#live-status")).to_be_hidden()
 
 
+def test_updates_that_arrive_during_a_write_are_all_applied_after_it(room_page, session):
+    """Each update carries only what changed since the one before. Two that reach the marking
+    page while its mark is on its way (the candidate's notes, then a revealed fact) are held
+    until the mark's answer is in, and then both are applied: keeping only the latest would
+    lose the notes."""
+    host = room_page(session.interviewer, session)
+    guest = room_page(session.candidate, session)
+    _is_live(host)
+    _is_live(guest)
+    before = Session.objects.get(pk=session.pk).version
+    host.evaluate(
+        """() => { window.sparSeen = [];
+        document.getElementById('live').addEventListener('htmx:sseBeforeMessage',
+            (event) => window.sparSeen.push(Number(event.detail.lastEventId))); }"""
+    )
+    held: list[Route] = []
+    host.route(re.compile(r"/marks/$"), lambda route: held.append(route))
+    covered = host.locator('#checklist [data-mark="covered"]').first
+    covered.click()
+    for _ in range(100):
+        if held:
+            break
+        host.wait_for_timeout(50)
+    assert len(held) == 1
+
+    notes = guest.locator("#notes-1")
+    notes.fill("offline metrics first")
+    notes.press("Tab")
+    _wait_until(host, "(v) => window.sparSeen.includes(Number(v))", str(before + 1))
+    fact = session.case.facts.order_by("pk").first()
+    services.set_fact_revealed(session=Session.objects.get(pk=session.pk), fact=fact, revealed=True)
+    _wait_until(host, "(v) => window.sparSeen.includes(Number(v))", str(before + 2))
+    held[0].continue_()
+    expect(covered).to_have_attribute("aria-pressed", "true")
+    _wait_until(host, FACTS_SHOW, fact.question)
+    _wait_until(host, NOTES_SHOW, "offline metrics first")
+    expect(host.locator("#live-status")).to_be_hidden()
+
+
 def _abort_stream(page: Page) -> None:
     page.route(re.compile(r"/stream/"), lambda route: route.abort())
 
