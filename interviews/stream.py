@@ -16,7 +16,10 @@ The endpoint is lean on purpose: it authenticates once from the session cookie, 
 trip to a worker thread, and then holds no thread and no database connection while it waits.
 Django's request path would keep a thread (for its synchronous middleware) per open stream.
 Events carry `id: <version>`, so a reconnecting browser says what it has (Last-Event-ID) and gets
-exactly what it missed, across a reconnect or a restart of the server.
+exactly what it missed, across a reconnect or a restart of the server. So a stream that cannot be
+kept right (its update failed to render, its browser reads too slowly, the database went away)
+is ended rather than left with heartbeats alone: the page reconnects and catches up. Without a
+database a stream is refused (503) and the page polls meanwhile, saying "live updates delayed".
 """
 
 import asyncio
@@ -34,7 +37,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from django.conf import settings
-from django.db import close_old_connections, connection, connections
+from django.db import DatabaseError, close_old_connections, connection, connections
 from django.http import Http404
 from django.http.cookie import parse_cookie
 from django.http.request import split_domain_port, validate_host
@@ -95,15 +98,26 @@ class Stream:
     version: int
     page: str = ""  # the id of the page it serves (interviews.live.PAGE_HEADER)
     queue: asyncio.Queue[bytes | None] = field(default_factory=asyncio.Queue)
-    overflowed: bool = False
+    ended: bool = False
 
     def viewer(self) -> live.Viewer:
         return live.Viewer(self.role, self.page, self.version)
 
     def send(self, message: bytes | None) -> None:
-        if self.queue.qsize() >= MAX_QUEUED:
-            self.overflowed = True
+        """Queue an event (None: the browser has gone). Past MAX_QUEUED the stream ends
+        instead, and nothing more is queued while its last writes wait for the browser."""
+        if self.ended:
+            return
+        if message is not None and self.queue.qsize() >= MAX_QUEUED:
+            self.end()
+            return
         self.queue.put_nowait(message)
+
+    def end(self) -> None:
+        """Close the stream; the browser reconnects and its Last-Event-ID brings what it lacks."""
+        if not self.ended:
+            self.ended = True
+            self.queue.put_nowait(b"")
 
 
 @dataclass(eq=False)
@@ -155,6 +169,8 @@ class Hub:
                         if update.needed_by(stream.role, stream.page, stream.version):
                             stream.send(update_event(update, stream.role))
                         stream.version = update.version  # sent, or had from its page's write
+                    if self.watches.get(session_id) is not watch:
+                        continue  # the last stream left during the render: join afresh
                 watch.streams.add(stream)
             break
         if new:
@@ -209,7 +225,11 @@ class Hub:
                 if not watch.dirty:
                     break
         except Exception:
+            # Heartbeats alone would keep these pages looking live while they miss the change:
+            # end their streams, and each reconnect renders what its page lacks afresh.
             logger.exception("live update of session %s failed", session_id)
+            for stream in watch.streams:
+                stream.end()
         finally:
             watch.busy = False
             if not watch.streams and self.watches.get(session_id) is watch:
@@ -285,13 +305,28 @@ class Hub:
                         self.changed(session_id)  # whatever was missed while not listening
                     self.listening = True
                     async for notice in listener.notifies():
-                        changed_id, version, *echo_page = notice.payload.split(" ")
-                        self.heard(int(changed_id), int(version), "".join(echo_page))
-            except (psycopg.Error, OSError):
+                        self._notified(notice.payload)
+            except Exception as exc:
                 self.listening = False
-                logger.warning("live updates: lost the database, listening again in %.1f s", delay)
+                # Any failure, not only the connection's: without this task no stream here
+                # would hear of another change.
+                logger.warning(
+                    "live updates: lost the database (%s), listening again in %.1f s",
+                    exc.__class__.__name__,
+                    delay,
+                    exc_info=not isinstance(exc, psycopg.Error | OSError),
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10)
+
+    def _notified(self, payload: str) -> None:
+        """A NOTIFY of the trigger (migration interviews/0011): "<session> <version> <page>"."""
+        fields = [*payload.split(" ", 2), "", ""]
+        session_id, version = live.version_number(fields[0]), live.version_number(fields[1])
+        if session_id is None or version is None:
+            logger.warning("live updates: ignored a notice that is not ours: %.80r", payload)
+            return
+        self.heard(session_id, version, fields[2])
 
     async def close(self) -> None:
         """Stop listening and close the worker threads' database connections."""
@@ -387,6 +422,11 @@ async def serve(scope: Scope, receive: Receive, send: Send, session_id: int) -> 
     except Http404:
         await _plain(send, 404, "No such session.")
         return
+    except DatabaseError:
+        # The page keeps trying, and polls meanwhile, saying "live updates delayed".
+        logger.warning("live updates: no database to open a stream of session %s", session_id)
+        await _plain(send, 503, "Live updates are unavailable for a moment.")
+        return
     await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
     retry = f"retry: {random.randint(*RETRY_MS)}\n\n".encode()  # noqa: S311 -- jitter only
     # A heartbeat straight away: the page learns that events get through (no buffering proxy).
@@ -399,7 +439,6 @@ async def serve(scope: Scope, receive: Receive, send: Send, session_id: int) -> 
     await send({"type": "http.response.body", "body": first, "more_body": True})
     stream = Stream(opened.role, opened.version, _page(scope["query_string"]))
     gone = asyncio.get_running_loop().create_task(_wait_for_disconnect(receive, stream))
-    await the_hub.join(session_id, stream)
 
     async def presence(connected: bool) -> None:
         await the_hub.run(
@@ -408,14 +447,23 @@ async def serve(scope: Scope, receive: Receive, send: Send, session_id: int) -> 
             opened.user_id,
         )
 
+    present = False
     try:
+        await the_hub.join(session_id, stream)
         await presence(True)
+        present = True
         await _pump(stream, send, renew=lambda: presence(True))
+    except DatabaseError:
+        # End the response, as for a failed update: the browser reconnects and catches up.
+        logger.warning("live updates: lost the database on a stream of session %s", session_id)
+        with contextlib.suppress(Exception):
+            await send({"type": "http.response.body", "body": b""})
     finally:
         the_hub.leave(session_id, stream)
         gone.cancel()
-        with contextlib.suppress(Exception):  # a server shutting down may no longer write
-            await presence(False)
+        if present:
+            with contextlib.suppress(Exception):  # a server shutting down may no longer write
+                await presence(False)
 
 
 async def _pump(
@@ -430,11 +478,16 @@ async def _pump(
                 message = await stream.queue.get()
         except TimeoutError:
             message = HEARTBEAT
-            if renew is not None and loop.time() - renewed > RENEW_PRESENCE_SECONDS:
-                renewed = loop.time()
-                await renew()
-        if message is None or stream.overflowed:
+        if message is None:
+            return  # the browser has gone
+        if stream.ended:
+            await send({"type": "http.response.body", "body": b""})
             return
+        # On every turn, not only when the stream is quiet: a busy interview's streams may
+        # never wait a whole heartbeat, and the presence they hold must not run out.
+        if renew is not None and loop.time() - renewed > RENEW_PRESENCE_SECONDS:
+            renewed = loop.time()
+            await renew()
         finished = message.startswith(b"event: finished")
         await send({"type": "http.response.body", "body": message, "more_body": not finished})
         if finished:

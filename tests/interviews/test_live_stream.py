@@ -5,14 +5,15 @@ hears of them from the database (SQLite's watcher, or PostgreSQL's NOTIFY on the
 """
 
 import asyncio
+import threading
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from interviews import permissions, services, stream
+from interviews import live, permissions, services, stream
 from interviews.models import Session, SessionState
 from interviews.permissions import Role
 from tests.builders import SECRETS, make_peer_session
@@ -400,6 +401,40 @@ def test_a_joining_stream_that_skips_its_own_mark_is_counted_as_having_it(
     run(scenario)
 
 
+def test_a_stream_joining_while_the_last_other_one_leaves_still_hears_changes(
+    interviewer, running_session, monkeypatch
+):
+    """A joining stream's catch-up is rendered while the session's last other stream here
+    leaves, and the hub forgets that watch: the joining stream must end up in the watch that
+    hears the next change, not in the forgotten one (heartbeats and no updates, for good)."""
+    rendering, release = threading.Event(), threading.Event()
+    render = live.render_changes
+
+    def slow_render(*args):
+        rendering.set()
+        release.wait(5)
+        return render(*args)
+
+    monkeypatch.setattr(live, "render_changes", slow_render)
+
+    async def scenario() -> None:
+        await _mark(running_session, interviewer, PAGE_A)
+        marked = (await in_thread(Session.objects.get, pk=running_session.pk)).version
+        hub = stream.hub()
+        leaving = stream.Stream(Role.INTERVIEWER, marked)
+        hub.watches[running_session.pk] = stream.Watch(marked, {leaving})
+        joining = stream.Stream(Role.CANDIDATE, marked - 1)
+        join = asyncio.create_task(hub.join(running_session.pk, joining))
+        await _soon(rendering.is_set)
+        hub.leave(running_session.pk, leaving)
+        release.set()
+        await join
+        assert joining in hub.watches[running_session.pk].streams
+        hub.leave(running_session.pk, joining)
+
+    run(scenario)
+
+
 def test_candidate_stream_never_carries_interviewer_material(
     interviewer, candidate, secret_session
 ):
@@ -591,7 +626,105 @@ def test_a_stream_too_far_behind_is_closed_to_reconnect(interviewer, running_ses
         for _ in range(stream.MAX_QUEUED + 1):
             open_stream.send(b"event: update\nid: 1\ndata: \n\n")
         await asyncio.wait_for(client._task, 5)  # ended: the browser reconnects and catches up
+        assert client.ended  # the response was finished, not dropped
         await _soon(lambda: running_session.pk not in hub.watches)
+
+    run(scenario)
+
+
+def test_a_stalled_stream_queues_no_more_than_its_limit():
+    # The browser reads nothing: the stream ends instead of keeping every later update.
+    stalled = stream.Stream(Role.CANDIDATE, 0)
+    for _ in range(3 * stream.MAX_QUEUED):
+        stalled.send(b"event: update\nid: 1\ndata: \n\n")
+    assert stalled.ended
+    assert stalled.queue.qsize() <= stream.MAX_QUEUED + 1
+
+
+def test_a_stream_whose_update_cannot_be_rendered_ends_so_that_its_page_reconnects(
+    interviewer, running_session, monkeypatch, caplog
+):
+    """Heartbeats alone would keep the page looking live while it misses the change; ended, it
+    reconnects from its Last-Event-ID and the opening read renders what it lacks."""
+    client = _client(running_session, interviewer)
+
+    def broken(*args):
+        raise RuntimeError("a template that cannot render")
+
+    async def scenario() -> None:
+        await client.open()
+        await client.next_event()
+        await _joined(running_session, 1)
+        monkeypatch.setattr(live, "render_changes", broken)
+        await _save_notes(running_session, "drift and retraining")
+        await asyncio.wait_for(client._task, 5)
+        assert client.ended
+
+    run(scenario)
+    assert "live update of session" in caplog.text
+
+
+def test_a_stream_that_cannot_reach_the_database_is_refused_for_a_moment(
+    interviewer, running_session, monkeypatch
+):
+    def no_database(*args):
+        raise OperationalError("the database is restarting")
+
+    monkeypatch.setattr(live, "open_stream", no_database)
+    client = _client(running_session, interviewer)
+
+    async def scenario() -> None:
+        assert await client.open() == 503
+        await asyncio.wait_for(client._task, 5)
+        assert b"unavailable for a moment" in client.body
+
+    run(scenario)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="NOTIFY is PostgreSQL's")
+def test_a_notice_that_is_not_ours_does_not_stop_the_listener(interviewer, running_session, caplog):
+    client = _client(running_session, interviewer)
+
+    def notify(payload: str) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_notify(%s, %s)", [services.NOTIFY_CHANNEL, payload])
+
+    async def scenario() -> None:
+        await client.open()
+        await client.next_event()
+        await _joined(running_session, 1)
+        for payload in ("garbage", f"{running_session.pk} \u00b2", ""):
+            await in_thread(notify, payload)
+        await _save_notes(running_session, "still heard")
+        assert "still heard" in (await client.next_update()).data
+        await client.close()
+
+    run(scenario)
+    assert "ignored a notice that is not ours" in caplog.text
+
+
+def test_a_busy_stream_renews_its_presence(settings, monkeypatch):
+    """Updates every moment, so the stream never waits a whole heartbeat: it still renews."""
+    settings.LIVE_HEARTBEAT_SECONDS = 1
+    monkeypatch.setattr(stream, "RENEW_PRESENCE_SECONDS", 0.1)
+    busy = stream.Stream(Role.INTERVIEWER, 0)
+    renewals: list[float] = []
+
+    async def renew() -> None:
+        renewals.append(asyncio.get_running_loop().time())
+
+    async def send(message: dict[str, object]) -> None:
+        pass
+
+    async def changes() -> None:
+        for n in range(25):
+            busy.send(b"event: update\nid: %d\ndata: \n\n" % n)
+            await asyncio.sleep(0.02)
+        busy.send(None)
+
+    async def scenario() -> None:
+        await asyncio.gather(stream._pump(busy, send, renew), changes())
+        assert len(renewals) >= 2
 
     run(scenario)
 
