@@ -90,7 +90,7 @@ def _measure(args: argparse.Namespace) -> None:
     # As in production: no query log, no template debugging (the engine is built on first use).
     settings.DEBUG = False
     settings.ALLOWED_HOSTS = ["testserver"]
-    # The notes endpoint allows 60 saves per 30 s a person; this measures the save, not the limit.
+    # The notes endpoint allows 120 saves per 30 s a person; this measures the save, not the limit.
     views.NOTE_SAVES_PER_WINDOW = 10**9
 
     interviewer = User.objects.get(username="interviewer")

@@ -45,10 +45,11 @@ from interviews.room import case_choices as room_case_choices
 from rubrics.services import latest_published_version
 
 ROOM = live.ROOM
-# Notes saves a user may make in one window: typing saves 300 ms after the last key, so even a
-# fast typist with short pauses stays below this; a script saving 20,000 characters of Markdown
-# in a loop does not. Counted per app server (Django's cache): enough to bound what one costs.
-NOTE_SAVES_PER_WINDOW = 60
+# Notes saves a user may make in one window. The page saves 300 ms after the last key, one save
+# at a time, so a slow typist who pauses that long before every key saves about three times a
+# second and stays below this; a script saving 20,000 characters of Markdown in a loop does not.
+# Counted per app server (Django's cache): enough to bound what one costs.
+NOTE_SAVES_PER_WINDOW = 120
 NOTE_SAVES_WINDOW_SECONDS = 30
 SAVING_TOO_OFTEN = (
     "Saving too often: wait a few seconds. Your text is kept here and is saved on the next try."

@@ -2,14 +2,17 @@
 per saved version, a poll after a notes change sends only the step that changed, and saves are
 limited per user with a clear message."""
 
+import re
+
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.urls import reverse
 
 from interviews import services
 from interviews.models import SessionStep
-from interviews.views import NOTE_SAVES_PER_WINDOW
+from interviews.views import NOTE_SAVES_PER_WINDOW, NOTE_SAVES_WINDOW_SECONDS
 
 pytestmark = pytest.mark.django_db
 
@@ -90,6 +93,27 @@ def test_a_poll_after_a_notes_change_sends_only_that_step(client, interviewer, r
     assert 'id="candidate-notes-step-4"' in html
     for number in (1, 2, 3, 5, 6, 7):
         assert f"NOTES-OF-STEP-{number}" not in html
+
+
+def test_a_slow_typist_is_never_told_to_save_less_often(
+    client, candidate, running_session, monkeypatch
+):
+    """static/js/notes.js saves DEBOUNCE_MS after the last key, one save at a time: someone who
+    pauses just longer than that before every key saves that often for as long as they type,
+    and must never see "Saving too often"."""
+    debounce_ms = int(
+        re.search(
+            r"const DEBOUNCE_MS = (\d+);", (settings.BASE_DIR / "static/js/notes.js").read_text()
+        )[1]
+    )
+    monkeypatch.setattr("interviews.views._save_window", lambda: 1)
+    client.force_login(candidate)
+    url = reverse("interviews:notes", args=[running_session.pk, 1])
+    version = 0
+    for n in range(NOTE_SAVES_WINDOW_SECONDS * 1000 // debounce_ms):
+        response = client.post(url, {"text": f"word {n}", "base_version": version}, headers=JSON)
+        assert response.status_code == 200, n
+        version = response.json()["version"]
 
 
 def test_saving_too_often_is_refused_with_a_clear_message(
