@@ -12,7 +12,7 @@ PYTEST_WORKERS ?= 3
 PYTEST_DIST ?= worksteal
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format test-browser bench clean whiteboard whiteboard-check
+.PHONY: run test lint format test-browser bench clean whiteboard whiteboard-check sse sse-check
 
 # The stamp is rebuilt when the dependency list changes, so `make test` also updates the venv.
 $(VENV)/.installed: pyproject.toml
@@ -82,6 +82,25 @@ whiteboard-check:
 	    echo "$(WHITEBOARD_DIR) differs from a fresh build: run make whiteboard and commit it."; \
 	    exit 1; \
 	  fi
+
+# htmx's server-sent events extension (the room's push stream) is committed as the npm package
+# ships it, with its licence; `sse` copies it from the version package-lock.json pins, and the
+# check (run by CI) fails if the committed copy differs from that package by a single byte.
+SSE_DIR := static/vendor/htmx-ext-sse
+SSE_FILES := dist/sse.js:sse.js LICENSE:LICENSE
+
+sse:
+	npm ci --no-audit --no-fund --ignore-scripts && touch node_modules/.installed
+	@for pair in $(SSE_FILES); do cp node_modules/htmx-ext-sse/$${pair%%:*} $(SSE_DIR)/$${pair##*:}; done
+	@echo "Copied htmx-ext-sse $$(node -p 'require("htmx-ext-sse/package.json").version') to $(SSE_DIR)."
+
+sse-check:
+	npm ci --no-audit --no-fund --ignore-scripts && touch node_modules/.installed
+	@for pair in $(SSE_FILES); do \
+	  cmp -s node_modules/htmx-ext-sse/$${pair%%:*} $(SSE_DIR)/$${pair##*:} || { \
+	    echo "$(SSE_DIR)/$${pair##*:} differs from the pinned htmx-ext-sse: run make sse and commit it."; \
+	    exit 1; }; \
+	done; echo "The committed htmx-ext-sse matches the pinned package."
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache node_modules
