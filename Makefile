@@ -94,8 +94,7 @@ sse:
 	@for pair in $(SSE_FILES); do cp node_modules/htmx-ext-sse/$${pair%%:*} $(SSE_DIR)/$${pair##*:}; done
 	@echo "Copied htmx-ext-sse $$(node -p 'require("htmx-ext-sse/package.json").version') to $(SSE_DIR)."
 
-sse-check:
-	npm ci --no-audit --no-fund --ignore-scripts && touch node_modules/.installed
+sse-check: node_modules/.installed
 	@for pair in $(SSE_FILES); do \
 	  cmp -s node_modules/htmx-ext-sse/$${pair%%:*} $(SSE_DIR)/$${pair##*:} || { \
 	    echo "$(SSE_DIR)/$${pair##*:} differs from the pinned htmx-ext-sse: run make sse and commit it."; \
