@@ -23,6 +23,10 @@
   let brokenSince = null;
   let drops = [];
   let polling = null;
+  // Set when a write got no answer (see htmx:afterRequest below) until a poll has brought what
+  // changed: meanwhile updates are held, so that the page stays at the version it had then.
+  let recoveringSince = null;
+  let recoveryPoll = null; // that poll, while it is on its way
 
   function pageVersion() {
     const poller = document.getElementById("poller");
@@ -69,6 +73,7 @@
     drops = drops.filter(function (at) { return now - at < DROP_WINDOW_MS; });
     if (drops.length >= DROPS) return false;
     if (brokenSince !== null && now - brokenSince > BROKEN_MS) return false;
+    if (recoveringSince !== null && now - recoveringSince > BROKEN_MS) return false;
     if (lastEventAt === 0) return now - startedAt < FIRST_EVENT_MS;
     return now - lastEventAt < heartbeatMs * 2.5;
   }
@@ -108,24 +113,35 @@
 
   let pollRequest = null; // the poll on its way, if any
   document.addEventListener("htmx:beforeRequest", function (event) {
-    if (event.detail.requestConfig.verb === "post") writes.add(event.detail.xhr);
-    else if (event.detail.elt.id === "poller") pollRequest = event.detail.xhr;
+    if (event.detail.requestConfig.verb === "post") {
+      writes.add(event.detail.xhr);
+    } else if (event.detail.elt.id === "poller") {
+      pollRequest = event.detail.xhr;
+      if (recoveringSince !== null) recoveryPoll = event.detail.xhr;
+    }
   });
   document.addEventListener("htmx:afterRequest", function (event) {
-    const status = event.detail.xhr.status;
-    writes.delete(event.detail.xhr);
-    if (event.detail.xhr === pollRequest) pollRequest = null;
-    if (writes.size === 0 && held.length > 0) {
+    const xhr = event.detail.xhr;
+    const failed = xhr.status === 0 || xhr.status >= 500;
+    writes.delete(xhr);
+    if (xhr === pollRequest) pollRequest = null;
+    if (event.detail.requestConfig.verb === "post" && failed) {
+      // A write whose answer never came (a dropped connection, a server error) may have been
+      // committed all the same, and the stream does not send a page its own change: ask the
+      // server what changed since the version this page shows (once the write's request has
+      // ended: the poll and the writes take turns, see the room's hx-sync). Until that poll
+      // is answered, updates wait: one would move the page past the change it lacks.
+      if (recoveringSince === null) recoveringSince = Date.now();
+      setTimeout(poll, 0);
+    } else if (xhr === recoveryPoll) {
+      recoveryPoll = null;
+      if (failed) setTimeout(poll, POLL_MS);
+      else recoveringSince = null;
+    }
+    if (writes.size === 0 && recoveringSince === null && held.length > 0) {
       const messages = held;
       held = [];
       messages.forEach(apply);
-    }
-    // A write whose answer never came (a dropped connection, a server error) may have been
-    // committed all the same, and the stream does not send a page its own change: ask the
-    // server what changed since the version this page shows (once the write's request has
-    // ended: the poll and the writes take turns, see the room's hx-sync).
-    if (event.detail.requestConfig.verb === "post" && (status === 0 || status >= 500)) {
-      setTimeout(poll, 0);
     }
   });
 
@@ -138,7 +154,7 @@
   });
 
   live.addEventListener("htmx:sseBeforeMessage", function (event) {
-    if (writes.size > 0) {
+    if (writes.size > 0 || recoveringSince !== null) {
       held.push(event.detail);
       event.preventDefault();
     } else if (Number(event.detail.lastEventId) <= pageVersion()) {

@@ -207,6 +207,16 @@ def test_the_writing_page_takes_its_notes_version_from_the_answer(room_page, ses
     expect(guest.locator("#live-status")).to_be_hidden()
 
 
+def _count_events(page: Page) -> None:
+    """From now on, window.sparSeen lists the version of each update the page's stream brings,
+    whether the page applies it at once or holds it."""
+    page.evaluate(
+        """() => { window.sparSeen = [];
+        document.getElementById('live').addEventListener('htmx:sseBeforeMessage',
+            (event) => window.sparSeen.push(Number(event.detail.lastEventId))); }"""
+    )
+
+
 def test_updates_that_arrive_during_a_write_are_all_applied_after_it(room_page, session):
     """Each update carries only what changed since the one before. Two that reach the marking
     page while its mark is on its way (the candidate's notes, then a revealed fact) are held
@@ -217,11 +227,7 @@ def test_updates_that_arrive_during_a_write_are_all_applied_after_it(room_page, 
     _is_live(host)
     _is_live(guest)
     before = Session.objects.get(pk=session.pk).version
-    host.evaluate(
-        """() => { window.sparSeen = [];
-        document.getElementById('live').addEventListener('htmx:sseBeforeMessage',
-            (event) => window.sparSeen.push(Number(event.detail.lastEventId))); }"""
-    )
+    _count_events(host)
     held: list[Route] = []
     host.route(re.compile(r"/marks/$"), lambda route: held.append(route))
     covered = host.locator('#checklist [data-mark="covered"]').first
@@ -330,6 +336,51 @@ def test_a_write_whose_answer_is_lost_still_reaches_its_page(room_page, session)
         "data-page"
     )
     _wait_until(host, CURRENT_STEP, "2")
+    expect(host.locator("#live-status")).to_be_hidden()
+
+
+def test_a_write_whose_answer_is_lost_reaches_its_page_even_past_a_newer_update(room_page, session):
+    """As above, and the partner's notes reach the page by its stream while the page's poll
+    for its own change is on its way. That update moves the page past the lost change (which
+    its stream never sends it) and makes it drop the poll; the page must ask again, from the
+    version it had when it wrote."""
+    host = room_page(session.interviewer, session, r"net::ERR_FAILED", r"htmx:sendError")
+    guest = room_page(session.candidate, session)
+    _is_live(host)
+    _is_live(guest)
+
+    def lose_the_answer(route: Route) -> None:
+        route.fetch()  # the server does the write
+        route.abort()  # and the page hears nothing back
+
+    polls: list[Route] = []
+
+    def hold_the_first_poll(route: Route) -> None:
+        if polls:
+            route.continue_()
+        else:
+            polls.append(route)
+
+    _count_events(host)
+    host.route(re.compile(r"/control/$"), lose_the_answer)
+    host.route(re.compile(r"/state/"), hold_the_first_poll)
+    host.locator("#control-next").click()
+    _wait_until(guest, CURRENT_STEP, "2")
+    for _ in range(100):
+        if polls:
+            break
+        host.wait_for_timeout(50)
+    assert len(polls) == 1
+    notes = guest.locator("#notes-2")
+    notes.fill("choose the metric")
+    notes.press("Tab")
+    expect(guest.locator("#notes-status-2")).to_contain_text("Saved at")
+    noted = Session.objects.get(pk=session.pk).version
+    _wait_until(host, "(v) => window.sparSeen.includes(Number(v))", str(noted))
+    with contextlib.suppress(PlaywrightError):  # the page may have given up on it
+        polls[0].continue_()
+    _wait_until(host, CURRENT_STEP, "2")
+    _wait_until(host, NOTES_SHOW, "choose the metric")
     expect(host.locator("#live-status")).to_be_hidden()
 
 
