@@ -479,6 +479,41 @@ def test_candidate_stream_never_carries_interviewer_material(
     run(scenario)
 
 
+def test_a_candidate_reconnecting_after_everything_catches_up_without_interviewer_material(
+    interviewer, candidate, secret_session
+):
+    """The catch-up a stream opens with (a reconnect's Last-Event-ID far behind) is rendered
+    for the candidate like any update: every change since, and no interviewer material."""
+    session = secret_session
+    before = Session.objects.get(pk=session.pk).version
+    revealed = session.case.facts.get(question="Revealed?")
+    services.set_fact_revealed(session=session, fact=revealed, revealed=True)
+    services.save_comment(session=session, step_number=1, text="COMMENT-SECRET weak on scale")
+    services.add_hint(session=session, step_number=1, text="HINT-SECRET ask about QPS")
+    services.set_mark(
+        session=session,
+        item_key="business-objective",
+        mark="covered",
+        after_hint=False,
+        by=interviewer,
+    )
+    services.go_to_step(session=session, number=2)
+    tab = _client(session, candidate, headers=[(b"last-event-id", str(before).encode())])
+    now = Session.objects.get(pk=session.pk).version
+
+    async def scenario() -> None:
+        await tab.open()
+        catch_up = await tab.next_update()
+        assert catch_up.id == now
+        for secret in INTERVIEWER_ONLY:
+            assert secret not in catch_up.data
+        assert "Checklist" not in catch_up.data
+        assert "REVEALED-ANSWER: on purpose." in catch_up.data
+        await tab.close()
+
+    run(scenario)
+
+
 def test_an_interviewer_who_is_the_cases_candidate_elsewhere_is_streamed_no_material(
     interviewer, candidate, secret_session
 ):
