@@ -471,7 +471,7 @@ async def _pump(
 ) -> None:
     heartbeat = settings.LIVE_HEARTBEAT_SECONDS
     loop = asyncio.get_running_loop()
-    renewed = loop.time()
+    renew_at = loop.time() + _renewal_interval()
     while True:
         try:
             async with asyncio.timeout(heartbeat):
@@ -483,15 +483,20 @@ async def _pump(
         if stream.ended:
             await send({"type": "http.response.body", "body": b""})
             return
-        # On every turn, not only when the stream is quiet: a busy interview's streams may
-        # never wait a whole heartbeat, and the presence they hold must not run out.
-        if renew is not None and loop.time() - renewed > RENEW_PRESENCE_SECONDS:
-            renewed = loop.time()
-            await renew()
         finished = message.startswith(b"event: finished")
         await send({"type": "http.response.body", "body": message, "more_body": not finished})
         if finished:
             return
+        # After any event, not only a heartbeat: a busy interview's streams may never wait a
+        # whole heartbeat, and the presence they hold must not run out.
+        if renew is not None and loop.time() >= renew_at:
+            renew_at = loop.time() + _renewal_interval()
+            await renew()
+
+
+def _renewal_interval() -> float:
+    # Spread: streams opened together (every browser after a deploy) renew apart.
+    return RENEW_PRESENCE_SECONDS * random.uniform(0.75, 1.0)  # noqa: S311 -- jitter only
 
 
 async def _wait_for_disconnect(receive: Receive, stream: Stream) -> None:
