@@ -216,6 +216,15 @@ def open_stream(session_store: SessionBase, session_id: int, since: int | None) 
     return Opened(role, session.version, render_update(session, since, {role}), user.pk)
 
 
+def still_viewing(session_store: SessionBase, session_id: int, role: Role) -> bool:
+    """Whether an open stream's viewer still has the role it opened with: still signed in (not
+    logged out, not deactivated, password unchanged) and, for an observer, still staff.
+    `session_store` must be freshly made: a store keeps what it has read."""
+    user = get_user(_SessionOnly(session_store))
+    session = permissions.read_session_for_stream(session_id)
+    return session is not None and permissions.role_in(user, session) == role
+
+
 def note_stream_presence(session_id: int, user_id: int | None, *, connected: bool) -> None:
     """The viewer's stream opened, is still open, or closed: their partner's presence line."""
     if user_id is not None:

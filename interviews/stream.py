@@ -411,13 +411,15 @@ async def serve(scope: Scope, receive: Receive, send: Send, session_id: int) -> 
         await _plain(send, 400, "Bad host.")
         return
     cookies = parse_cookie(headers.get(b"cookie", b"").decode("latin-1"))
-    store = import_module(settings.SESSION_ENGINE).SessionStore(
-        cookies.get(settings.SESSION_COOKIE_NAME)
-    )
+    session_store = import_module(settings.SESSION_ENGINE).SessionStore
+    login = cookies.get(settings.SESSION_COOKIE_NAME)
     the_hub = hub()
     try:
         opened = await the_hub.run(
-            live.open_stream, store, session_id, _since(headers, scope["query_string"])
+            live.open_stream,
+            session_store(login),
+            session_id,
+            _since(headers, scope["query_string"]),
         )
     except Http404:
         await _plain(send, 404, "No such session.")
@@ -447,12 +449,20 @@ async def serve(scope: Scope, receive: Receive, send: Send, session_id: int) -> 
             opened.user_id,
         )
 
+    async def renew() -> None:
+        # Also the moment to ask again whether the viewer may see this: someone who has
+        # logged out, been deactivated or lost staff rights is not streamed to for long.
+        if await the_hub.run(live.still_viewing, session_store(login), session_id, opened.role):
+            await presence(True)
+        else:
+            stream.end()
+
     present = False
     try:
         await the_hub.join(session_id, stream)
         await presence(True)
         present = True
-        await _pump(stream, send, renew=lambda: presence(True))
+        await _pump(stream, send, renew=renew)
     except DatabaseError:
         # End the response, as for a failed update: the browser reconnects and catches up.
         logger.warning("live updates: lost the database on a stream of session %s", session_id)

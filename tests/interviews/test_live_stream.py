@@ -9,6 +9,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from django.contrib.sessions.models import Session as DjangoSession
 from django.db import OperationalError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -736,6 +737,35 @@ def test_a_notice_that_is_not_ours_does_not_stop_the_listener(interviewer, runni
 
     run(scenario)
     assert "ignored a notice that is not ours" in caplog.text
+
+
+@pytest.mark.parametrize("change", ["loses staff rights", "logs out", "is deactivated"])
+def test_a_viewer_who_may_no_longer_see_the_room_is_not_streamed_to_for_long(
+    running_session, settings, monkeypatch, change
+):
+    """Checked when the stream opens, and again each time it renews the viewer's presence."""
+    settings.LIVE_HEARTBEAT_SECONDS = 1
+    monkeypatch.setattr(stream, "RENEW_PRESENCE_SECONDS", 0.2)
+    observer = UserFactory(is_staff=True)
+    tab = _client(running_session, observer)
+
+    def lose_access() -> None:
+        if change == "loses staff rights":
+            type(observer).objects.filter(pk=observer.pk).update(is_staff=False)
+        elif change == "logs out":
+            DjangoSession.objects.all().delete()
+        else:
+            type(observer).objects.filter(pk=observer.pk).update(is_active=False)
+
+    async def scenario() -> None:
+        assert await tab.open() == 200
+        await tab.next_event()
+        await _joined(running_session, 1)
+        await in_thread(lose_access)
+        await asyncio.wait_for(tab._task, 5)
+        assert tab.ended
+
+    run(scenario)
 
 
 def test_a_busy_stream_renews_its_presence(settings, monkeypatch):
