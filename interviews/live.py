@@ -222,7 +222,7 @@ def still_viewing(session_store: SessionBase, session_id: int, role: Role) -> bo
     `session_store` must be freshly made: a store keeps what it has read."""
     user = get_user(_SessionOnly(session_store))
     session = permissions.read_session_for_stream(session_id)
-    return session is not None and permissions.role_in(user, session) == role
+    return permissions.keeps_role(user, session_id, session, role)
 
 
 def note_stream_presence(session_id: int, user_id: int | None, *, connected: bool) -> None:

@@ -159,6 +159,16 @@ def _require(user: AnyUser, session_id: int, allowed: bool, role: Role, what: st
         raise PermissionDenied(f"Your role in this session ({role.value}) may not {what}.")
 
 
+def keeps_role(user: AnyUser, session_id: int, session: Session | None, role: Role) -> bool:
+    """For a stream already open: whether its viewer still has the role it opened with (signed
+    in, and staff for an observer). Roles never change in place, so any other answer means
+    they may no longer see the room."""
+    if session is not None and role_in(user, session) == role:
+        return True
+    _denied(user, session_id, "to keep streaming")
+    return False
+
+
 def get_session_to_control(user: AnyUser, session_id: int) -> tuple[Session, Role]:
     session, role = get_session_for_user(user, session_id)
     _require(user, session_id, controls_flow(role, session), role, "run the interview")

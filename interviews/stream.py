@@ -17,7 +17,7 @@ trip to a worker thread, and then holds no thread and no database connection whi
 Django's request path would keep a thread (for its synchronous middleware) per open stream.
 Events carry `id: <version>`, so a reconnecting browser says what it has (Last-Event-ID) and gets
 exactly what it missed, across a reconnect or a restart of the server. So a stream that cannot be
-kept right (its update failed to render, its browser reads too slowly, the database went away)
+kept right (its update failed to render, its browser is too far behind, the database went away)
 is ended rather than left with heartbeats alone: the page reconnects and catches up. Without a
 database a stream is refused (503) and the page polls meanwhile, saying "live updates delayed".
 """
@@ -29,7 +29,7 @@ import logging
 import random
 import re
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import import_module
@@ -105,7 +105,9 @@ class Stream:
 
     def send(self, message: bytes | None) -> None:
         """Queue an event (None: the browser has gone). Past MAX_QUEUED the stream ends
-        instead, and nothing more is queued while its last writes wait for the browser."""
+        instead: what is queued is dropped (the reconnect's Last-Event-ID brings it back), and
+        nothing more is kept while the server's last write waits for a browser that reads
+        nothing."""
         if self.ended:
             return
         if message is not None and self.queue.qsize() >= MAX_QUEUED:
@@ -449,59 +451,84 @@ async def serve(scope: Scope, receive: Receive, send: Send, session_id: int) -> 
             opened.user_id,
         )
 
+    # Whether the viewer has left (their page closed, or they may no longer see the room): only
+    # then are they written absent. A stream this server ends, or a server shutting down, is
+    # reconnected within seconds, and the presence it holds covers that.
+    left = False
+
     async def renew() -> None:
+        nonlocal left
         # Also the moment to ask again whether the viewer may see this: someone who has
         # logged out, been deactivated or lost staff rights is not streamed to for long.
-        if await the_hub.run(live.still_viewing, session_store(login), session_id, opened.role):
-            await presence(True)
-        else:
-            stream.end()
+        try:
+            allowed = await the_hub.run(
+                live.still_viewing, session_store(login), session_id, opened.role
+            )
+            if allowed:
+                await presence(True)
+                return
+            left = True
+        except DatabaseError:
+            logger.warning("live updates: lost the database on a stream of session %s", session_id)
+        stream.end()
 
     present = False
     try:
         await the_hub.join(session_id, stream)
         await presence(True)
         present = True
-        await _pump(stream, send, renew=renew)
-    except DatabaseError:
+        if await _pump(stream, send, renew=renew):
+            left = True
+    except Exception as exc:
         # End the response, as for a failed update: the browser reconnects and catches up.
-        logger.warning("live updates: lost the database on a stream of session %s", session_id)
+        if isinstance(exc, DatabaseError):
+            logger.warning("live updates: lost the database on a stream of session %s", session_id)
+        else:
+            logger.exception("live updates: the stream of session %s failed", session_id)
         with contextlib.suppress(Exception):
             await send({"type": "http.response.body", "body": b""})
     finally:
         the_hub.leave(session_id, stream)
         gone.cancel()
-        if present:
+        if present and left:
             with contextlib.suppress(Exception):  # a server shutting down may no longer write
                 await presence(False)
 
 
 async def _pump(
-    stream: Stream, send: Send, renew: Callable[[], Awaitable[None]] | None = None
-) -> None:
+    stream: Stream, send: Send, renew: Callable[[], Coroutine[Any, Any, None]] | None = None
+) -> bool:
+    """Send the stream's events until it ends; True if the browser has gone."""
     heartbeat = settings.LIVE_HEARTBEAT_SECONDS
     loop = asyncio.get_running_loop()
     renew_at = loop.time() + _renewal_interval()
-    while True:
-        try:
-            async with asyncio.timeout(heartbeat):
-                message = await stream.queue.get()
-        except TimeoutError:
-            message = HEARTBEAT
-        if message is None:
-            return  # the browser has gone
-        if stream.ended:
-            await send({"type": "http.response.body", "body": b""})
-            return
-        finished = message.startswith(b"event: finished")
-        await send({"type": "http.response.body", "body": message, "more_body": not finished})
-        if finished:
-            return
-        # After any event, not only a heartbeat: a busy interview's streams may never wait a
-        # whole heartbeat, and the presence they hold must not run out.
-        if renew is not None and loop.time() >= renew_at:
-            renew_at = loop.time() + _renewal_interval()
-            await renew()
+    renewing: asyncio.Task[None] | None = None
+    try:
+        while True:
+            try:
+                async with asyncio.timeout(heartbeat):
+                    message = await stream.queue.get()
+            except TimeoutError:
+                message = HEARTBEAT
+            if message is None:
+                return True
+            if stream.ended:
+                await send({"type": "http.response.body", "body": b""})
+                return False
+            finished = message.startswith(b"event: finished")
+            await send({"type": "http.response.body", "body": message, "more_body": not finished})
+            if finished:
+                return False
+            # After any event, not only a heartbeat: a busy interview's streams may never wait
+            # a whole heartbeat, and the presence they hold must not run out. In a task of its
+            # own, so that the events meanwhile do not wait for its reads.
+            due = loop.time() >= renew_at and (renewing is None or renewing.done())
+            if renew is not None and due:
+                renew_at = loop.time() + _renewal_interval()
+                renewing = loop.create_task(renew())
+    finally:
+        if renewing is not None:
+            renewing.cancel()
 
 
 def _renewal_interval() -> float:

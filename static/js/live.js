@@ -26,7 +26,7 @@
   // Set when a write got no answer (see htmx:afterRequest below) until a poll has brought what
   // changed: meanwhile updates are held, so that the page stays at the version it had then.
   let recoveringSince = null;
-  let recoveryPoll = null; // that poll, while it is on its way
+  let recoveryPoll = null; // only a poll sent after the write failed can bring its change
 
   function pageVersion() {
     const poller = document.getElementById("poller");

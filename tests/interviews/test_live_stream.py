@@ -408,6 +408,7 @@ def test_a_stream_joining_while_the_last_other_one_leaves_still_hears_changes(
     """A joining stream's catch-up is rendered while the session's last other stream here
     leaves, and the hub forgets that watch: the joining stream must end up in the watch that
     hears the next change, not in the forgotten one (heartbeats and no updates, for good)."""
+    # Our own render, slowed: the race needs a leave to land while it runs.
     rendering, release = threading.Event(), threading.Event()
     render = live.render_changes
 
@@ -684,6 +685,7 @@ def test_a_stream_whose_update_cannot_be_rendered_ends_so_that_its_page_reconnec
     reconnects from its Last-Event-ID and the opening read renders what it lacks."""
     client = _client(running_session, interviewer)
 
+    # Our own render made to fail: no input makes it fail today, a future bug might.
     def broken(*args):
         raise RuntimeError("a template that cannot render")
 
@@ -698,11 +700,14 @@ def test_a_stream_whose_update_cannot_be_rendered_ends_so_that_its_page_reconnec
 
     run(scenario)
     assert "live update of session" in caplog.text
+    # The page reconnects within seconds: its owner is not written away meanwhile.
+    assert Session.objects.get(pk=running_session.pk).interviewer_seen_at > timezone.now()
 
 
 def test_a_stream_that_cannot_reach_the_database_is_refused_for_a_moment(
     interviewer, running_session, monkeypatch
 ):
+    # The database going away, where the stream first needs it.
     def no_database(*args):
         raise OperationalError("the database is restarting")
 
