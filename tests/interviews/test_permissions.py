@@ -68,6 +68,18 @@ def test_role_in(users, role, expected):
     assert permissions.role_in(user, session) == expected
 
 
+@pytest.mark.parametrize("user", ROLES)
+@pytest.mark.parametrize("opened_as", [Role.CANDIDATE, Role.INTERVIEWER, Role.OBSERVER])
+def test_an_open_stream_keeps_only_the_role_it_opened_with(users, user, opened_as, caplog):
+    session = _session_for(SessionMode.PEER, users["interviewer"], users["candidate"])
+    viewer = AnonymousUser() if user == "anonymous" else users[user]
+    expected = permissions.role_in(viewer, session) == opened_as
+    assert permissions.keeps_role(viewer, 7, session, opened_as) is expected
+    assert ("to keep streaming on session 7" in caplog.text) is not expected
+    # A session that is gone keeps no one.
+    assert permissions.keeps_role(viewer, 7, None, opened_as) is False
+
+
 def test_staff_who_is_the_interviewer_acts_as_interviewer(candidate, staff):
     session = Session(mode=SessionMode.PEER, interviewer=staff, candidate=candidate)
     assert permissions.role_in(staff, session) == Role.INTERVIEWER
