@@ -207,6 +207,15 @@ def test_the_writing_page_takes_its_notes_version_from_the_answer(room_page, ses
     expect(guest.locator("#live-status")).to_be_hidden()
 
 
+def _wait_for_one(page: Page, held: list[Route]) -> None:
+    """Wait until the page's request has reached the route that holds it."""
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert len(held) == 1
+
+
 def _count_events(page: Page) -> None:
     """From now on, window.sparSeen lists the version of each update the page's stream brings,
     whether the page applies it at once or holds it."""
@@ -232,11 +241,7 @@ def test_updates_that_arrive_during_a_write_are_all_applied_after_it(room_page, 
     host.route(re.compile(r"/marks/$"), lambda route: held.append(route))
     covered = host.locator('#checklist [data-mark="covered"]').first
     covered.click()
-    for _ in range(100):
-        if held:
-            break
-        host.wait_for_timeout(50)
-    assert len(held) == 1
+    _wait_for_one(host, held)
 
     notes = guest.locator("#notes-1")
     notes.fill("offline metrics first")
@@ -316,6 +321,11 @@ def test_without_its_stream_the_room_polls_and_says_so(room_page, session, break
     )
 
 
+def _lose_the_answer(route: Route) -> None:
+    route.fetch()  # the server does the write
+    route.abort()  # and the page hears nothing back
+
+
 def test_a_write_whose_answer_is_lost_still_reaches_its_page(room_page, session):
     """The step change is committed but its answer never reaches the interviewer's page (the
     connection drops): the stream does not send a page its own change, so the page asks what
@@ -325,11 +335,7 @@ def test_a_write_whose_answer_is_lost_still_reaches_its_page(room_page, session)
     _is_live(host)
     _is_live(guest)
 
-    def lose_the_answer(route: Route) -> None:
-        route.fetch()  # the server does the write
-        route.abort()  # and the page hears nothing back
-
-    host.route(re.compile(r"/control/$"), lose_the_answer)
+    host.route(re.compile(r"/control/$"), _lose_the_answer)
     host.locator("#control-next").click()
     _wait_until(guest, CURRENT_STEP, "2")
     assert Session.objects.get(pk=session.pk).echo_page == host.locator("#live").get_attribute(
@@ -341,17 +347,13 @@ def test_a_write_whose_answer_is_lost_still_reaches_its_page(room_page, session)
 
 def test_a_write_whose_answer_is_lost_reaches_its_page_even_past_a_newer_update(room_page, session):
     """As above, and the partner's notes reach the page by its stream while the page's poll
-    for its own change is on its way. That update moves the page past the lost change (which
-    its stream never sends it) and makes it drop the poll; the page must ask again, from the
-    version it had when it wrote."""
+    for its own change is on its way. Applied at once, that update would move the page past the
+    lost change (which its stream never sends it) and make it drop the poll: it must wait until
+    the poll has brought the change."""
     host = room_page(session.interviewer, session, r"net::ERR_FAILED", r"htmx:sendError")
     guest = room_page(session.candidate, session)
     _is_live(host)
     _is_live(guest)
-
-    def lose_the_answer(route: Route) -> None:
-        route.fetch()  # the server does the write
-        route.abort()  # and the page hears nothing back
 
     polls: list[Route] = []
 
@@ -362,15 +364,11 @@ def test_a_write_whose_answer_is_lost_reaches_its_page_even_past_a_newer_update(
             polls.append(route)
 
     _count_events(host)
-    host.route(re.compile(r"/control/$"), lose_the_answer)
+    host.route(re.compile(r"/control/$"), _lose_the_answer)
     host.route(re.compile(r"/state/"), hold_the_first_poll)
     host.locator("#control-next").click()
     _wait_until(guest, CURRENT_STEP, "2")
-    for _ in range(100):
-        if polls:
-            break
-        host.wait_for_timeout(50)
-    assert len(polls) == 1
+    _wait_for_one(host, polls)
     notes = guest.locator("#notes-2")
     notes.fill("choose the metric")
     notes.press("Tab")
@@ -396,11 +394,7 @@ def test_a_poll_overtaken_by_the_stream_is_dropped(room_page, session):
     held: list[Route] = []
     guest.route(re.compile(r"/state/"), lambda route: held.append(route))
     guest.evaluate("() => htmx.trigger(document.getElementById('poller'), 'spar:poll')")
-    for _ in range(100):
-        if held:
-            break
-        guest.wait_for_timeout(50)
-    assert len(held) == 1
+    _wait_for_one(guest, held)
 
     fact = session.case.facts.order_by("pk").first()
     host.locator(".fact").filter(has_text=fact.question).get_by_role(

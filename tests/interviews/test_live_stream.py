@@ -492,13 +492,7 @@ def test_a_candidate_reconnecting_after_everything_catches_up_without_interviewe
     services.set_fact_revealed(session=session, fact=revealed, revealed=True)
     services.save_comment(session=session, step_number=1, text="COMMENT-SECRET weak on scale")
     services.add_hint(session=session, step_number=1, text="HINT-SECRET ask about QPS")
-    services.set_mark(
-        session=session,
-        item_key="business-objective",
-        mark="covered",
-        after_hint=False,
-        by=interviewer,
-    )
+    _mark_now(session, interviewer, page="")
     services.go_to_step(session=session, number=2)
     tab = _client(session, candidate, headers=[(b"last-event-id", str(before).encode())])
     now = Session.objects.get(pk=session.pk).version
