@@ -767,6 +767,34 @@ def test_a_viewer_who_may_no_longer_see_the_room_is_not_streamed_to_for_long(
     run(scenario)
 
 
+def test_events_do_not_wait_for_a_renewal(settings, monkeypatch):
+    """A renewal reads the database (the viewer, the session, the presence write): the events
+    that come meanwhile go out without waiting for it."""
+    settings.LIVE_HEARTBEAT_SECONDS = 1
+    monkeypatch.setattr(stream, "RENEW_PRESENCE_SECONDS", 0)
+    busy = stream.Stream(Role.INTERVIEWER, 0)
+    renewing = asyncio.Event()
+    sent: list[bytes] = []
+
+    async def slow_renew() -> None:
+        renewing.set()
+        await asyncio.sleep(3600)  # a database that takes its time
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message["body"])
+
+    async def scenario() -> None:
+        pump = asyncio.create_task(stream._pump(busy, send, slow_renew))
+        busy.send(b"event: update\nid: 1\ndata: \n\n")
+        await asyncio.wait_for(renewing.wait(), 2)
+        busy.send(b"event: update\nid: 2\ndata: \n\n")
+        await _soon(lambda: len(sent) == 2)
+        busy.send(None)
+        assert await asyncio.wait_for(pump, 2) is True
+
+    run(scenario)
+
+
 def test_a_busy_stream_renews_its_presence(settings, monkeypatch):
     """Updates every moment, so the stream never waits a whole heartbeat: it still renews."""
     settings.LIVE_HEARTBEAT_SECONDS = 1
