@@ -313,7 +313,7 @@ class Hub:
                 # Any failure, not only the connection's: without this task no stream here
                 # would hear of another change.
                 logger.warning(
-                    "live updates: lost the database (%s), listening again in %.1f s",
+                    "live updates: stopped listening (%s), listening again in %.1f s",
                     exc.__class__.__name__,
                     delay,
                     exc_info=not isinstance(exc, psycopg.Error | OSError),
