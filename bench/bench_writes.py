@@ -17,7 +17,10 @@ the clock) per operation of:
   carries the new step's checklist, so its own stream is sent nothing);
 - the update that step change makes for the candidate's stream.
 
-It prints the median of the rounds for each, and each against the bare view. The load benchmark
+It prints the median of the rounds for each, and each against the bare view. On PostgreSQL on this
+machine it also reads the CPU of the database server's process behind the connection, which
+parses, plans and runs the statements (with `?server_side_binding=false` added to DATABASE_URL it
+measures the settings before statements were prepared). The load benchmark
 (bench/load.py) measures these costs under load on the real server; this one is quieter, so two
 commits can be compared in one sitting: run it on both checkouts, one after the other, twice.
 """
@@ -42,11 +45,39 @@ MARKS = ("covered", "partial", "missed", "")
 PAGE = "bench-page-0001"  # the marking page's id (interviews.live.PAGE_HEADER)
 
 
-def _cpu_ms(operation: Callable[[int], object], repeats: int) -> float:
-    started = time.process_time()
+def _cpu_ms(
+    operation: Callable[[int], object], repeats: int, database: Callable[[], float] | None
+) -> tuple[float, float | None]:
+    """This process's CPU per operation, and the database server's when it can be read."""
+    started, database_started = time.process_time(), database() if database else 0.0
     for n in range(repeats):
         operation(n)
-    return (time.process_time() - started) * 1000 / repeats
+    own = (time.process_time() - started) * 1000 / repeats
+    return own, (database() - database_started) / repeats if database else None
+
+
+def _database_cpu() -> Callable[[], float] | None:
+    """On PostgreSQL on this machine, a reader of the CPU (ms) its process behind this
+    connection has used; None elsewhere. The connection stays open between requests
+    (CONN_MAX_AGE), so it is the one process throughout."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    stat = Path(f"/proc/{pid}/stat")
+    if not stat.exists():
+        return None
+    tick_ms = 1000 / os.sysconf("SC_CLK_TCK")
+
+    def read() -> float:
+        # utime and stime: the 14th and 15th fields, counted after the parenthesised name.
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) * tick_ms
+
+    return read
 
 
 def main() -> None:
@@ -169,27 +200,30 @@ def _measure(args: argparse.Namespace) -> None:
     for operation in (bare_view, mark, save_notes, change_step):
         operation(0)
     change_step(0, to=step)
-    figures: dict[str, list[float]] = {}
+    database = _database_cpu()
+    figures: dict[str, list[tuple[float, float | None]]] = {}
+
+    def measure(name: str, operation: Callable[[int], object]) -> None:
+        figures.setdefault(name, []).append(_cpu_ms(operation, args.repeats, database))
+
     for _ in range(args.rounds):
-        figures.setdefault("bare view", []).append(_cpu_ms(bare_view, args.repeats))
-        figures.setdefault("mark", []).append(_cpu_ms(mark, args.repeats))
-        figures.setdefault("its update for the candidate", []).append(
-            _cpu_ms(render_for(Role.CANDIDATE), args.repeats)
-        )
-        figures.setdefault("notes save", []).append(_cpu_ms(save_notes, args.repeats))
-        figures.setdefault("its update for the interviewer", []).append(
-            _cpu_ms(render_for(Role.INTERVIEWER), args.repeats)
-        )
-        figures.setdefault("step change", []).append(_cpu_ms(change_step, args.repeats))
-        figures.setdefault("its update for the candidate (step)", []).append(
-            _cpu_ms(render_for(Role.CANDIDATE), args.repeats)
-        )
+        measure("bare view", bare_view)
+        measure("mark", mark)
+        measure("its update for the candidate", render_for(Role.CANDIDATE))
+        measure("notes save", save_notes)
+        measure("its update for the interviewer", render_for(Role.INTERVIEWER))
+        measure("step change", change_step)
+        measure("its update for the candidate (step)", render_for(Role.CANDIDATE))
         change_step(0, to=step)  # the marks and notes of the next round are on this step
-    floor = statistics.median(figures["bare view"])
+    floor = statistics.median(own for own, _ in figures["bare view"])
     print(f"CPU per operation, median of {args.rounds} rounds of {args.repeats} (in-process):")
     for name, values in figures.items():
-        middle = statistics.median(values)
-        print(f"  {name:<32} {middle:7.3f} ms  ({middle / floor:5.1f}× the bare view)")
+        middle = statistics.median(own for own, _ in values)
+        line = f"  {name:<36} {middle:7.3f} ms  ({middle / floor:5.1f}× the bare view)"
+        if database:
+            server = statistics.median(theirs or 0.0 for _, theirs in values)
+            line += f"  PostgreSQL's process {server:6.3f} ms"
+        print(line)
 
 
 if __name__ == "__main__":

@@ -145,3 +145,23 @@ def test_check_deploy_flags_debug_mode():
     # The guard above must be able to fail: development settings are not deployable.
     result = _manage(["check", "--deploy", "--fail-level", "WARNING"], {"DEBUG": "1"})
     assert result.returncode != 0
+
+
+def _database_options(url: str) -> str:
+    options = "settings.DATABASES['default']['OPTIONS']"
+    script = f"from django.conf import settings; print(sorted({options}.items()))"
+    result = _manage(["shell", "-c", script], {"DATABASE_URL": url})
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_postgresql_binds_parameters_on_the_server_so_statements_can_be_prepared():
+    # No connection is made: only the settings are read.
+    options = _database_options("postgres://spar:secret@127.0.0.1:1/spar")
+    assert options == "[('prepare_threshold', 5), ('server_side_binding', True)]"
+
+
+def test_the_database_url_can_turn_server_side_binding_off():
+    # As behind a connection pooler that cannot keep prepared statements.
+    options = _database_options("postgres://spar:secret@127.0.0.1:1/spar?server_side_binding=false")
+    assert options == "[('server_side_binding', False)]"
