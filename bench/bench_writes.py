@@ -58,8 +58,8 @@ def _cpu_ms(
 
 def _database_cpu() -> Callable[[], float] | None:
     """On PostgreSQL on this machine, a reader of the CPU (ms) its process behind this
-    connection has used; None elsewhere. The connection stays open between requests
-    (CONN_MAX_AGE), so it is the one process throughout."""
+    connection has used; None elsewhere. Django's test client does not close the connection
+    after a request, so it is the one process throughout."""
     from django.db import connection
 
     if connection.vendor != "postgresql":
@@ -67,8 +67,10 @@ def _database_cpu() -> Callable[[], float] | None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         (pid,) = cursor.fetchone()
-    stat = Path(f"/proc/{pid}/stat")
-    if not stat.exists():
+    # A server elsewhere (or in a container) has its own process ids: a local process with
+    # this id would be another program.
+    stat, name = Path(f"/proc/{pid}/stat"), Path(f"/proc/{pid}/comm")
+    if not name.exists() or name.read_text().strip() != "postgres":
         return None
     tick_ms = 1000 / os.sysconf("SC_CLK_TCK")
 

@@ -18,8 +18,8 @@ stream, the mark's version on the candidate's. Both people's writes carry their 
 version as static/js/live.js and notes.js send them, so a stream skips the changes that its
 page's own writes' answers brought.
 N doubles from --start until a step fails (write p95 >= 100 ms, update p95 > 500 ms, or any
-error: a failed write, a dropped stream, an update not delivered within 5 s) twice running (a
-single stall of a shared machine can fail one step), then is bisected to within 10 %, each
+error: a failed write, a dropped stream, an update not delivered within 5 s) twice at the same
+N (a single stall of a shared machine can fail one step), then is bisected to within 10 %, each
 bisection step run once.
 
 Then, with no stream open: each endpoint saturated by 16 connections for server CPU per request
@@ -39,6 +39,7 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import json
 import math
 import os
@@ -55,7 +56,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from io import StringIO
@@ -814,8 +815,8 @@ def _step_line(step: Step) -> str:
     )
 
 
-async def _search(load: Load, mix: str, args: argparse.Namespace) -> list[Step]:
-    """Double N until a step fails twice running, then bisect to within 10 %.
+async def _search(step: Callable[[int], Awaitable[Step]], start: int, most: int) -> list[Step]:
+    """Double N until a step fails twice at the same N, then bisect to within 10 %.
 
     While N doubles, a failed step is run again: on a shared machine one stall of the disk or
     of another program fails a small step (at N = 50 of the light mix, three slow writes make
@@ -823,18 +824,18 @@ async def _search(load: Load, mix: str, args: argparse.Namespace) -> list[Step]:
     is confirmed, each bisection step is run once."""
     steps: list[Step] = []
     held, failed = 0, 0
-    n = args.start
+    n = start
     while True:
-        steps.append(await load.step(mix, n, args.duration))
+        steps.append(await step(n))
         print(_step_line(steps[-1]), flush=True)
         if not steps[-1].held and not failed:
-            steps.append(await load.step(mix, n, args.duration))
+            steps.append(await step(n))
             print(_step_line(steps[-1]) + "  (second try)", flush=True)
         if steps[-1].held:
             held = max(held, n)
         else:
             failed = n if not failed else min(failed, n)
-        if not failed and n * 2 <= args.max:
+        if not failed and n * 2 <= most:
             n *= 2
         elif failed and failed - held > max(1, held // 10):
             n = (held + failed) // 2
@@ -1021,7 +1022,8 @@ async def _run(server: Server, fleet: Fleet, args: argparse.Namespace) -> dict[s
             f"{UPDATE_P95_MS:.0f} ms and no errors ({args.duration} s steps):",
             flush=True,
         )
-        steps = await _search(load, mix, args)
+        step = functools.partial(load.step, mix, seconds=args.duration)
+        steps = await _search(step, args.start, args.max)
         results[mix] = [dataclasses.asdict(s) | {"held": s.held} for s in steps]
     await load.close_all()
 

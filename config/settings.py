@@ -184,9 +184,9 @@ if DATABASE_URL:
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # With the parameters sent apart from the SQL, psycopg prepares a statement the fifth
         # time a connection runs it, and PostgreSQL stops parsing and planning it each time:
-        # about 40 % of the database's CPU for a mark (SQLite's driver always does this).
-        # `?server_side_binding=false` in the URL turns it off, e.g. behind a pooler that
-        # cannot keep prepared statements (PgBouncer before 1.21 in transaction mode).
+        # about half of the database's CPU for a write (SQLite's driver always does this).
+        # `?server_side_binding=false` in the URL turns it off, for a pooler that cannot keep
+        # prepared statements (PgBouncer in transaction mode without max_prepared_statements).
         options = DATABASES["default"].setdefault("OPTIONS", {})
         options.setdefault("server_side_binding", True)
         if options["server_side_binding"] is True:
