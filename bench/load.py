@@ -818,9 +818,9 @@ def _step_line(step: Step) -> str:
 async def _search(step: Callable[[int], Awaitable[Step]], start: int, most: int) -> list[Step]:
     """Double N until a step fails twice at the same N, then bisect to within 10 %.
 
-    While N doubles, a failed step is run again: on a shared machine one stall of the disk or
-    of another program fails a small step (at N = 50 of the light mix, three slow writes make
-    the p95), and the search would then bisect far below what the server holds. Once a failure
+    While N doubles, a failed step is run again: on a shared machine one stall fails a small
+    step (at N = 50 of the light mix, three slow writes make the p95), and the search would
+    then bisect far below what the server holds. Once a failure
     is confirmed, each bisection step is run once."""
     steps: list[Step] = []
     held, failed = 0, 0
