@@ -8,7 +8,7 @@ from bench.load import Step, _search
 def _search_on(capacity: int, stalls: set[int]) -> tuple[int, list[int]]:
     """The largest N the search reports, and the Ns it ran, on a server that holds up to
     `capacity` sessions except at the first try of each N in `stalls` (as when the shared
-    machine's disk stalls for a moment)."""
+    machine stalls for a moment)."""
     tried: list[int] = []
 
     async def step(n: int) -> Step:
