@@ -20,7 +20,8 @@ page's own writes' answers brought.
 N doubles from --start until a step fails (write p95 >= 100 ms, update p95 > 500 ms, or any
 error: a failed write, a dropped stream, an update not delivered within 5 s) twice at the same
 N (a single stall of a shared machine can fail one step), then is bisected to within 10 %, each
-bisection step run once.
+bisection step run once. Each step starts once the server's CPU has dropped below 0.2 cores, so
+that what an overloaded step left queued is not counted against the next.
 
 Then, with no stream open: each endpoint saturated by 16 connections for server CPU per request
 beside the bare view's; memory per open stream and the CPU of idle sessions.
@@ -77,6 +78,8 @@ WARMUP_S = 3.0
 WRITE_P95_MS = 100.0
 UPDATE_P95_MS = 500.0
 UPDATE_LOST_S = 5.0
+QUIET_CORES = 0.2  # the server's CPU below which a step may start (open streams cost ~0.07)
+QUIET_WAIT_S = 60.0
 SATURATION_SECONDS = 6
 SATURATION_SEATS = 256
 SATURATION_CONNECTIONS = 16
@@ -744,6 +747,7 @@ class Load:
 
     async def step(self, mix: str, n: int, seconds: float) -> Step:
         await self.hold(n)
+        await self._quiet()
         notes_s, marks_s = MIXES[mix]
         start = time.monotonic()
         until = start + WARMUP_S + seconds
@@ -791,6 +795,18 @@ class Load:
             errors=dict(self.errors),
             cpu=cpu,
         )
+
+    async def _quiet(self) -> None:
+        """Wait (at most QUIET_WAIT_S) until the server has worked off what came before: after
+        an overloaded step its queued writes and renders went on for seconds into the next
+        step, which then failed at an N that held before the overload."""
+        deadline = time.monotonic() + QUIET_WAIT_S
+        while time.monotonic() < deadline:
+            meter = Meter(self.server.pids())
+            meter.start()
+            await asyncio.sleep(1)
+            if meter.stop()["server_cores"] < QUIET_CORES:
+                return
 
     def _dropped(self) -> int:
         return sum(s.dropped for seat in self.open_seats for s in seat.streams)
