@@ -62,6 +62,8 @@ def _database_cpu() -> Callable[[], float] | None:
     after a request, so it is the one process throughout."""
     from django.db import connection
 
+    from bench.load import _cpu_seconds
+
     if connection.vendor != "postgresql":
         return None
     with connection.cursor() as cursor:
@@ -69,17 +71,10 @@ def _database_cpu() -> Callable[[], float] | None:
         (pid,) = cursor.fetchone()
     # A server elsewhere (or in a container) has its own process ids: a local process with
     # this id would be another program.
-    stat, name = Path(f"/proc/{pid}/stat"), Path(f"/proc/{pid}/comm")
+    name = Path(f"/proc/{pid}/comm")
     if not name.exists() or name.read_text().strip() != "postgres":
         return None
-    tick_ms = 1000 / os.sysconf("SC_CLK_TCK")
-
-    def read() -> float:
-        # utime and stime: the 14th and 15th fields, counted after the parenthesised name.
-        fields = stat.read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) * tick_ms
-
-    return read
+    return lambda: _cpu_seconds([pid]) * 1000
 
 
 def main() -> None:
