@@ -836,8 +836,8 @@ async def _search(step: Callable[[int], Awaitable[Step]], start: int, most: int)
 
     While N doubles, a failed step is run again: on a shared machine one stall fails a small
     step (at N = 50 of the light mix, three slow writes make the p95), and the search would
-    then bisect far below what the server holds. Once a failure
-    is confirmed, each bisection step is run once."""
+    then bisect far below what the server holds. Once a failure is confirmed, each bisection
+    step is run once."""
     steps: list[Step] = []
     held, failed = 0, 0
     n = start
