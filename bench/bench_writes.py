@@ -9,6 +9,8 @@ own. Each round measures the CPU time (time.process_time: a busy machine slows i
 the clock) per operation of:
 
 - the bare view of bench/urls.py (the floor: Django and the middleware, no database);
+- the signed-in view of bench/urls.py: the bare view behind the login (its two reads);
+- the one-update view of bench/urls.py: the least a signed-in write can do (one UPDATE);
 - a mark: the interviewer's htmx request, with the page's version as static/js/live.js sends it;
 - the update that mark makes for the candidate's stream (interviews.live.render_changes);
 - a notes save: the candidate's request, as static/js/notes.js sends it;
@@ -17,7 +19,8 @@ the clock) per operation of:
   carries the new step's checklist, so its own stream is sent nothing);
 - the update that step change makes for the candidate's stream.
 
-It prints the median of the rounds for each, and each against the bare view. On PostgreSQL on this
+It prints the median of the rounds for each, and each against the bare view and against the least
+write. On PostgreSQL on this
 machine it also reads the CPU of the database server's process behind the connection, which
 parses, plans and runs the statements (with `?server_side_binding=false` added to DATABASE_URL it
 measures the settings before statements were prepared). The load benchmark
@@ -154,6 +157,12 @@ def _measure(args: argparse.Namespace) -> None:
     def bare_view(n: int) -> None:
         assert bare.get("/bench/bare/").status_code == 204
 
+    def signed_in(n: int) -> None:
+        assert marker.get("/bench/signed-in/").status_code == 204
+
+    def one_update(n: int) -> None:
+        assert writer.post("/bench/one-update/").status_code == 204
+
     def mark(n: int) -> None:
         response = marker.post(
             mark_url,
@@ -194,7 +203,7 @@ def _measure(args: argparse.Namespace) -> None:
         return render
 
     marker.get(room_url)  # the page the marks come from; fills the process's caches
-    for operation in (bare_view, mark, save_notes, change_step):
+    for operation in (bare_view, signed_in, one_update, mark, save_notes, change_step):
         operation(0)
     change_step(0, to=step)
     database = _database_cpu()
@@ -205,6 +214,8 @@ def _measure(args: argparse.Namespace) -> None:
 
     for _ in range(args.rounds):
         measure("bare view", bare_view)
+        measure("signed-in view", signed_in)
+        measure("one-update write (the least write)", one_update)
         measure("mark", mark)
         measure("its update for the candidate", render_for(Role.CANDIDATE))
         measure("notes save", save_notes)
@@ -213,10 +224,14 @@ def _measure(args: argparse.Namespace) -> None:
         measure("its update for the candidate (step)", render_for(Role.CANDIDATE))
         change_step(0, to=step)  # the marks and notes of the next round are on this step
     floor = statistics.median(own for own, _ in figures["bare view"])
+    least = statistics.median(own for own, _ in figures["one-update write (the least write)"])
     print(f"CPU per operation, median of {args.rounds} rounds of {args.repeats} (in-process):")
     for name, values in figures.items():
         middle = statistics.median(own for own, _ in values)
-        line = f"  {name:<36} {middle:7.3f} ms  ({middle / floor:5.1f}× the bare view)"
+        line = (
+            f"  {name:<36} {middle:7.3f} ms  ({middle / floor:5.1f}× the bare view, "
+            f"{middle / least:4.1f}× the least write)"
+        )
         if database:
             server = statistics.median(theirs or 0.0 for _, theirs in values)
             line += f"  PostgreSQL's process {server:6.3f} ms"

@@ -24,7 +24,8 @@ bisection step run once. Each step starts once the server's CPU has dropped belo
 that what an overloaded step left queued is not counted against the next.
 
 Then, with no stream open: each endpoint saturated by 16 connections for server CPU per request
-beside the bare view's; memory per open stream and the CPU of idle sessions.
+beside the bare view's and two floors' (a signed-in view that does nothing, and a signed-in write
+of one UPDATE); memory per open stream and the CPU of idle sessions.
 
 Writes bench/results/<timestamp>.json; the last lines are `largest N: <n> …` (full mix),
 `largest N light: <n>` and `update latency p95: <ms> ms` (full mix, at its largest N).
@@ -81,6 +82,9 @@ UPDATE_LOST_S = 5.0
 QUIET_CORES = 0.2  # the server's CPU below which a step may start (open streams cost ~0.07)
 QUIET_WAIT_S = 60.0
 SATURATION_SECONDS = 6
+# Besides the bare view, two floors of bench/urls.py: a signed-in request that does nothing, and
+# the least signed-in write (one UPDATE), which no write of Spar's can cost less than.
+SATURATED = ("bare", "signed-in", "one-update", "poll", "notes", "mark")
 SATURATION_SEATS = 256
 SATURATION_CONNECTIONS = 16
 POOL_CONNECTIONS = 48  # keep-alive connections for writes, as a proxy's upstream pool
@@ -877,6 +881,17 @@ async def _saturate(load: Load, kind: str, seats: list[Seat]) -> dict[str, float
             started = time.monotonic()
             if kind == "bare":
                 status, _ = await connection.request("GET", "/bench/bare/", {})
+            elif kind == "signed-in":
+                status, _ = await connection.request(
+                    "GET", "/bench/signed-in/", {"Cookie": seat.interviewer_cookie}
+                )
+            elif kind == "one-update":
+                status, _ = await connection.request(
+                    "POST",
+                    "/bench/one-update/",
+                    {"Cookie": seat.candidate_cookie, "X-CSRFToken": seat.candidate_csrf},
+                    b"",
+                )
             elif kind == "mark":
                 seat.marks += 1
                 body = f"item={quote(seat.items[seat.marks % len(seat.items)])}&mark="
@@ -924,7 +939,7 @@ async def _saturate(load: Load, kind: str, seats: list[Seat]) -> dict[str, float
                     status = 204
             latencies.append((time.monotonic() - started) * 1000)
             counts["requests"] += 1
-            if status != (204 if kind in {"bare", "poll"} else 200):
+            if status != (200 if kind in {"notes", "mark"} else 204):
                 counts["errors"] += 1
                 statuses[status] = statuses.get(status, 0) + 1
 
@@ -1051,10 +1066,10 @@ async def _run(server: Server, fleet: Fleet, args: argparse.Namespace) -> dict[s
     seats = fleet.seats[:SATURATION_SEATS]
     await asyncio.to_thread(fleet.refresh, seats)
     saturation = {}
-    for kind in ("bare", "poll", "notes", "mark"):
+    for kind in SATURATED:
         saturation[kind] = await _saturate(load, kind, seats if kind == "notes" else seats[:32])
         print(
-            f"  {kind:<6} {saturation[kind]['rps']:8.1f} req/s  "
+            f"  {kind:<10} {saturation[kind]['rps']:8.1f} req/s  "
             f"{saturation[kind]['server_cpu_ms_per_request']:.2f} ms server CPU per request  "
             f"errors {saturation[kind]['errors']}"
             + (f" ({saturation[kind]['changed_polls']} found a change)" if kind == "poll" else ""),
@@ -1159,6 +1174,7 @@ def main() -> int:
     )
     saturation = results["saturation"]
     bare_cpu = saturation["bare"]["server_cpu_ms_per_request"]
+    least_write_cpu = saturation["one-update"]["server_cpu_ms_per_request"]
     result = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine,
@@ -1177,6 +1193,10 @@ def main() -> int:
         "largest_n_light": light["n"] if light else 0,
         "cpu_ratio_to_bare": {
             kind: round(s["server_cpu_ms_per_request"] / bare_cpu, 2)
+            for kind, s in saturation.items()
+        },
+        "cpu_ratio_to_one_update": {
+            kind: round(s["server_cpu_ms_per_request"] / least_write_cpu, 2)
             for kind, s in saturation.items()
         },
         "others_cores_max": others,
@@ -1207,7 +1227,7 @@ def main() -> int:
         "server CPU per request: "
         + ", ".join(
             f"{k} {s['server_cpu_ms_per_request']:.2f} ms ({result['cpu_ratio_to_bare'][k]:.1f}×"
-            " bare)"
+            f" bare, {result['cpu_ratio_to_one_update'][k]:.1f}× one-update)"
             for k, s in saturation.items()
         )
     )
