@@ -147,6 +147,9 @@ ASGI_APPLICATION = "config.asgi.application"
 LIVE_HEARTBEAT_SECONDS = envint("LIVE_HEARTBEAT_SECONDS", 10, minimum=1)
 LIVE_WATCH_INTERVAL_MS = envint("LIVE_WATCH_INTERVAL_MS", 100, minimum=10)
 LIVE_THREADS = envint("LIVE_THREADS", 2, minimum=1)
+# PostgreSQL: how often each process checks that its LISTEN connection still hears (and how long
+# it waits for the check); meanwhile a deaf or lost connection's streams are read by polling.
+LIVE_LISTEN_CHECK_MS = envint("LIVE_LISTEN_CHECK_MS", 5000, minimum=100)
 # Threads per server process for every other request (config/asgi.py), like gunicorn's gthread.
 WEB_THREADS = envint("WEB_THREADS", 4, minimum=1)
 

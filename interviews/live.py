@@ -137,6 +137,9 @@ class Update:
     html: dict[Role, str] = field(default_factory=dict)
     finished_url: str = ""
     echo_page: str = ""
+    # The participants whose presence no open stream holds any more (see
+    # services.record_stream_presence): a page of theirs still streaming should say it is here.
+    unheld: frozenset[int] = frozenset()
 
     def needed_by(self, role: Role, page: str, sent: int) -> bool:
         """Whether a stream of this role and page, sent everything up to `sent`, needs it."""
@@ -160,7 +163,19 @@ def render_update(session: Session, since: int, roles: set[Role]) -> Update | No
         html[role] = render_to_string(f"{ROOM}#poll-update", context).replace(
             SHARED_TOKEN_INPUT, ""
         )
-    return Update(session.version, html, echo_page=session.echo_page)
+    return Update(session.version, html, echo_page=session.echo_page, unheld=_unheld(session))
+
+
+def _unheld(session: Session) -> frozenset[int]:
+    """The participants whose "last seen" is not ahead of now: no stream holds it."""
+    now = timezone.now()
+    seats = (
+        (session.interviewer_id, session.interviewer_seen_at),
+        (session.candidate_id, session.candidate_seen_at),
+    )
+    return frozenset(
+        user_id for user_id, seen in seats if user_id is not None and (seen is None or seen <= now)
+    )
 
 
 @dataclass(frozen=True)

@@ -278,15 +278,19 @@ def record_presence(
         return bool(
             Session.objects.filter(due, pk=poll_row["id"])
             .exclude(state=SessionState.FINISHED)
-            .update(**{field: now}, version=new_version, presence_stamp=new_version)
+            # Whose page made the change before this one no longer matters (bump() says why).
+            .update(**{field: now}, version=new_version, presence_stamp=new_version, echo_page="")
         )
     return False
 
 
 # A participant whose page holds a push stream is "seen" until this far ahead, renewed while the
-# stream stays open, and no longer once it closes: an open stream costs a write every few minutes,
-# not one per heartbeat. A server that dies without closing its streams leaves them "seen" until
-# the hold runs out, or until the browser reconnects to another server and says so again.
+# stream stays open, and seen last when it closes (so "here" for a few seconds more, as after a
+# poll): an open stream costs a write every few minutes, not one per heartbeat. Another page of
+# theirs that still streams hears of the close and holds their presence again (interviews.
+# stream), so closing one of two tabs does not show them away. A server that dies without closing
+# its streams leaves them "seen" until the hold runs out, or until the browser reconnects to
+# another server and says so again.
 STREAM_PRESENCE_HOLD = timedelta(minutes=10)
 STREAM_PRESENCE_RENEW = timedelta(minutes=5)
 
@@ -309,7 +313,7 @@ def record_stream_presence(
     seen = getattr(session, field)
     if connected and seen is not None and seen - now > STREAM_PRESENCE_HOLD - STREAM_PRESENCE_RENEW:
         return False  # held long enough already: nothing to renew yet
-    setattr(session, field, now + STREAM_PRESENCE_HOLD if connected else now - timedelta(days=1))
+    setattr(session, field, now + STREAM_PRESENCE_HOLD if connected else now)
     session.save(update_fields=[field])
     bump(session, "presence_stamp")
     return True
@@ -973,7 +977,7 @@ def claim_reminder(*, session: Session) -> bool:
             schedule_status=ScheduleStatus.AGREED,
         )
         .exclude(reminded_for=session.scheduled_at)
-        .update(reminded_for=session.scheduled_at, version=F("version") + 1)
+        .update(reminded_for=session.scheduled_at, version=F("version") + 1, echo_page="")
     )
     return bool(claimed)
 

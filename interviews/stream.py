@@ -25,9 +25,11 @@ database a stream is refused (503) and the page polls meanwhile, saying "live up
 import asyncio
 import contextlib
 import functools
+import itertools
 import logging
 import random
 import re
+import secrets
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
@@ -99,6 +101,10 @@ class Stream:
     page: str = ""  # the id of the page it serves (interviews.live.PAGE_HEADER)
     queue: asyncio.Queue[bytes | None] = field(default_factory=asyncio.Queue)
     ended: bool = False
+    user_id: int | None = None
+    # Its owner's presence is held by no stream any more (another of their pages closed): renew
+    # it after the next event instead of at the next renewal.
+    renew_soon: bool = False
 
     def viewer(self) -> live.Viewer:
         return live.Viewer(self.role, self.page, self.version)
@@ -120,6 +126,14 @@ class Stream:
         if not self.ended:
             self.ended = True
             self.queue.put_nowait(b"")
+
+
+class ListenerDeaf(Exception):
+    """The LISTEN connection did not hear its own check."""
+
+
+# The payload of a listener's check of its own connection (never a session id).
+CHECK = "check"
 
 
 @dataclass(eq=False)
@@ -144,9 +158,11 @@ class Hub:
         # One thread keeps one connection: SQLite's data_version is per connection.
         self.watcher = ThreadPoolExecutor(1, thread_name_prefix="spar-watch")
         self.listener: asyncio.Task[None] | None = None
-        # Whether changes are heard: the watcher runs, or the LISTEN connection is up and has
-        # caught up on the sessions watched before it was (for the tests, which count reads).
+        # Whether changes are heard: the watcher runs, or the LISTEN connection is up, has
+        # caught up on the sessions watched before it was, and hears its own checks. While it
+        # is not, the sessions' versions are read instead (_sweep_while_deaf).
         self.listening = False
+        self.listen_connection: Any = None  # the LISTEN connection, for the tests
         self.renders = 0  # shared renders made, for the tests
         self.reads = 0  # reads of a changed session, for the tests
 
@@ -251,6 +267,7 @@ class Hub:
             if update.needed_by(stream.role, stream.page, stream.version):
                 if stream.role not in messages:
                     messages[stream.role] = update_event(update, stream.role)
+                stream.renew_soon = stream.renew_soon or stream.user_id in update.unheld
                 stream.send(messages[stream.role])
             # A stream that needs nothing has this version from its page's own write.
             stream.version = update.version
@@ -258,9 +275,20 @@ class Hub:
 
     async def _listen(self) -> None:
         if connection.vendor == "postgresql":
-            await self._listen_postgres()
+            await asyncio.gather(self._listen_postgres(), self._sweep_while_deaf())
         else:
             await self._watch_sqlite()
+
+    async def _read_versions(self, *, tidy: bool = False) -> None:
+        """Read the versions of the sessions watched here, and send what changed. `tidy`: drop
+        a broken or old connection first, as a request does (SQLite's watcher keeps its own:
+        data_version counts the commits since that connection opened)."""
+        read = functools.partial(live.versions, list(self.watches))
+        if tidy:
+            read = functools.partial(_db, read)
+        current = await self.loop.run_in_executor(self.watcher, read)
+        for session_id, (version, echo_page) in current.items():
+            self.heard(session_id, version, echo_page)
 
     async def _watch_sqlite(self) -> None:
         """Ask the database a few times a second whether anything was committed; when something
@@ -278,14 +306,10 @@ class Hub:
                 if now == seen:
                     continue
                 seen = now
-                ids = list(self.watches)
-                current = await self.loop.run_in_executor(watcher, live.versions, ids)
+                await self._read_versions()
             except Exception:
                 logger.exception("the live watcher could not read the database")
                 seen = None
-                continue
-            for session_id, (version, echo_page) in current.items():
-                self.heard(session_id, version, echo_page)
 
     async def _listen_postgres(self) -> None:
         """One LISTEN connection per process; after losing it, catch up on every session."""
@@ -295,19 +319,19 @@ class Hub:
         params = connection.get_connection_params()
         for synchronous_only in ("cursor_factory", "context", "prepare_threshold"):
             params.pop(synchronous_only, None)
+        check_seconds = settings.LIVE_LISTEN_CHECK_MS / 1000
         delay = 0.5
         while True:
             try:
-                async with await psycopg.AsyncConnection.connect(
-                    **params, autocommit=True
-                ) as listener:
+                connecting = psycopg.AsyncConnection.connect(**params, autocommit=True)
+                async with await asyncio.wait_for(connecting, check_seconds) as listener:
+                    self.listen_connection = listener
                     await listener.execute(f"LISTEN {NOTIFY_CHANNEL}")
                     delay = 0.5
                     for session_id in list(self.watches):
                         self.changed(session_id)  # whatever was missed while not listening
                     self.listening = True
-                    async for notice in listener.notifies():
-                        self._notified(notice.payload)
+                    await self._hear(listener, check_seconds)
             except Exception as exc:
                 self.listening = False
                 # Any failure, not only the connection's: without this task no stream here
@@ -321,8 +345,49 @@ class Hub:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10)
 
+    async def _hear(self, listener: Any, check_seconds: float) -> None:
+        """Pass on the notices until the connection fails or stops hearing. A connection that a
+        firewall or NAT dropped without a word raises nothing, and a pooler in transaction mode
+        takes the LISTEN but passes no notice on: so every few seconds the listener sends a
+        check of its own on the channel, and gives up (to reconnect) when it does not hear it."""
+        mine = secrets.token_hex(8)  # other processes' checks come by too
+        for count in itertools.count():
+            check = f"{CHECK} {mine} {count}"
+            await asyncio.wait_for(
+                listener.execute("SELECT pg_notify(%s, %s)", (NOTIFY_CHANNEL, check)),
+                check_seconds,
+            )
+            heard = False
+            async for notice in listener.notifies(timeout=check_seconds):
+                if notice.payload == check:
+                    heard = True
+                else:
+                    self._notified(notice.payload)
+            if not heard:
+                raise ListenerDeaf(f"no check heard within {check_seconds:.1f} s")
+
+    async def _sweep_while_deaf(self) -> None:
+        """While the LISTEN connection is down, or up but deaf, read the watched sessions'
+        versions a few times a second (as SQLite's watcher does), so that no stream here goes
+        stale behind its heartbeats. The first failure of a run of them is logged."""
+        interval = settings.LIVE_WATCH_INTERVAL_MS / 1000
+        failing = False
+        while True:
+            await asyncio.sleep(interval)
+            if self.listening or not self.watches:
+                continue
+            try:
+                await self._read_versions(tidy=True)
+                failing = False
+            except Exception:
+                if not failing:
+                    logger.exception("live updates: could not read the sessions' versions")
+                failing = True
+
     def _notified(self, payload: str) -> None:
         """A NOTIFY of the trigger (migration interviews/0011): "<session> <version> <page>"."""
+        if payload.startswith(f"{CHECK} "):
+            return  # another process's check of its own connection
         fields = [*payload.split(" ", 2), "", ""]
         session_id, version = live.version_number(fields[0]), live.version_number(fields[1])
         if session_id is None or version is None:
@@ -379,12 +444,14 @@ def hub() -> Hub:
     return _hub
 
 
-async def _plain(send: Send, status: int, text: str) -> None:
+async def _plain(
+    send: Send, status: int, text: str, headers: tuple[tuple[bytes, bytes], ...] = ()
+) -> None:
     await send(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", b"text/plain; charset=utf-8")],
+            "headers": [(b"content-type", b"text/plain; charset=utf-8"), *headers],
         }
     )
     await send({"type": "http.response.body", "body": text.encode()})
@@ -404,8 +471,10 @@ def _page(query: bytes) -> str:
 
 async def serve(scope: Scope, receive: Receive, send: Send, session_id: int) -> None:
     """The stream of one viewer of one session, until they leave."""
-    if scope["method"] not in {"GET", "HEAD"}:
-        await _plain(send, 405, "Only GET.")
+    # Not even HEAD: its answer would be a stream that never ends, holding a place in the hub
+    # and the viewer's presence for a client that reads nothing.
+    if scope["method"] != "GET":
+        await _plain(send, 405, "Only GET.", ((b"allow", b"GET"),))
         return
     headers = dict(scope["headers"])
     host, _ = split_domain_port(headers.get(b"host", b"").decode("latin-1"))
@@ -441,7 +510,9 @@ async def serve(scope: Scope, receive: Receive, send: Send, session_id: int) -> 
             await send({"type": "http.response.body", "body": first})
             return
     await send({"type": "http.response.body", "body": first, "more_body": True})
-    stream = Stream(opened.role, opened.version, _page(scope["query_string"]))
+    stream = Stream(
+        opened.role, opened.version, _page(scope["query_string"]), user_id=opened.user_id
+    )
     gone = asyncio.get_running_loop().create_task(_wait_for_disconnect(receive, stream))
 
     async def presence(connected: bool) -> None:
@@ -522,9 +593,10 @@ async def _pump(
             # After any event, not only a heartbeat: a busy interview's streams may never wait
             # a whole heartbeat, and the presence they hold must not run out. In a task of its
             # own, so that the events meanwhile do not wait for its reads.
-            due = loop.time() >= renew_at and (renewing is None or renewing.done())
-            if renew is not None and due:
+            due = loop.time() >= renew_at or stream.renew_soon
+            if renew is not None and due and (renewing is None or renewing.done()):
                 renew_at = loop.time() + _renewal_interval()
+                stream.renew_soon = False
                 renewing = loop.create_task(renew())
     finally:
         if renewing is not None:

@@ -81,6 +81,7 @@ class StreamClient:
     method: str = "GET"
     host: bytes = b"testserver"
     status: int | None = None
+    response_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
     body: bytes = b""
     ended: bool = False
 
@@ -121,6 +122,7 @@ class StreamClient:
 
     async def _send(self, message: dict[str, object]) -> None:
         if message["type"] == "http.response.start":
+            self.response_headers = list(message.get("headers", []))
             self._started.set_result(message["status"])
         else:
             self.body += message.get("body", b"")

@@ -6,7 +6,7 @@ hears of them from the database (SQLite's watcher, or PostgreSQL's NOTIFY on the
 
 import asyncio
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.contrib.sessions.models import Session as DjangoSession
@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from interviews import live, permissions, services, stream
-from interviews.models import Session, SessionState
+from interviews.models import ScheduleStatus, Session, SessionState
 from interviews.permissions import Role
 from tests.builders import SECRETS, make_peer_session
 from tests.factories import (
@@ -53,6 +53,11 @@ async def _joined(session: Session, streams: int) -> stream.Hub:
 
     await _soon(ready)
     return hub
+
+
+def _save_notes_again(session: Session, text: str) -> None:
+    step = session.steps.get(number=1)
+    services.save_notes(session=session, step_number=1, text=text, base_version=step.notes_version)
 
 
 async def _save_notes(session: Session, text: str) -> None:
@@ -121,6 +126,21 @@ def test_stream_refuses_other_methods_and_hosts(candidate, running_session):
         assert await elsewhere.open() == 400
 
     run(scenario)
+
+
+def test_a_head_request_opens_no_stream(candidate, running_session):
+    """A HEAD would be answered with a stream that never ends, for a client that reads nothing:
+    it would hold a place in the hub and write its viewer present, then absent."""
+    head = _client(running_session, candidate, method="HEAD")
+    seen = Session.objects.get(pk=running_session.pk).candidate_seen_at
+
+    async def scenario() -> None:
+        assert await head.open() == 405
+        assert (b"allow", b"GET") in head.response_headers
+        assert running_session.pk not in stream.hub().watches
+
+    run(scenario)
+    assert Session.objects.get(pk=running_session.pk).candidate_seen_at == seen
 
 
 @pytest.mark.parametrize("who", ["interviewer", "candidate", "staff"])
@@ -267,6 +287,60 @@ def test_a_page_is_not_sent_its_own_mark_again(interviewer, candidate, running_s
             await tab.close()
 
     run(scenario)
+
+
+def _poll_as_candidate(session: Session, candidate) -> None:
+    """The candidate's poll, last seen long ago: it notes them here."""
+    Session.objects.filter(pk=session.pk).update(candidate_seen_at=None)
+    row = permissions.get_poll_row(candidate, session.pk)
+    assert services.record_presence(poll_row=row, user_id=candidate.pk)
+
+
+def test_a_poll_noting_the_partner_here_reaches_the_page_that_made_the_last_change(
+    interviewer, candidate, running_session
+):
+    """The candidate's page polls (its stream blocked) and says every few seconds that they are
+    here. That write is not the marking page's: its stream must send it, however recently that
+    page made the change before it."""
+    marking = _client(running_session, interviewer, page=PAGE_A)
+    before = Session.objects.get(pk=running_session.pk).version
+
+    async def scenario() -> None:
+        await marking.open()
+        await marking.next_event()  # the opening heartbeat
+        hub = await _joined(running_session, 1)
+        await _mark(running_session, interviewer, PAGE_A)
+        # The hub heard of the mark (and sent the page nothing: it has it) before the poll.
+        await _soon(lambda: hub.watches[running_session.pk].version == before + 1)
+        # The candidate was last seen long ago: their poll now notes them here.
+        await in_thread(_poll_as_candidate, running_session, candidate)
+        update = await marking.next_update()
+        assert update.id == before + 2
+        assert 'id="presence"' in update.data
+        assert "here now" in update.data
+        await marking.close()
+
+    run(scenario)
+
+
+def test_every_write_that_moves_the_version_forgets_the_page_of_the_last_change(
+    interviewer, candidate, running_session
+):
+    """A page's own change is skipped only while it is the latest (interviews.live.
+    has_own_change): a write that moves the version without saying whose it is must clear it."""
+    _mark_now(running_session, interviewer, PAGE_A)
+    assert Session.objects.get(pk=running_session.pk).echo_page == PAGE_A
+    _poll_as_candidate(running_session, candidate)
+    assert Session.objects.get(pk=running_session.pk).echo_page == ""
+
+    _mark_now(running_session, interviewer, PAGE_A)
+    session = Session.objects.get(pk=running_session.pk)
+    Session.objects.filter(pk=session.pk).update(
+        scheduled_at=timezone.now() + timedelta(hours=1), schedule_status=ScheduleStatus.AGREED
+    )
+    session.refresh_from_db()
+    assert services.claim_reminder(session=session)
+    assert Session.objects.get(pk=running_session.pk).echo_page == ""
 
 
 def test_a_role_whose_only_page_made_the_change_is_not_rendered(
@@ -738,6 +812,47 @@ def test_a_notice_that_is_not_ours_does_not_stop_the_listener(interviewer, runni
     assert "ignored a notice that is not ours" in caplog.text
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="LISTEN is PostgreSQL's")
+def test_a_listener_that_stops_hearing_is_noticed_and_its_streams_are_read_meanwhile(
+    interviewer, running_session, settings, monkeypatch, caplog
+):
+    """A LISTEN connection that a firewall dropped without a word, or that a pooler in
+    transaction mode never passes a notice to, raises nothing: heartbeats would go on while the
+    page missed every change. The listener checks that it hears itself; until it listens
+    again, the hub reads the sessions' versions."""
+    import psycopg
+
+    settings.LIVE_LISTEN_CHECK_MS = 300
+    client = _client(running_session, interviewer)
+    connect = psycopg.AsyncConnection.connect
+
+    async def refused(*args: object, **kwargs: object) -> None:
+        raise psycopg.OperationalError("refused by the test")
+
+    async def scenario() -> None:
+        await client.open()
+        await client.next_event()
+        hub = await _joined(running_session, 1)
+        # From now on no new connection can be made, and the open one hears nothing.
+        monkeypatch.setattr(psycopg.AsyncConnection, "connect", refused)
+        await hub.listen_connection.execute("UNLISTEN *")
+        await _soon(lambda: not hub.listening)
+        await _save_notes(running_session, "read, not heard")
+        assert "read, not heard" in (await client.next_update()).data
+        # Connections can be made again: the hub listens again, and hears.
+        monkeypatch.setattr(psycopg.AsyncConnection, "connect", connect)
+        await _soon(lambda: hub.listening, seconds=15)
+        await _joined(running_session, 1)  # its catch-up read is done
+        reads = hub.reads
+        await in_thread(_save_notes_again, running_session, "heard again")
+        assert "heard again" in (await client.next_update()).data
+        assert hub.reads == reads + 1
+        await client.close()
+
+    run(scenario)
+    assert "stopped listening (ListenerDeaf)" in caplog.text
+
+
 @pytest.mark.parametrize("change", ["loses staff rights", "logs out", "is deactivated"])
 def test_a_viewer_who_may_no_longer_see_the_room_is_not_streamed_to_for_long(
     running_session, settings, monkeypatch, change
@@ -838,6 +953,37 @@ def test_a_change_made_while_a_stream_was_opening_is_not_missed(interviewer, run
     run(scenario)
 
 
+def test_closing_one_of_two_pages_leaves_their_owner_here(candidate, running_session):
+    """The candidate has the room open twice (two tabs, or a laptop and a tablet) and closes
+    one: the other, still streaming, holds their presence again at once, not minutes later at
+    its next renewal."""
+    tabs = [_client(running_session, candidate, page=page) for page in (PAGE_A, PAGE_B)]
+
+    def presence() -> tuple[int, datetime]:
+        session = Session.objects.get(pk=running_session.pk)
+        return session.presence_stamp, session.candidate_seen_at
+
+    async def scenario() -> None:
+        for tab in tabs:
+            await tab.open()
+            await tab.next_event()
+        await _joined(running_session, 2)
+        before, _ = await in_thread(presence)
+        await tabs[0].close()
+        # Written twice: last seen now, as the first page closed; then held by the second.
+        async with asyncio.timeout(5):
+            while True:
+                stamp, seen = await in_thread(presence)
+                if stamp >= before + 2 and seen > timezone.now():
+                    break
+                await asyncio.sleep(0.05)
+        await tabs[1].close()
+
+    run(scenario)
+    _, seen = presence()
+    assert seen <= timezone.now()  # the last page closed: no longer held
+
+
 @pytest.mark.django_db
 def test_a_stream_shows_its_owner_present_until_it_closes(interviewer, candidate, running_session):
     """With push there is no poll to say who is here: the stream says it, once when it opens,
@@ -860,7 +1006,7 @@ def test_a_stream_shows_its_owner_present_until_it_closes(interviewer, candidate
         session_id=running_session.pk, user_id=candidate.pk, connected=False, now=later
     )
     closed = Session.objects.get(pk=running_session.pk)
-    assert closed.candidate_seen_at < later
+    assert closed.candidate_seen_at == later  # last seen as it closed: away once that is old
     # Staff looking on are nobody's partner: nothing is written for them.
     assert not services.record_stream_presence(
         session_id=running_session.pk, user_id=UserFactory(is_staff=True).pk, connected=True
