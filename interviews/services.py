@@ -780,6 +780,13 @@ def add_hint(
     if not session.is_live:
         raise SessionError("Hints can only be logged while the interview runs.")
     _step(session, step_number)
+    # A hint is given in the step on screen; a form left open on an earlier step (the
+    # interview moved on from another device) must not file it where nobody looks.
+    if step_number != session.current_step:
+        raise SessionError(
+            f"The interview is on step {session.current_step} now, so this hint was not logged "
+            f"for step {step_number}. Give it again on this step if it still applies."
+        )
     hint = Hint.objects.create(
         session=session, step_number=step_number, text=text, created_at=now or timezone.now()
     )

@@ -351,16 +351,68 @@
     tick();
   });
 
-  // Never replace a text field the user is typing in: a poll can arrive at any moment.
+  // Never replace a text field the user is typing in: the stream or a poll can bring an update
+  // at any moment. The answer to a write sent from that field's own form is no such update: it
+  // is what the user asked for (a hint logged with Enter keeps the focus in its field), and
+  // holding it off would leave the hint unshown and the field full, inviting the hint twice.
+  let answering = null; // the element whose request's answer is being swapped in
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    answering = event.detail.requestConfig ? event.detail.requestConfig.elt : null;
+  });
+  // After the request too: an answer that is not swapped (a server error) has no afterSwap.
+  ["htmx:afterSwap", "htmx:afterRequest"].forEach(function (name) {
+    document.addEventListener(name, function () { answering = null; });
+  });
+
+  // The newest version of each section held off a field, by id: see the hint's step below.
+  const heldOff = new Map();
+
   document.addEventListener("htmx:oobBeforeSwap", function (event) {
     const active = document.activeElement;
     const target = event.detail.target;
+    if (!target) return;
     if (
-      active && target && target.contains(active) &&
-      active.matches("textarea, input[type=text]:not([readonly]), input:not([type])")
+      active && target.contains(active) &&
+      active.matches("textarea, input[type=text]:not([readonly]), input:not([type])") &&
+      !(answering && answering.contains(active))
     ) {
       event.detail.shouldSwap = false;
+      heldOff.set(target.id, event.detail.fragment);
+    } else {
+      heldOff.delete(target.id);
     }
+  });
+
+  // A hint belongs to the step it is given in. If the interview moved on while one was typed
+  // (from the interviewer's other device, say), its section was held off the field above and
+  // its form still logs for the old step: send nothing, bring in the current step's section
+  // with the text in its field, and say so, rather than log the hint where nobody looks.
+  document.addEventListener("htmx:confirm", function (event) {
+    const form = event.detail.elt;
+    const flow = document.getElementById("flow");
+    const fresh = heldOff.get("step-tools");
+    const old = document.getElementById("step-tools");
+    if (!form.matches("[data-hint-step]") || !flow || !fresh || !old) return;
+    const step = flow.dataset.currentStep;
+    if (form.dataset.hintStep === step) return;
+    event.preventDefault();
+    const text = form.elements.text.value;
+    heldOff.delete("step-tools");
+    const section = fresh.firstElementChild;
+    old.replaceWith(fresh);
+    htmx.process(section);
+    const moved = section.querySelector("[data-hint-step] [name=text]");
+    if (moved) {
+      moved.value = text;
+      moved.focus();
+    }
+    const error = document.createElement("p");
+    error.className = "form-errors";
+    error.setAttribute("role", "alert");
+    error.textContent = `The interview moved on to step ${step} while you typed, so this hint was ` +
+      `not logged for step ${form.dataset.hintStep}. It is still in the box: press Enter to log ` +
+      `it for step ${step}, or clear it.`;
+    document.getElementById("room-error").replaceChildren(error);
   });
 
   // --- keyboard shortcuts for the interviewer ---------------------------------------------------

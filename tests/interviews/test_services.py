@@ -662,6 +662,15 @@ def test_save_comment_and_add_hint(running_session):
         services.add_hint(session=_fresh(running_session), step_number=1, text="x")
 
 
+def test_a_hint_is_logged_for_the_current_step_only(running_session):
+    with pytest.raises(services.SessionError, match="on step 1 now, so this hint was not logged"):
+        services.add_hint(session=running_session, step_number=2, text="Think about scale.")
+    assert not running_session.hints.exists()
+    services.go_to_step(session=running_session, number=2)
+    services.add_hint(session=_fresh(running_session), step_number=2, text="Think about scale.")
+    assert list(running_session.hints.values_list("step_number", flat=True)) == [2]
+
+
 def test_set_fact_revealed_and_hidden(running_session, case):
     fact = case.facts.get()
     services.set_fact_revealed(session=running_session, fact=fact, revealed=True, now=T0)
