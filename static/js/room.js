@@ -380,8 +380,22 @@
       heldOff.set(target.id, event.detail.fragment);
     } else {
       heldOff.delete(target.id);
+      carryOverTyping(target, event.detail.fragment);
     }
   });
+
+  // A section replaced whole takes along what was typed into its other fields and not yet sent
+  // (a comment, while a hint from the same section is logged), unless the server's text for
+  // that field changed meanwhile: then the new text wins, as it would on a reload.
+  function carryOverTyping(old, fragment) {
+    if (!fragment || !fragment.querySelector) return;
+    old.querySelectorAll("textarea, input[type=text], input:not([type])").forEach(function (field) {
+      if (!field.id || field.value === field.defaultValue) return;
+      if (answering && answering.contains(field)) return; // sent: the answer shows what became of it
+      const fresh = fragment.querySelector("#" + CSS.escape(field.id));
+      if (fresh && fresh.defaultValue === field.defaultValue) fresh.value = field.value;
+    });
+  }
 
   // A hint belongs to the step it is given in. If the interview moved on while one was typed
   // (from the interviewer's other device, say), its section was held off the field above and

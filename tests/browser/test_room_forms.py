@@ -198,3 +198,19 @@ def test_enter_in_the_reason_marks_the_item_not_applicable(room_page, session):
     host.keyboard.press("c")
     expect(item.get_by_role("button", name="Covered")).to_have_attribute("aria-pressed", "true")
     expect(item.locator(".item-na")).to_have_count(0)
+
+
+def test_logging_a_hint_keeps_a_comment_typed_and_not_yet_saved(room_page, session):
+    """The hint's answer replaces its whole section, comment form included."""
+    host = room_page(session.interviewer, session)
+    host.locator("#comment-1").fill("Clear on the objective")
+    host.locator("#hint-1").fill("Ask about the p99")
+    host.get_by_role("button", name="Log hint").click()
+
+    expect(host.locator("#step-tools .hint-log")).to_contain_text("gave hint: Ask about the p99")
+    expect(host.locator("#hint-1")).to_have_value("")
+    expect(host.locator("#comment-1")).to_have_value("Clear on the objective")
+    with host.expect_response(lambda response: "/comment" in response.url):
+        host.get_by_role("button", name="Save comment").click()
+    expect(host.locator("#comment-1")).to_have_value("Clear on the objective")
+    assert session.steps.get(number=1).comment == "Clear on the objective"
