@@ -12,6 +12,10 @@
   const BROKEN_MS = 5000; // an error that a reconnect does not mend within this is an outage
   const DROPS = 3; // this many drops of a working stream in DROP_WINDOW_MS: it keeps dropping
   const DROP_WINDOW_MS = 30000;
+  // At the end of the interview the page waits this long at most for the notes' last save
+  // (notes.js) before it leaves: a dead network must not keep the candidate in the room.
+  const LEAVE_WAIT_MS = 2000;
+  const REOPEN_MAX_MS = 60000; // the longest wait between reopenings of a silent stream
 
   const live = document.getElementById("live");
   if (!live) return;
@@ -34,6 +38,7 @@
   }
 
   function poll() {
+    if (leaving) return;
     const poller = document.getElementById("poller");
     if (poller) htmx.trigger(poller, "spar:poll");
   }
@@ -55,6 +60,31 @@
     setPolling(on);
   }
 
+  // The interview has ended (the stream's `finished` event, or a poll's HX-Redirect): notes.js
+  // sends what the candidate has not saved yet, and the page leaves once that is answered. A
+  // save cut off by leaving at once would lose the last words, kept only in this browser.
+  let leaving = false;
+  function leave(url) {
+    if (leaving) return;
+    leaving = true;
+    setPolling(false);
+    const wait = [];
+    document.dispatchEvent(new CustomEvent("spar:leaving", { detail: { wait: wait } }));
+    const capped = new Promise(function (resolve) { setTimeout(resolve, LEAVE_WAIT_MS); });
+    Promise.race([Promise.allSettled(wait), capped]).then(function () {
+      window.location.assign(url);
+    });
+  }
+
+  function ownPath(url) { return typeof url === "string" && /^\/[^/]/.test(url); }
+
+  document.addEventListener("htmx:beforeOnLoad", function (event) {
+    const url = event.detail.xhr.getResponseHeader("HX-Redirect");
+    if (!ownPath(url)) return; // htmx's own handling, if any
+    event.preventDefault();
+    leave(url);
+  });
+
   if (!streamUrl || typeof EventSource === "undefined") {
     // This server does not stream (or this browser cannot listen): the poll is the live path.
     live.dataset.state = "polling";
@@ -62,10 +92,16 @@
     return;
   }
 
+  const silence = heartbeatMs * 2.5;
+  let source = null; // the EventSource the extension listens to now
+  let sourceSince = 0;
+  let reopenAfter = silence; // grows while reopened streams stay silent too
+
   function heard() {
     lastEventAt = Date.now();
     heardSinceError = true;
     brokenSince = null;
+    reopenAfter = silence;
   }
 
   function healthy() {
@@ -82,15 +118,33 @@
   // its heartbeats here, and the end of the interview.
   const create = htmx.createEventSource;
   htmx.createEventSource = function (url) {
-    const source = create(url);
-    source.addEventListener("heartbeat", heard);
-    source.addEventListener("update", heard);
-    source.addEventListener("finished", function (event) {
-      source.close();
-      if (/^\/[^/]/.test(event.data)) window.location.assign(event.data);
+    const created = create(url);
+    source = created;
+    sourceSince = Date.now();
+    created.addEventListener("heartbeat", heard);
+    created.addEventListener("update", heard);
+    created.addEventListener("finished", function (event) {
+      created.close();
+      if (ownPath(event.data)) leave(event.data);
     });
-    return source;
+    return created;
   };
+
+  // The extension reconnects only after an error that closed the EventSource, and the browser
+  // only after one it noticed: a connection lost without a word (a laptop's sleep, a change of
+  // network, a proxy holding the stream) leaves the source open, silent for good. Close it and
+  // hand it to the extension as failed: it opens a new one from #live's data-sse-connect, whose
+  // ?v= is the version the page shows (a new EventSource sends no Last-Event-ID). A closed
+  // source is already being reconnected (or the interview has ended).
+  function reopenIfSilent() {
+    if (source === null || source.readyState === EventSource.CLOSED || leaving) return;
+    if (Date.now() - Math.max(lastEventAt, sourceSince) < reopenAfter) return;
+    // Doubling, with jitter: the pages that a server's restart left silent come back apart.
+    reopenAfter = Math.min(reopenAfter * (1.6 + Math.random() * 0.8), REOPEN_MAX_MS);
+    syncStreamUrl();
+    source.close();
+    source.dispatchEvent(new Event("error"));
+  }
 
   live.addEventListener("htmx:sseError", function () {
     // A stream that worked and then failed dropped; one that never got going is just broken.
@@ -181,8 +235,8 @@
   });
 
   let urlVersion = pageVersion();
-  setInterval(function () {
-    // A new EventSource after a failed reconnect starts from the version the page has now.
+  // A new EventSource after a failed reconnect starts from the version the page has now.
+  function syncStreamUrl() {
     const version = pageVersion();
     if (version !== urlVersion) {
       urlVersion = version;
@@ -190,6 +244,11 @@
       url.searchParams.set("v", String(version));
       live.setAttribute("data-sse-connect", url.pathname + url.search);
     }
+  }
+
+  setInterval(function () {
+    syncStreamUrl();
+    reopenIfSilent();
     if (lastEventAt === 0 && Date.now() - startedAt < FIRST_EVENT_MS) return; // still opening
     delayed(!healthy());
   }, 1000);

@@ -12,6 +12,15 @@
   const ALIVE_PREFIX = "spar:tab-alive:";
   const ALIVE_EVERY_MS = 5000;
   const GONE_AFTER_MS = 15000;  // a tab that has not said it is alive for this long is gone
+  // Chromium refuses a keepalive request whose body (with the page's other keepalive requests
+  // on their way) passes 64 KiB; a longer text goes without it, which only a page that is
+  // closed before the answer comes loses.
+  const KEEPALIVE_MAX_BYTES = 60000;
+
+  // Set when the page is about to go (the interview ended, or the page is hidden): saves are
+  // then sent with keepalive, so that they reach the server even if the page is gone first.
+  let leaving = false;
+  window.addEventListener("pageshow", function () { leaving = false; });
 
   function currentTab() {
     let id = sessionStorage.getItem("spar:tab");
@@ -72,6 +81,10 @@
       retryMs: 2000,
       inConflict: false,
       serverVersion: null,
+      inFlight: Promise.resolve(),
+      // The texts this page sent, by the version each was based on: a save whose answer was
+      // lost may have been kept all the same (see the 409 below).
+      sent: new Map(),
     };
 
     function say(text) { status.textContent = text; }
@@ -102,20 +115,36 @@
       say("Not saved: these notes changed elsewhere. Choose a version below.");
     }
 
+    function sentFrom(base, text) {
+      if (!state.sent.has(base)) state.sent.set(base, new Set());
+      state.sent.get(base).add(text);
+    }
+
+    function acknowledged(version) {
+      state.version = version;
+      versionInput.value = String(version);
+      state.sent.forEach(function (texts, base) { if (base < version) state.sent.delete(base); });
+    }
+
+    // Settles when this save, and any save asked for while it was on its way, have their answer.
     function save() {
-      if (state.inConflict) return;
-      if (state.saving) { state.again = true; return; }
+      if (state.inConflict) return Promise.resolve();
+      if (state.saving) { state.again = true; return state.inFlight; }
       const sent = textarea.value;
+      const base = state.version;
       state.saving = true;
       say("Saving…");
+      sentFrom(base, sent);
       const body = new FormData(form);
       body.set("text", sent);
-      body.set("base_version", String(state.version));
-      fetch(form.action, {
+      body.set("base_version", String(base));
+      const keepalive = leaving && new TextEncoder().encode(sent).length < KEEPALIVE_MAX_BYTES;
+      state.inFlight = fetch(form.action, {
         method: "POST",
         body: body,
         credentials: "same-origin",
         headers: roomHeaders(),
+        keepalive: keepalive,
       })
         .then(function (response) {
           return response.json().then(
@@ -126,8 +155,7 @@
         .then(function (result) {
           reached(true);
           if (result.status === 200) {
-            state.version = result.data.version;
-            versionInput.value = String(state.version);
+            acknowledged(result.data.version);
             state.retryMs = 2000;
             forget(sent);
             say(`Saved at ${result.data.saved_at}`);
@@ -137,6 +165,14 @@
               // and the stream does not send the page its own save.
               document.dispatchEvent(new CustomEvent("spar:version", { detail: result.data.page_version }));
             }
+          } else if (result.status === 409 && ownLostSave(result.data)) {
+            // An earlier save of this page was kept but its answer never came (a dropped
+            // connection, a proxy's 502): the server has this page's own text, not another's.
+            // Take its version and send what is typed now from there, without asking.
+            acknowledged(result.data.server_version);
+            forget(result.data.server_text);
+            if (textarea.value !== result.data.server_text) state.again = true;
+            else say("Saved.");
           } else if (result.status === 409 && "server_text" in result.data) {
             showConflict(result.data.server_text, result.data.server_version, sent);
           } else if (result.status === 400 || result.status === 409) {
@@ -156,8 +192,33 @@
         })
         .finally(function () {
           state.saving = false;
-          if (state.again) { state.again = false; save(); }
+          if (state.again) { state.again = false; return save(); }
+          return undefined;
         });
+      return state.inFlight;
+    }
+
+    // A save from version v makes the notes v + 1: the server's text at v + 1 is this page's
+    // own if this page sent that text from v.
+    function ownLostSave(data) {
+      if (!("server_text" in data) || typeof data.server_version !== "number") return false;
+      if (data.server_version <= state.version) return false;
+      const texts = state.sent.get(data.server_version - 1);
+      return texts !== undefined && texts.has(data.server_text);
+    }
+
+    // The page is going: send at once what is not saved yet (waiting for the save on its way,
+    // if there is one); settles when the server has answered, or the request has failed.
+    function flush() {
+      clearTimeout(state.timer);
+      // Without waiting for a promise when nothing is on its way: on pagehide, now is the time.
+      return state.saving ? state.inFlight.then(saveUnsaved) : saveUnsaved();
+    }
+
+    function saveUnsaved() {
+      clearTimeout(state.timer);  // a failed save's retry: it is sent now instead
+      if (state.inConflict || read(key) === null) return Promise.resolve();
+      return save();
     }
 
     // Whether the server answered: the room's connection banner listens (room.js).
@@ -241,7 +302,22 @@
     } else if (draft) {
       localStorage.removeItem(key);
     }
+    return flush;
   }
 
-  document.querySelectorAll("form[data-notes]").forEach(setup);
+  const flushes = Array.from(document.querySelectorAll("form[data-notes]")).map(setup);
+
+  function flushAll() {
+    leaving = true;
+    return flushes.map(function (flush) { return flush(); });
+  }
+
+  // The interview has ended and live.js is about to leave the room: the server still takes the
+  // last words for a while (services.NOTES_GRACE_SECONDS), and live.js waits for these saves.
+  document.addEventListener("spar:leaving", function (event) {
+    event.detail.wait.push.apply(event.detail.wait, flushAll());
+  });
+  // Any other way out of the page (a link, closing the tab): the draft stays in this browser
+  // anyway, but a keepalive save gets the text to the server now.
+  window.addEventListener("pagehide", flushAll);
 })();
