@@ -56,6 +56,10 @@ LENGTHS = (45, 60)
 # a dropped connection. It is kept (once per step, and marked as saved after the finish) when
 # it arrives within this many seconds; later, the record stays what was written in the room.
 NOTES_GRACE_SECONDS = 60
+# Within this many seconds of the finish every save is kept, not only one: the page leaving the
+# room (static/js/live.js waits 2 s at most) sends the save that was on its way, then the words
+# typed after it, one after the other.
+NOTES_LEAVING_SECONDS = 5
 NOTES_CLOSED = (
     "The interview is finished, so its notes can no longer change. Your text is still here: "
     "copy it if you want to keep it."
@@ -706,7 +710,8 @@ def save_notes(
     """Save the candidate's notes for a step unless they changed since base_version.
 
     After the finish a save is kept only within NOTES_GRACE_SECONDS and only if nothing was saved
-    to the step after the finish yet: the base version then predates the finish.
+    to the step after the finish yet (the base version then predates the finish), or any number
+    of them within NOTES_LEAVING_SECONDS.
     `writer`: see bump(). `rendered`: `text` through render_markdown, stored with it (see
     SessionStep.notes_rendered), if the caller rendered it before taking the session's write
     lock (the view does: a long text takes milliseconds, and other writes wait meanwhile);
@@ -750,6 +755,8 @@ def _late_save_allowed(session: Session, step: SessionStep, now: datetime) -> bo
     finished_at = session.finished_at
     if finished_at is None or now - finished_at > timedelta(seconds=NOTES_GRACE_SECONDS):
         return False
+    if now - finished_at <= timedelta(seconds=NOTES_LEAVING_SECONDS):
+        return True
     return step.notes_updated_at is None or step.notes_updated_at <= finished_at
 
 

@@ -199,6 +199,27 @@ def test_the_end_of_the_interview_waits_for_the_save_on_its_way(candidate_page, 
         assert _drafts(page) == [LAST_WORDS]  # never acknowledged: kept in this browser
 
 
+def test_the_words_typed_after_the_save_on_its_way_are_kept_too(candidate_page, session):
+    """A save is on its way at the finish and the candidate typed on after sending it: both
+    arrive after the finish, one after the other, and the server keeps both."""
+    page = candidate_page()
+    _is_live(page)
+    held: list[Route] = []
+    page.route(NOTES, lambda route: route.continue_() if held else held.append(route))
+    notes = page.locator("#notes-1")
+    notes.fill("Label: actual delivery minutes")
+    _wait_for_one(page, held)
+    _pause(page)  # the words below wait for the end of the interview
+    notes.fill(f"Label: actual delivery minutes; {LAST_WORDS}")
+
+    _finish(session)
+    page.wait_for_function("() => window.sparFinished === true")
+    held[0].continue_()
+    expect(page).to_have_url(_scorecard(session))
+    assert _notes(session) == (f"Label: actual delivery minutes; {LAST_WORDS}", 2)
+    assert _drafts(page) == []
+
+
 # --- a save whose answer was lost is not a conflict ---------------------------------------------
 
 

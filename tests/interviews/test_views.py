@@ -844,8 +844,16 @@ def test_notes_after_the_finish_within_the_grace_period_are_kept_and_flagged(
 ):
     """Issue 11, hole 5: a draft still in flight at the finish is accepted for a short while,
     once, and marked as saved after the finish."""
-    services.save_notes(session=running_session, step_number=2, text="draft", base_version=0)
-    _finish(running_session, timezone.now())
+    # After the few seconds in which a page leaving the room sends all it has (the next test).
+    finished = timezone.now() - timedelta(seconds=services.NOTES_LEAVING_SECONDS + 1)
+    services.save_notes(
+        session=running_session,
+        step_number=2,
+        text="draft",
+        base_version=0,
+        now=finished - timedelta(seconds=1),
+    )
+    _finish(running_session, finished)
     client.force_login(candidate)
     response = client.post(
         _url("notes", running_session, 2),
@@ -863,6 +871,22 @@ def test_notes_after_the_finish_within_the_grace_period_are_kept_and_flagged(
     assert again.status_code == 409
     assert "The interview is finished" in again.json()["error"]
     assert running_session.steps.get(number=2).notes == "draft, last words"
+
+
+def test_the_saves_of_a_page_leaving_the_room_just_after_the_finish_are_all_kept(
+    client, candidate, running_session
+):
+    """The page sends the save that was on its way at the finish, then the words typed after
+    it: the second builds on the first and is kept too."""
+    services.save_notes(session=running_session, step_number=2, text="draft", base_version=0)
+    _finish(running_session, timezone.now())
+    client.force_login(candidate)
+    for base, text in ((1, "draft, on its way"), (2, "draft, on its way, and the last words")):
+        response = client.post(
+            _url("notes", running_session, 2), {"text": text, "base_version": base}, headers=JSON
+        )
+        assert response.status_code == 200, response.content
+    assert running_session.steps.get(number=2).notes == "draft, on its way, and the last words"
 
 
 def test_notes_after_the_grace_period_are_refused(client, candidate, running_session):
