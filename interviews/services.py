@@ -53,8 +53,9 @@ NOTIFY_CHANNEL = "spar_session"
 INVITE_TOKEN_BYTES = 32  # 256 bits: unguessable, and short enough for a chat message
 LENGTHS = (45, 60)
 # A save that was typed before the finish may arrive just after it: in flight, or a draft from
-# a dropped connection. It is kept (once per step, and marked as saved after the finish) when
-# it arrives within this many seconds; later, the record stays what was written in the room.
+# a dropped connection. It is kept (once per step after the first few seconds, see below; and
+# marked as saved after the finish) when it arrives within this many seconds; later, the record
+# stays what was written in the room.
 NOTES_GRACE_SECONDS = 60
 # Within this many seconds of the finish every save is kept, not only one: the page leaving the
 # room (static/js/live.js waits 2 s at most) sends the save that was on its way, then the words

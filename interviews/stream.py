@@ -132,10 +132,6 @@ class ListenerDeaf(Exception):
     """The LISTEN connection did not hear its own check."""
 
 
-# The payload of a listener's check of its own connection (never a session id).
-CHECK = "check"
-
-
 @dataclass(eq=False)
 class Watch:
     """A session with viewers in this process, and the version they have all been sent."""
@@ -162,6 +158,7 @@ class Hub:
         # caught up on the sessions watched before it was, and hears its own checks. While it
         # is not, the sessions' versions are read instead (_sweep_while_deaf).
         self.listening = False
+        self.heard_check = False  # whether the current LISTEN connection has heard its check
         self.listen_connection: Any = None  # the LISTEN connection, for the tests
         self.renders = 0  # shared renders made, for the tests
         self.reads = 0  # reads of a changed session, for the tests
@@ -327,20 +324,20 @@ class Hub:
                 async with await asyncio.wait_for(connecting, check_seconds) as listener:
                     self.listen_connection = listener
                     await listener.execute(f"LISTEN {NOTIFY_CHANNEL}")
-                    delay = 0.5
-                    for session_id in list(self.watches):
-                        self.changed(session_id)  # whatever was missed while not listening
-                    self.listening = True
                     await self._hear(listener, check_seconds)
             except Exception as exc:
                 self.listening = False
+                if self.heard_check:
+                    delay = 0.5  # it had worked: try again soon
+                self.heard_check = False
                 # Any failure, not only the connection's: without this task no stream here
-                # would hear of another change.
+                # would hear of another change. The known ones need no traceback.
+                known = isinstance(exc, psycopg.Error | OSError | ListenerDeaf | TimeoutError)
                 logger.warning(
                     "live updates: stopped listening (%s), listening again in %.1f s",
                     exc.__class__.__name__,
                     delay,
-                    exc_info=not isinstance(exc, psycopg.Error | OSError),
+                    exc_info=not known,
                 )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10)
@@ -349,45 +346,67 @@ class Hub:
         """Pass on the notices until the connection fails or stops hearing. A connection that a
         firewall or NAT dropped without a word raises nothing, and a pooler in transaction mode
         takes the LISTEN but passes no notice on: so every few seconds the listener sends a
-        check of its own on the channel, and gives up (to reconnect) when it does not hear it."""
-        mine = secrets.token_hex(8)  # other processes' checks come by too
+        check of its own, on a channel only it listens to, and gives up (to reconnect) when it
+        has not heard it within that time. Until the first check is heard, changes are not
+        taken as heard (the versions are read instead, see _sweep_while_deaf)."""
+        mine = f"{NOTIFY_CHANNEL}_check_{secrets.token_hex(6)}"
+        await listener.execute(f"LISTEN {mine}")
+        self.heard_check = False
         for count in itertools.count():
-            check = f"{CHECK} {mine} {count}"
-            await asyncio.wait_for(
-                listener.execute("SELECT pg_notify(%s, %s)", (NOTIFY_CHANNEL, check)),
-                check_seconds,
-            )
-            heard = False
-            async for notice in listener.notifies(timeout=check_seconds):
-                if notice.payload == check:
-                    heard = True
-                else:
-                    self._notified(notice.payload)
-            if not heard:
-                raise ListenerDeaf(f"no check heard within {check_seconds:.1f} s")
+            check = str(count)
+            # Not heard in time: the streams here are fed by reading the versions from that
+            # moment, not only once the failure surfaces (a hung connection can take longer).
+            deaf = self.loop.call_later(check_seconds, self._deaf)
+            try:
+                await asyncio.wait_for(
+                    listener.execute("SELECT pg_notify(%s, %s)", (mine, check)), check_seconds
+                )
+                heard = False
+                async for notice in listener.notifies(timeout=check_seconds):
+                    if notice.channel == mine:
+                        heard = heard or notice.payload == check
+                        if heard:
+                            deaf.cancel()
+                            self._heard_check()
+                    else:
+                        self._notified(notice.payload)
+                if not heard:
+                    raise ListenerDeaf(f"no check heard within {check_seconds:.1f} s")
+            finally:
+                deaf.cancel()
+
+    def _heard_check(self) -> None:
+        if not self.listening:
+            # Whatever changed while nothing was heard here: look at every session once.
+            for session_id in list(self.watches):
+                self.changed(session_id)
+        self.listening = self.heard_check = True
+
+    def _deaf(self) -> None:
+        self.listening = False
 
     async def _sweep_while_deaf(self) -> None:
         """While the LISTEN connection is down, or up but deaf, read the watched sessions'
         versions a few times a second (as SQLite's watcher does), so that no stream here goes
-        stale behind its heartbeats. The first failure of a run of them is logged."""
+        stale behind its heartbeats. Reads that fail (the database is down) are tried again
+        less and less often, and only the first of a run is logged."""
         interval = settings.LIVE_WATCH_INTERVAL_MS / 1000
-        failing = False
+        wait = interval
         while True:
-            await asyncio.sleep(interval)
+            await asyncio.sleep(wait)
             if self.listening or not self.watches:
+                wait = interval
                 continue
             try:
                 await self._read_versions(tidy=True)
-                failing = False
+                wait = interval
             except Exception:
-                if not failing:
+                if wait == interval:
                     logger.exception("live updates: could not read the sessions' versions")
-                failing = True
+                wait = min(wait * 2, 10)
 
     def _notified(self, payload: str) -> None:
         """A NOTIFY of the trigger (migration interviews/0011): "<session> <version> <page>"."""
-        if payload.startswith(f"{CHECK} "):
-            return  # another process's check of its own connection
         fields = [*payload.split(" ", 2), "", ""]
         session_id, version = live.version_number(fields[0]), live.version_number(fields[1])
         if session_id is None or version is None:

@@ -76,6 +76,12 @@
     });
   }
 
+  // A room brought back from the back/forward cache shows what it showed when it was left, with
+  // its stream and its polling stopped: load it afresh instead.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) window.location.reload();
+  });
+
   function ownPath(url) { return typeof url === "string" && /^\/[^/]/.test(url); }
 
   document.addEventListener("htmx:beforeOnLoad", function (event) {

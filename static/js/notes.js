@@ -16,6 +16,7 @@
   // on their way) passes 64 KiB; a longer text goes without it, which only a page that is
   // closed before the answer comes loses.
   const KEEPALIVE_MAX_BYTES = 60000;
+  const SENT_KEPT = 20; // texts remembered per base version (see ownLostSave)
 
   // Set when the page is about to go (the interview ended, or the page is hidden): saves are
   // then sent with keepalive, so that they reach the server even if the page is gone first.
@@ -117,7 +118,10 @@
 
     function sentFrom(base, text) {
       if (!state.sent.has(base)) state.sent.set(base, new Set());
-      state.sent.get(base).add(text);
+      const texts = state.sent.get(base);
+      texts.add(text);
+      // Offline, every retry sends a longer text from the same base: the last few will do.
+      if (texts.size > SENT_KEPT) texts.delete(texts.values().next().value);
     }
 
     function acknowledged(version) {
