@@ -284,6 +284,14 @@ def _started_session(case: Case, interviewer: User, candidate: User) -> Session:
     return services.start_session(session=session)
 
 
+def running_interview(user_model: type[User]) -> Session:
+    """A peer interview under way on the shipped delivery-ETA case, between ines and cai."""
+    load_shipped_casebank()
+    interviewer = user_model.objects.create_user("ines")
+    candidate = user_model.objects.create_user("cai")
+    return _started_session(Case.objects.get(slug=CASE_SLUG), interviewer, candidate)
+
+
 def log_in(context: BrowserContext, user: User | None, base_url: str) -> None:
     """Give the context `user`'s session cookie (none for an anonymous visitor)."""
     context.clear_cookies()

@@ -16,16 +16,13 @@ from django.contrib.auth.models import User
 from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 from playwright.sync_api import Error as PlaywrightError
 
-from casebank.models import Case
 from interviews import services
-from interviews.models import Session, SessionMode
-from rubrics.services import latest_published_version
+from interviews.models import Session
 from tests.browser.asgi_server import AsgiLiveServer, asgi_live_server  # noqa: F401 -- fixture
 from tests.browser.conftest import PageProblems, close_before_flush
-from tests.browser.pages import load_shipped_casebank, log_in
+from tests.browser.pages import log_in, running_interview
 from tests.browser.test_html_validity import _check
 
-CASE_SLUG = "delivery-eta"
 UPDATE_P95_LIMIT_S = 1.0
 OTHER_SCREEN_MS = 10_000
 
@@ -38,18 +35,7 @@ def live_server(asgi_live_server: AsgiLiveServer) -> AsgiLiveServer:  # noqa: F8
 
 @pytest.fixture
 def session(transactional_db: None, django_user_model: type[User]) -> Session:
-    load_shipped_casebank()
-    interviewer = django_user_model.objects.create_user("ines")
-    candidate = django_user_model.objects.create_user("cai")
-    created = services.create_session(
-        host=interviewer,
-        case=Case.objects.get(slug=CASE_SLUG),
-        rubric_version=latest_published_version(),
-        length_minutes=45,
-        mode=SessionMode.PEER,
-    )
-    services.join_session(token=created.invite_token, user=candidate)
-    return services.start_session(session=created)
+    return running_interview(django_user_model)
 
 
 @pytest.fixture

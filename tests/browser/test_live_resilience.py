@@ -11,15 +11,12 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 
-from casebank.models import Case
 from interviews import services
-from interviews.models import Session, SessionMode, SessionStep
-from rubrics.services import latest_published_version
+from interviews.models import Session, SessionStep
 from tests.browser.asgi_server import AsgiLiveServer, asgi_live_server  # noqa: F401 -- fixture
 from tests.browser.conftest import PageProblems, close_before_flush
-from tests.browser.pages import load_shipped_casebank, log_in
+from tests.browser.pages import log_in, running_interview
 
-CASE_SLUG = "delivery-eta"
 STREAM = re.compile(r"/stream/")
 NOTES = re.compile(r"/notes/")
 CONFLICT_LOGGED = r"status of 409 \(Conflict\)"
@@ -52,18 +49,7 @@ def live_server(asgi_live_server: AsgiLiveServer) -> AsgiLiveServer:  # noqa: F8
 
 @pytest.fixture
 def session(transactional_db: None, django_user_model: type[User]) -> Session:
-    load_shipped_casebank()
-    interviewer = django_user_model.objects.create_user("ines")
-    candidate = django_user_model.objects.create_user("cai")
-    created = services.create_session(
-        host=interviewer,
-        case=Case.objects.get(slug=CASE_SLUG),
-        rubric_version=latest_published_version(),
-        length_minutes=45,
-        mode=SessionMode.PEER,
-    )
-    services.join_session(token=created.invite_token, user=candidate)
-    return services.start_session(session=created)
+    return running_interview(django_user_model)
 
 
 @pytest.fixture
@@ -105,8 +91,11 @@ def _is_live(page: Page) -> None:
 
 
 def _pause(page: Page) -> None:
-    """Stop the page's timers (the notes' debounce, live.js's checks) where they are."""
-    page.clock.pause_at(page.evaluate("Date.now()") / 1000 + 0.01)  # Python's clock: seconds
+    """Stop the page's timers (the notes' debounce, live.js's checks). A second ahead: the
+    page's clock runs on meanwhile, and pausing at a time it has passed fails (on a busy machine
+    10 ms was not enough). Each test pauses before typing or once its save is on its way, so
+    no debounce is due within that second."""
+    page.clock.pause_at(page.evaluate("Date.now()") / 1000 + 1)  # Python's clock: seconds
 
 
 def _finish(session: Session) -> None:
