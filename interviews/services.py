@@ -116,14 +116,19 @@ def bump(session: Session, *stamps: str, writer: Writer | None = None) -> None:
     again (interviews.live.has_own_change). A page that was behind gets it on its stream too.
     """
     echo_page = writer.page if writer is not None and writer.version == session.version else ""
-    new_version = F("version") + 1
-    Session.objects.filter(pk=session.pk).update(
-        version=new_version, echo_page=echo_page, **dict.fromkeys(stamps, new_version)
-    )
+    Session.objects.filter(pk=session.pk).update(**_bumped(*stamps, echo_page=echo_page))
     session.version += 1
     session.echo_page = echo_page
     for stamp in stamps:
         setattr(session, stamp, session.version)
+
+
+def _bumped(*stamps: str, echo_page: str = "") -> dict[str, Any]:
+    """The fields of an UPDATE that moves a session's version, and the named stamps with it.
+    Every such UPDATE also says which page made the change, or that none did: a page's stream
+    skips a change recorded as its own (interviews.live.has_own_change)."""
+    new_version = F("version") + 1
+    return {"version": new_version, "echo_page": echo_page, **dict.fromkeys(stamps, new_version)}
 
 
 def lock(session: Session) -> Session:
@@ -279,12 +284,10 @@ def record_presence(
         if not presence_due(poll_row[field], now):
             return False
         due = Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__lte": now - PRESENCE_WRITE_EVERY})
-        new_version = F("version") + 1
         return bool(
             Session.objects.filter(due, pk=poll_row["id"])
             .exclude(state=SessionState.FINISHED)
-            # Whose page made the change before this one no longer matters (bump() says why).
-            .update(**{field: now}, version=new_version, presence_stamp=new_version, echo_page="")
+            .update(**{field: now}, **_bumped("presence_stamp"))
         )
     return False
 
@@ -992,7 +995,7 @@ def claim_reminder(*, session: Session) -> bool:
             schedule_status=ScheduleStatus.AGREED,
         )
         .exclude(reminded_for=session.scheduled_at)
-        .update(reminded_for=session.scheduled_at, version=F("version") + 1, echo_page="")
+        .update(reminded_for=session.scheduled_at, **_bumped())
     )
     return bool(claimed)
 
