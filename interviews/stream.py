@@ -158,7 +158,8 @@ class Hub:
         # caught up on the sessions watched before it was, and hears its own checks. While it
         # is not, the sessions' versions are read instead (_sweep_while_deaf).
         self.listening = False
-        self.heard_check = False  # whether the current LISTEN connection has heard its check
+        # Whether the current LISTEN connection has heard a check (reset when it is lost).
+        self.heard_check = False
         self.listen_connection: Any = None  # the LISTEN connection, for the tests
         self.renders = 0  # shared renders made, for the tests
         self.reads = 0  # reads of a changed session, for the tests
@@ -351,7 +352,6 @@ class Hub:
         taken as heard (the versions are read instead, see _sweep_while_deaf)."""
         mine = f"{NOTIFY_CHANNEL}_check_{secrets.token_hex(6)}"
         await listener.execute(f"LISTEN {mine}")
-        self.heard_check = False
         for count in itertools.count():
             check = str(count)
             # Not heard in time: the streams here are fed by reading the versions from that
@@ -363,13 +363,12 @@ class Hub:
                 )
                 heard = False
                 async for notice in listener.notifies(timeout=check_seconds):
-                    if notice.channel == mine:
-                        heard = heard or notice.payload == check
-                        if heard:
-                            deaf.cancel()
-                            self._heard_check()
-                    else:
+                    if notice.channel != mine:
                         self._notified(notice.payload)
+                    elif notice.payload == check:
+                        heard = True
+                        deaf.cancel()
+                        self._heard_check()
                 if not heard:
                     raise ListenerDeaf(f"no check heard within {check_seconds:.1f} s")
             finally:
