@@ -21,11 +21,14 @@ N doubles from --start until a step fails (write p95 >= 100 ms, update p95 > 500
 error: a failed write, a dropped stream, an update not delivered within 5 s) twice at the same
 N (a single stall of a shared machine can fail one step), then is bisected to within 10 %, each
 bisection step run once. Each step starts once the server's CPU has dropped below 0.2 cores, so
-that what an overloaded step left queued is not counted against the next.
+that what an overloaded step left queued is not counted against the next. Each step reports the
+CPU (in cores) of the server, of PostgreSQL when it runs on this machine, of this generator, and
+of everything else: other programs, whose load the machine's noise is.
 
 Then, with no stream open: each endpoint saturated by 16 connections for server CPU per request
 beside the bare view's and two floors' (a signed-in view that does nothing, and a signed-in write
-of one UPDATE); memory per open stream and the CPU of idle sessions.
+of one UPDATE), and PostgreSQL's CPU per request; memory per open stream and the CPU of idle
+sessions.
 
 Writes bench/results/<timestamp>.json; the last lines are `largest N: <n> …` (full mix),
 `largest N light: <n>` and `update latency p95: <ms> ms` (full mix, at its largest N).
@@ -90,6 +93,7 @@ SATURATION_CONNECTIONS = 16
 POOL_CONNECTIONS = 48  # keep-alive connections for writes, as a proxy's upstream pool
 OPENING_AT_ONCE = 50
 BUSY_MACHINE_CORES = 0.2
+POSTGRES_SCHEMES = {"postgres", "postgresql", "pgsql"}
 # Two processes per core, as the README deploys it: a process runs Python on one core at a time,
 # and a thread back from the database waits for it behind the renders of the process's other
 # threads, so with one process per core writes queue long before the cores are busy.
@@ -153,6 +157,23 @@ def _cpu_seconds(pids: list[int]) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def _database_cpu(proc: Path = Path("/proc")) -> float | None:
+    """CPU seconds used by the PostgreSQL server on this machine when the benchmark runs on
+    PostgreSQL: its live processes', and, through the postmaster's count of its reaped
+    children, those of connections that closed meanwhile (so a difference of two readings holds
+    them too). None on SQLite, whose work is done in the server's own processes."""
+    if urlsplit(os.environ.get("DATABASE_URL", "")).scheme not in POSTGRES_SCHEMES:
+        return None
+    ticks = 0
+    for name in proc.glob("[0-9]*/comm"):
+        with contextlib.suppress(OSError, ValueError):
+            if name.read_text().strip() != "postgres":
+                continue
+            fields = (name.parent / "stat").read_text().rpartition(")")[2].split()
+            ticks += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def _memory_kib(pids: list[int]) -> int:
     """Proportional set size of the server's processes (shared pages counted once)."""
     total = 0
@@ -178,31 +199,41 @@ def _own_cpu() -> float:
 
 @dataclass
 class Meter:
-    """CPU used during a stretch, in cores: by the server, by this generator, by the rest."""
+    """CPU used during a stretch, in cores: by the server, by PostgreSQL when the benchmark
+    runs on it, by this generator, and by the rest (other programs)."""
 
     server_pids: list[int]
     started: float = 0.0
     server: float = 0.0
+    database: float | None = None
     own: float = 0.0
     machine: float = 0.0
 
     def start(self) -> None:
         self.started = time.monotonic()
-        self.server = _cpu_seconds(self.server_pids)
+        self.server, self.database = _cpu_seconds(self.server_pids), _database_cpu()
         self.own, self.machine = _own_cpu(), _machine_cpu()
 
     def stop(self) -> dict[str, float]:
+        """The figures; `database_cores` only when PostgreSQL's CPU was read."""
         seconds = time.monotonic() - self.started
         server = _cpu_seconds(self.server_pids) - self.server
+        database_now = _database_cpu()
+        database = 0.0
+        if database_now is not None and self.database is not None:
+            database = database_now - self.database
         own = _own_cpu() - self.own
-        others = max(0.0, _machine_cpu() - self.machine - server - own)
-        return {
+        others = max(0.0, _machine_cpu() - self.machine - server - own - database)
+        figures = {
             "seconds": round(seconds, 2),
             "server_cpu_s": round(server, 3),
             "server_cores": round(server / seconds, 3),
             "generator_cores": round(own / seconds, 3),
             "others_cores": round(others / seconds, 3),
         }
+        if database_now is not None:
+            figures["database_cores"] = round(database / seconds, 3)
+        return figures
 
 
 # --- the server and its data -------------------------------------------------------------------
@@ -829,7 +860,9 @@ def _step_line(step: Step) -> str:
         f"{step.mix:<5} N={step.n:<5} {step.writes_per_s:6.1f} writes/s  write p95 ms: {writes}  "
         f"bare {step.bare['p95_ms']:5.1f}  update p50/p95/max ms: {update['p50_ms']:.0f}/"
         f"{update['p95_ms']:.0f}/{update['max_ms']:.0f}  errors {step.error_count}  cores: "
-        f"server {step.cpu['server_cores']:.2f}, generator {step.cpu['generator_cores']:.2f}, "
+        f"server {step.cpu['server_cores']:.2f}, "
+        + (f"database {step.cpu['database_cores']:.2f}, " if "database_cores" in step.cpu else "")
+        + f"generator {step.cpu['generator_cores']:.2f}, "
         f"others {step.cpu['others_cores']:.2f}  {'held' if step.held else 'failed'}"
         + (f"  {step.errors}" if step.errors else "")
     )
@@ -955,7 +988,7 @@ async def _saturate(load: Load, kind: str, seats: list[Seat]) -> dict[str, float
     cpu = meter.stop()
     for connection in connections:
         connection.close()
-    return {
+    figures = {
         "requests": counts["requests"],
         "errors": counts["errors"],
         "error_statuses": statuses,
@@ -967,6 +1000,10 @@ async def _saturate(load: Load, kind: str, seats: list[Seat]) -> dict[str, float
         "server_cores": cpu["server_cores"],
         "others_cores": cpu["others_cores"],
     }
+    if "database_cores" in cpu:
+        database_ms = cpu["database_cores"] * cpu["seconds"] * 1000
+        figures["database_cpu_ms_per_request"] = round(database_ms / counts["requests"], 3)
+    return figures
 
 
 # --- the run ------------------------------------------------------------------------------------
@@ -1111,7 +1148,7 @@ def main() -> int:
     machine = _machine()
     tmp = Path(tempfile.mkdtemp(prefix="spar-bench-"))
     database_url = os.environ.get("DATABASE_URL", "").strip()
-    postgres = urlsplit(database_url).scheme in {"postgres", "postgresql", "pgsql"}
+    postgres = urlsplit(database_url).scheme in POSTGRES_SCHEMES
     database = "PostgreSQL" if postgres else "SQLite"
     os.environ.update(
         {
@@ -1221,7 +1258,9 @@ def main() -> int:
                 f"{name} mix at N = {largest['n']}: {largest['writes_per_s']} writes/s; {writes}; "
                 f"bare p95 {largest['bare']['p95_ms']:.0f} ms; update p50 {u['p50_ms']:.0f} / "
                 f"p95 {u['p95_ms']:.0f} / max {u['max_ms']:.0f} ms; server {c['server_cores']:.2f}"
-                f" cores, generator {c['generator_cores']:.2f}"
+                " cores, "
+                + (f"database {c['database_cores']:.2f}, " if "database_cores" in c else "")
+                + f"generator {c['generator_cores']:.2f}"
             )
     print(
         "server CPU per request: "
@@ -1231,6 +1270,13 @@ def main() -> int:
             for k, s in saturation.items()
         )
     )
+    if all("database_cpu_ms_per_request" in s for s in saturation.values()):
+        print(
+            "PostgreSQL's CPU per request: "
+            + ", ".join(
+                f"{k} {s['database_cpu_ms_per_request']:.2f} ms" for k, s in saturation.items()
+            )
+        )
     idle = results["idle"]
     print(
         f"memory per open stream: {idle['kib_per_stream']} KiB; {idle['sessions']} idle sessions: "
