@@ -68,3 +68,10 @@ def test_on_sqlite_everything_else_is_other_programs(monkeypatch: pytest.MonkeyP
     cpu = _meter(monkeypatch, [None, None])
     assert "database_cores" not in cpu
     assert cpu["others_cores"] == 0.9
+
+
+def test_a_step_waits_for_the_database_to_be_quiet_too() -> None:
+    assert load._is_quiet({"server_cores": 0.1})
+    assert load._is_quiet({"server_cores": 0.1, "database_cores": 0.05})
+    assert not load._is_quiet({"server_cores": 0.1, "database_cores": 0.15})
+    assert not load._is_quiet({"server_cores": 0.25})
